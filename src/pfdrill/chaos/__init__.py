@@ -1,0 +1,2 @@
+"""chaos: chaostoolkit activities (`pfdrill.chaos.actions`, `pfdrill.chaos.probes`) and running experiments with chaostoolkit-lib.
+"""

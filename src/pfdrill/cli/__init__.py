@@ -1,0 +1,65 @@
+"""cli: the ``pfdrill`` command. Parses arguments, delegates, prints.
+
+No logic lives here: each command calls into a library package and renders
+its result; :func:`pfdrill.console.run` turns a
+:class:`~pfdrill.errors.PfdrillError` into a one-line message and an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from pfdrill.console import run
+
+# (command group, module that defines ``app``): each module owns one noun.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("toolchain", "pfdrill.cli.toolchain"),
+    ("cluster", "pfdrill.cli.cluster"),
+    ("runtime", "pfdrill.cli.runtime"),
+    ("fabric", "pfdrill.cli.fabric"),
+    ("load", "pfdrill.cli.load"),
+    ("sink", "pfdrill.cli.sink"),
+    ("obs", "pfdrill.cli.obs"),
+    ("alerts", "pfdrill.cli.alerts"),
+    ("fault", "pfdrill.cli.fault"),
+    ("runbook", "pfdrill.cli.runbook"),
+    ("drill", "pfdrill.cli.drill"),
+    ("report", "pfdrill.cli.report"),
+    ("history", "pfdrill.cli.history"),
+)
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="pfdrill",
+        help="Chaos and incident drills for the Provability Fabric on Kubernetes.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    ) -> None:
+        if version:
+            from pfdrill import __version__
+
+            typer.echo(f"pfdrill {__version__}")
+            raise typer.Exit(0)
+
+    for name, module in GROUPS:
+        sub = importlib.import_module(module).app
+        app.add_typer(sub, name=name)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_app(), argv)
+
+
+def entrypoint() -> None:
+    sys.exit(main())

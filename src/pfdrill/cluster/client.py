@@ -1,0 +1,478 @@
+"""The cluster client protocol, and its implementation on the Kubernetes client.
+
+Every other layer talks to a cluster through :class:`ClusterClient`; unit tests
+use :class:`pfdrill.cluster.fake.FakeCluster`, integration tests the real
+:class:`KubeClient` against the kwok cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound
+from pfdrill.model.cluster import DeploymentState, EventInfo, PodInfo
+
+T = TypeVar("T")
+Obj = dict[str, Any]
+
+
+@runtime_checkable
+class ClusterClient(Protocol):
+    """What pfdrill needs from a Kubernetes cluster."""
+
+    @property
+    def context(self) -> str: ...
+
+    # namespaces -------------------------------------------------------------
+    def namespace_labels(self, namespace: str) -> dict[str, str]: ...
+
+    # config maps and secrets ------------------------------------------------
+    def get_configmap(self, namespace: str, name: str) -> dict[str, str]: ...
+    def patch_configmap(self, namespace: str, name: str, data: Mapping[str, str | None]) -> None: ...
+    def replace_configmap(self, namespace: str, name: str, data: Mapping[str, str]) -> None: ...
+    def get_secret(self, namespace: str, name: str) -> dict[str, bytes]: ...
+    def replace_secret(self, namespace: str, name: str, data: Mapping[str, bytes]) -> None: ...
+
+    # workloads --------------------------------------------------------------
+    def get_deployment(self, namespace: str, name: str) -> DeploymentState: ...
+    def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
+    def patch_deployment(self, namespace: str, name: str, patch: Obj) -> None: ...
+    def rollout_restart(self, namespace: str, name: str) -> None: ...
+    def list_pods(self, namespace: str | None, selector: str = "") -> list[PodInfo]: ...
+    def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None: ...
+    def list_events(self, namespace: str) -> list[EventInfo]: ...
+
+    # generic objects (manifests, CRDs) -------------------------------------
+    def apply(self, objects: Sequence[Obj], field_manager: str = "pfdrill") -> None: ...
+    def delete_objects(self, objects: Sequence[Obj]) -> None: ...
+    def get_object(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None: ...
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str | None, selector: str = ""
+    ) -> list[Obj]: ...
+    def delete_object(self, api_version: str, kind: str, namespace: str | None, name: str) -> None: ...
+    def patch_status(
+        self, api_version: str, kind: str, namespace: str, name: str, patch: Obj
+    ) -> None: ...
+
+    # watching ---------------------------------------------------------------
+    def watch_pods(
+        self, stop: threading.Event, namespace: str | None = None, selector: str = ""
+    ) -> Iterator[tuple[str, PodInfo, Obj]]:
+        """Yield ``(ADDED|MODIFIED|DELETED, pod, raw)`` until ``stop`` is set.
+
+        Starts with an ADDED event for every existing pod (a list), then follows
+        changes; reconnects transparently when the watch times out.
+        """
+        ...
+
+    # leases (one drill at a time) ------------------------------------------
+    def acquire_lease(self, namespace: str, name: str, holder: str, seconds: int) -> bool: ...
+    def release_lease(self, namespace: str, name: str, holder: str) -> None: ...
+
+
+def pod_info(raw: Obj) -> PodInfo:
+    """Build a :class:`PodInfo` from a pod as a plain dict (API JSON shape)."""
+    meta = raw.get("metadata") or {}
+    spec = raw.get("spec") or {}
+    status = raw.get("status") or {}
+    conditions = status.get("conditions") or []
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    restarts = sum(int(cs.get("restartCount") or 0) for cs in status.get("containerStatuses") or [])
+    owners = meta.get("ownerReferences") or []
+    owner = f"{owners[0]['kind']}/{owners[0]['name']}" if owners else ""
+    return PodInfo(
+        namespace=meta.get("namespace", ""),
+        name=meta.get("name", ""),
+        uid=meta.get("uid", ""),
+        phase=status.get("phase", "") or "",
+        ready=ready,
+        restarts=restarts,
+        node=spec.get("nodeName", "") or "",
+        labels=dict(meta.get("labels") or {}),
+        annotations=dict(meta.get("annotations") or {}),
+        deleting=bool(meta.get("deletionTimestamp")),
+        owner=owner,
+        ip=status.get("podIP", "") or "",
+    )
+
+
+def deployment_state(raw: Obj) -> DeploymentState:
+    meta = raw.get("metadata") or {}
+    spec = raw.get("spec") or {}
+    status = raw.get("status") or {}
+    return DeploymentState(
+        namespace=meta.get("namespace", ""),
+        name=meta.get("name", ""),
+        replicas=int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1),
+        ready=int(status.get("readyReplicas") or 0),
+        available=int(status.get("availableReplicas") or 0),
+        updated=int(status.get("updatedReplicas") or 0),
+        observed_generation=int(status.get("observedGeneration") or 0),
+        generation=int(meta.get("generation") or 0),
+    )
+
+
+def event_info(raw: Obj) -> EventInfo:
+    involved = raw.get("involvedObject") or {}
+    meta = raw.get("metadata") or {}
+    when = raw.get("lastTimestamp") or raw.get("eventTime") or meta.get("creationTimestamp") or ""
+    return EventInfo(
+        namespace=meta.get("namespace", ""),
+        reason=raw.get("reason", "") or "",
+        message=raw.get("message", "") or "",
+        kind=involved.get("kind", "") or "",
+        name=involved.get("name", "") or "",
+        type=raw.get("type", "") or "",
+        last_timestamp=str(when),
+        count=int(raw.get("count") or 1),
+    )
+
+
+class KubeClient:
+    """:class:`ClusterClient` on the official Kubernetes Python client."""
+
+    def __init__(self, kubeconfig: str | Path, context: str | None = None) -> None:
+        from kubernetes import client, config  # imported here: heavy, and only this layer may
+
+        path = Path(kubeconfig)
+        if not path.is_file():
+            raise InvalidInput("kubeconfig file does not exist", file=path)
+        try:
+            contexts, active = config.list_kube_config_contexts(config_file=str(path))
+        except Exception as exc:  # the loader raises bare Exceptions and ConfigException
+            raise InvalidInput(f"not a usable kubeconfig: {exc}", file=path) from exc
+        names = [c["name"] for c in contexts]
+        chosen = context or (active or {}).get("name")
+        if chosen not in names:
+            raise InvalidInput(f"context {chosen!r} is not in this kubeconfig (has: {', '.join(names)})", file=path)
+        self._context = str(chosen)
+        self.kubeconfig = path
+        try:
+            self._api = config.new_client_from_config(config_file=str(path), context=self._context)
+        except Exception as exc:
+            raise InvalidInput(f"cannot load context {self._context!r}: {exc}", file=path) from exc
+        self._core = client.CoreV1Api(self._api)
+        self._apps = client.AppsV1Api(self._api)
+        self._coord = client.CoordinationV1Api(self._api)
+        self._dyn: Any = None
+        self._dyn_lock = threading.Lock()
+
+    @property
+    def context(self) -> str:
+        return self._context
+
+    @property
+    def api_client(self) -> Any:
+        return self._api
+
+    # helpers ----------------------------------------------------------------
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return fn()
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ObjectNotFound(f"{what}: not found") from exc
+            reason = exc.reason or ""
+            raise ClusterError(f"{what}: API error {exc.status} {reason}".strip()) from exc
+        except OSError as exc:
+            raise ClusterError(f"{what}: cannot reach the API server ({exc})") from exc
+        except Exception as exc:
+            # urllib3 raises MaxRetryError etc. which are not OSErrors.
+            if type(exc).__module__.startswith("urllib3"):
+                raise ClusterError(f"{what}: cannot reach the API server ({exc})") from exc
+            raise
+
+    def _dynamic(self) -> Any:
+        with self._dyn_lock:
+            if self._dyn is None:
+                from kubernetes import dynamic
+
+                self._dyn = self._call("API discovery", lambda: dynamic.DynamicClient(self._api))
+            return self._dyn
+
+    def _resource(self, api_version: str, kind: str) -> Any:
+        return self._call(
+            f"resource {api_version}/{kind}",
+            lambda: self._dynamic().resources.get(api_version=api_version, kind=kind),
+        )
+
+    def _san(self, obj: Any) -> Obj:
+        result: Obj = self._api.sanitize_for_serialization(obj)
+        return result
+
+    # namespaces ---------------------------------------------------------------
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        ns = self._call(f"namespace {namespace}", lambda: self._core.read_namespace(namespace))
+        return dict(ns.metadata.labels or {})
+
+    # config maps / secrets -------------------------------------------------
+    def get_configmap(self, namespace: str, name: str) -> dict[str, str]:
+        cm = self._call(
+            f"configmap {namespace}/{name}",
+            lambda: self._core.read_namespaced_config_map(name, namespace),
+        )
+        return dict(cm.data or {})
+
+    def patch_configmap(self, namespace: str, name: str, data: Mapping[str, str | None]) -> None:
+        self._call(
+            f"patch configmap {namespace}/{name}",
+            lambda: self._core.patch_namespaced_config_map(name, namespace, {"data": dict(data)}),
+        )
+
+    def replace_configmap(self, namespace: str, name: str, data: Mapping[str, str]) -> None:
+        def do() -> None:
+            cm = self._core.read_namespaced_config_map(name, namespace)
+            cm.data = dict(data)
+            self._core.replace_namespaced_config_map(name, namespace, cm)
+
+        self._call(f"replace configmap {namespace}/{name}", do)
+
+    def get_secret(self, namespace: str, name: str) -> dict[str, bytes]:
+        import base64
+
+        s = self._call(
+            f"secret {namespace}/{name}", lambda: self._core.read_namespaced_secret(name, namespace)
+        )
+        return {k: base64.b64decode(v) for k, v in (s.data or {}).items()}
+
+    def replace_secret(self, namespace: str, name: str, data: Mapping[str, bytes]) -> None:
+        import base64
+
+        def do() -> None:
+            s = self._core.read_namespaced_secret(name, namespace)
+            s.data = {k: base64.b64encode(v).decode() for k, v in data.items()}
+            s.string_data = None
+            self._core.replace_namespaced_secret(name, namespace, s)
+
+        self._call(f"replace secret {namespace}/{name}", do)
+
+    # workloads -------------------------------------------------------------
+    def get_deployment(self, namespace: str, name: str) -> DeploymentState:
+        d = self._call(
+            f"deployment {namespace}/{name}",
+            lambda: self._apps.read_namespaced_deployment(name, namespace),
+        )
+        return deployment_state(self._san(d))
+
+    def scale_deployment(self, namespace: str, name: str, replicas: int) -> None:
+        self._call(
+            f"scale deployment {namespace}/{name}",
+            lambda: self._apps.patch_namespaced_deployment_scale(
+                name, namespace, {"spec": {"replicas": replicas}}
+            ),
+        )
+
+    def patch_deployment(self, namespace: str, name: str, patch: Obj) -> None:
+        self._call(
+            f"patch deployment {namespace}/{name}",
+            lambda: self._apps.patch_namespaced_deployment(name, namespace, patch),
+        )
+
+    def rollout_restart(self, namespace: str, name: str) -> None:
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        patch = {
+            "spec": {
+                "template": {
+                    "metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}
+                }
+            }
+        }
+        self.patch_deployment(namespace, name, patch)
+
+    def list_pods(self, namespace: str | None, selector: str = "") -> list[PodInfo]:
+        if namespace:
+            pods = self._call(
+                f"list pods in {namespace}",
+                lambda: self._core.list_namespaced_pod(namespace, label_selector=selector),
+            )
+        else:
+            pods = self._call(
+                "list pods", lambda: self._core.list_pod_for_all_namespaces(label_selector=selector)
+            )
+        return [pod_info(self._san(p)) for p in pods.items]
+
+    def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:
+        self._call(
+            f"delete pod {namespace}/{name}",
+            lambda: self._core.delete_namespaced_pod(
+                name, namespace, grace_period_seconds=grace_seconds
+            ),
+        )
+
+    def list_events(self, namespace: str) -> list[EventInfo]:
+        evs = self._call(
+            f"list events in {namespace}", lambda: self._core.list_namespaced_event(namespace)
+        )
+        out = [event_info(self._san(e)) for e in evs.items]
+        out.sort(key=lambda e: e.last_timestamp)
+        return out
+
+    # generic objects -----------------------------------------------------------
+    def apply(self, objects: Sequence[Obj], field_manager: str = "pfdrill") -> None:
+        for obj in objects:
+            kind = obj.get("kind", "?")
+            meta = obj.get("metadata") or {}
+            name = meta.get("name", "?")
+            res = self._resource(obj["apiVersion"], kind)
+            ns = meta.get("namespace") if res.namespaced else None
+            self._call(
+                f"apply {kind} {name}",
+                lambda res=res, obj=obj, name=name, ns=ns: res.server_side_apply(
+                    body=obj, name=name, namespace=ns, field_manager=field_manager,
+                    force_conflicts=True,
+                ),
+            )
+
+    def delete_objects(self, objects: Sequence[Obj]) -> None:
+        for obj in reversed(list(objects)):
+            meta = obj.get("metadata") or {}
+            try:
+                self.delete_object(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
+            except ObjectNotFound:
+                pass
+
+    def get_object(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
+        res = self._resource(api_version, kind)
+        try:
+            got = self._call(
+                f"get {kind} {name}",
+                lambda: res.get(name=name, namespace=namespace if res.namespaced else None),
+            )
+        except ObjectNotFound:
+            return None
+        result: Obj = got.to_dict()
+        return result
+
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str | None, selector: str = ""
+    ) -> list[Obj]:
+        res = self._resource(api_version, kind)
+        got = self._call(
+            f"list {kind}",
+            lambda: res.get(namespace=namespace if res.namespaced else None, label_selector=selector),
+        )
+        return [i.to_dict() for i in got.items]
+
+    def delete_object(self, api_version: str, kind: str, namespace: str | None, name: str) -> None:
+        res = self._resource(api_version, kind)
+        self._call(
+            f"delete {kind} {name}",
+            lambda: res.delete(name=name, namespace=namespace if res.namespaced else None),
+        )
+
+    def patch_status(self, api_version: str, kind: str, namespace: str, name: str, patch: Obj) -> None:
+        res = self._resource(api_version, kind)
+        sub = res.subresources.get("status") if hasattr(res, "subresources") else None
+        target = sub or res
+        self._call(
+            f"patch status of {kind} {namespace}/{name}",
+            lambda: target.patch(
+                name=name, namespace=namespace, body=patch,
+                content_type="application/merge-patch+json",
+            ),
+        )
+
+    # watching ---------------------------------------------------------------
+    def watch_pods(
+        self, stop: threading.Event, namespace: str | None = None, selector: str = ""
+    ) -> Iterator[tuple[str, PodInfo, Obj]]:
+        from kubernetes import watch
+        from kubernetes.client.exceptions import ApiException
+
+        while not stop.is_set():
+            if namespace:
+                lst = self._call(
+                    "list pods",
+                    lambda: self._core.list_namespaced_pod(namespace, label_selector=selector),
+                )
+            else:
+                lst = self._call(
+                    "list pods", lambda: self._core.list_pod_for_all_namespaces(label_selector=selector)
+                )
+            for p in lst.items:
+                raw = self._san(p)
+                yield "ADDED", pod_info(raw), raw
+            rv = lst.metadata.resource_version
+            w = watch.Watch()
+            fn = self._core.list_namespaced_pod if namespace else self._core.list_pod_for_all_namespaces
+            args: tuple[Any, ...] = (namespace,) if namespace else ()
+            try:
+                for ev in w.stream(
+                    fn, *args, label_selector=selector, resource_version=rv,
+                    timeout_seconds=30, _request_timeout=40,
+                ):
+                    if stop.is_set():
+                        w.stop()
+                        return
+                    if ev["type"] == "ERROR":
+                        break
+                    raw = self._san(ev["object"])
+                    yield ev["type"], pod_info(raw), raw
+            except ApiException as exc:
+                if exc.status != 410:  # 410 Gone: resource version too old, relist
+                    raise ClusterError(f"watch pods: API error {exc.status}") from exc
+            except Exception as exc:
+                if stop.is_set():
+                    return
+                if type(exc).__module__.startswith(("urllib3", "http")):
+                    stop.wait(1.0)  # API server briefly away: relist
+                    continue
+                raise
+
+    # leases ---------------------------------------------------------------------
+    def acquire_lease(self, namespace: str, name: str, holder: str, seconds: int) -> bool:
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        now = dt.datetime.now(dt.UTC)
+        body = client.V1Lease(
+            metadata=client.V1ObjectMeta(name=name, namespace=namespace),
+            spec=client.V1LeaseSpec(
+                holder_identity=holder, lease_duration_seconds=seconds,
+                acquire_time=now, renew_time=now,
+            ),
+        )
+        try:
+            self._coord.create_namespaced_lease(namespace, body)
+            return True
+        except ApiException as exc:
+            if exc.status != 409:
+                raise ClusterError(f"create lease {namespace}/{name}: API error {exc.status}") from exc
+        current = self._call(
+            f"lease {namespace}/{name}", lambda: self._coord.read_namespaced_lease(name, namespace)
+        )
+        spec = current.spec
+        renew = spec.renew_time or spec.acquire_time
+        expired = renew is None or (now - renew).total_seconds() > (spec.lease_duration_seconds or 0)
+        if spec.holder_identity not in (None, "", holder) and not expired:
+            return False
+        current.spec.holder_identity = holder
+        current.spec.lease_duration_seconds = seconds
+        current.spec.acquire_time = now
+        current.spec.renew_time = now
+        try:
+            self._coord.replace_namespaced_lease(name, namespace, current)
+        except ApiException as exc:
+            if exc.status == 409:  # somebody else won the race
+                return False
+            raise ClusterError(f"take lease {namespace}/{name}: API error {exc.status}") from exc
+        return True
+
+    def release_lease(self, namespace: str, name: str, holder: str) -> None:
+        try:
+            current = self._call(
+                f"lease {namespace}/{name}", lambda: self._coord.read_namespaced_lease(name, namespace)
+            )
+        except ObjectNotFound:
+            return
+        if current.spec.holder_identity == holder:
+            self._call(
+                f"delete lease {namespace}/{name}",
+                lambda: self._coord.delete_namespaced_lease(name, namespace),
+            )

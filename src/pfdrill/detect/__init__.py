@@ -1,0 +1,2 @@
+"""detect: detection timing from Prometheus (alert firing) and the sink (notifications). HTTP reads only.
+"""

@@ -1,0 +1,97 @@
+"""Plain records for what pfdrill reads back from a cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class PodInfo:
+    namespace: str
+    name: str
+    uid: str
+    phase: str
+    ready: bool
+    restarts: int
+    node: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    deleting: bool = False
+    owner: str = ""  # "ReplicaSet/sidecar-watcher-5d9c..." or ""
+    ip: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PodInfo:
+        return cls(**d)
+
+
+@dataclasses.dataclass(frozen=True)
+class DeploymentState:
+    namespace: str
+    name: str
+    replicas: int  # desired (spec)
+    ready: int
+    available: int
+    updated: int
+    observed_generation: int
+    generation: int
+
+    @property
+    def settled(self) -> bool:
+        """The controller has seen the latest spec and every desired replica is ready."""
+        return (
+            self.observed_generation >= self.generation
+            and self.ready == self.replicas
+            and self.updated == self.replicas
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DeploymentState:
+        return cls(**d)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventInfo:
+    namespace: str
+    reason: str
+    message: str
+    kind: str  # involved object kind
+    name: str  # involved object name
+    type: str  # Normal | Warning
+    last_timestamp: str
+    count: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EventInfo:
+        return cls(**d)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterStatus:
+    """What ``pfdrill cluster status`` reports."""
+
+    name: str
+    provider: str
+    context: str
+    kubeconfig: str
+    running: bool
+    server: str = ""
+    nodes: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["nodes"] = list(self.nodes)
+        d["components"] = list(self.components)
+        return d

@@ -1,0 +1,2 @@
+"""report: drill reports (JUnit XML, HTML, Markdown, JSON evidence). Writes files only.
+"""

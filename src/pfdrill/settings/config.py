@@ -1,0 +1,88 @@
+"""pfdrill's own configuration: the safety allow-list and environment defaults.
+
+The file is YAML::
+
+    allowed_contexts: [kwok-pfdrill, kind-pfdrill, staging-drills]
+    optin_label: pfdrill.dev/drills=enabled
+    namespace: production
+    prometheus_url: http://127.0.0.1:9090      # for kind/existing clusters
+    alertmanager_url: http://127.0.0.1:9093
+
+Without a file the defaults allow only the clusters pfdrill creates itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pfdrill.errors import InvalidInput
+
+DEFAULT_ALLOWED_CONTEXTS = ("kwok-pfdrill", "kwok-pfdrill-test", "kind-pfdrill")
+DEFAULT_OPTIN_LABEL = "pfdrill.dev/drills=enabled"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    allowed_contexts: tuple[str, ...] = DEFAULT_ALLOWED_CONTEXTS
+    optin_label: str = DEFAULT_OPTIN_LABEL
+    namespace: str = "production"
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+    source: str | None = None  # the file it came from, for messages
+
+    @property
+    def optin_key(self) -> str:
+        return self.optin_label.split("=", 1)[0]
+
+    @property
+    def optin_value(self) -> str:
+        return self.optin_label.split("=", 1)[1] if "=" in self.optin_label else "true"
+
+    def context_allowed(self, context: str) -> bool:
+        return context in self.allowed_contexts
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_KNOWN = {f.name for f in dataclasses.fields(Config)} - {"source"}
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load the config from ``path``, ``$PFDRILL_CONFIG``, or return the defaults."""
+    chosen = path or os.environ.get("PFDRILL_CONFIG")
+    if not chosen:
+        return Config()
+    p = Path(chosen)
+    if not p.is_file():
+        raise InvalidInput("config file does not exist", file=p)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=p, line=line) from exc
+    if not isinstance(raw, dict):
+        raise InvalidInput("config must be a YAML mapping", file=p)
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise InvalidInput(f"unknown config key(s): {', '.join(unknown)}", file=p)
+    contexts = raw.get("allowed_contexts", list(DEFAULT_ALLOWED_CONTEXTS))
+    if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
+        raise InvalidInput("allowed_contexts must be a list of context names", file=p)
+    label = raw.get("optin_label", DEFAULT_OPTIN_LABEL)
+    if not isinstance(label, str) or not label:
+        raise InvalidInput("optin_label must be 'key=value'", file=p)
+    return Config(
+        allowed_contexts=tuple(contexts),
+        optin_label=label,
+        namespace=str(raw.get("namespace", "production")),
+        prometheus_url=raw.get("prometheus_url"),
+        alertmanager_url=raw.get("alertmanager_url"),
+        source=str(p),
+    )

@@ -1,0 +1,2 @@
+"""sink: the notification sink (HTTP server, append-only JSONL journal) and its reader.
+"""
