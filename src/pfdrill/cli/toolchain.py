@@ -1,7 +1,34 @@
-"""``pfdrill toolchain``: command group (filled in by the issue that owns it)."""
+"""``pfdrill toolchain``: build and inspect the cluster binaries."""
 
 from __future__ import annotations
 
+import time
+
 import typer
 
-app = typer.Typer(help="toolchain commands.", no_args_is_help=True)
+app = typer.Typer(help="Build (from Go modules) and inspect the embedded cluster's binaries.",
+                  no_args_is_help=True)
+
+
+@app.command("ensure")
+def ensure_cmd() -> None:
+    """Build every missing binary; a second call does nothing."""
+    from pfdrill.toolchain import build
+
+    started = time.monotonic()
+    tc = build.ensure(progress=lambda m: typer.echo(m, err=True))
+    typer.echo(f"toolchain ready in {time.monotonic() - started:.1f}s: {tc.root}")
+
+
+@app.command("status")
+def status_cmd(verify: bool = typer.Option(False, "--verify", help="Re-hash every binary.")) -> None:
+    """List the binaries, their versions, and whether they are built."""
+    from pfdrill.toolchain import build
+
+    rows = build.status(deep=verify)
+    typer.echo(f"{'binary':<24} {'version':<10} {'state':<8} sha256")
+    for r in rows:
+        state = "ok" if r.present else "missing"
+        typer.echo(f"{r.name:<24} {r.version:<10} {state:<8} {r.sha256[:16]}")
+    if not all(r.present for r in rows):
+        raise typer.Exit(1)

@@ -1,0 +1,48 @@
+"""Which versions the toolchain builds: data, overridable from the environment.
+
+The Kubernetes version is the one kwok's release defaults to (kwok v0.8.0 →
+Kubernetes v1.36.1, etcd 3.6.10), so ``kwokctl`` sees exactly the components
+it was released against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+from pfdrill.errors import InvalidInput
+
+_SEMVER = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Versions:
+    kubernetes: str = "v1.36.1"
+    etcd: str = "v3.6.10"
+    kwok: str = "v0.8.0"
+    kind: str = "v0.33.0"
+    metrics_server: str = "v0.8.0"
+
+    @classmethod
+    def from_env(cls) -> Versions:
+        """Defaults, overridden by ``PFDRILL_<NAME>_VERSION`` (e.g. ``PFDRILL_KUBERNETES_VERSION``)."""
+        values = {}
+        for f in dataclasses.fields(cls):
+            env = f"PFDRILL_{f.name.upper()}_VERSION"
+            raw = os.environ.get(env)
+            if raw is None:
+                continue
+            v = raw if raw.startswith("v") else f"v{raw}"
+            if not _SEMVER.match(v):
+                raise InvalidInput(f"{env}={raw!r} is not a version like v1.2.3")
+            values[f.name] = v
+        return cls(**values)
+
+    @property
+    def staging(self) -> str:
+        """The k8s.io staging modules' version for this Kubernetes release (v1.36.1 → v0.36.1)."""
+        return "v0" + self.kubernetes[2:]
+
+    def to_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
