@@ -101,6 +101,10 @@ ADAPTER_FAILURE_MODE = Metric(
 BASELINE = Metric(
     "pfdrill_baseline", Kind.GAUGE,
     "Steady-state baseline of a signal, measured by pfdrill before a fault.", ("signal",))
+# Values of BASELINE's ``signal`` label: the two live signals the runbook compares with
+# "normal" (mean decision latency in seconds, rejects per second). The alert rules also
+# record every signal as ``pfdrill:<name>`` (see pfdrill.model.signals.Indicator).
+BASELINE_SIGNALS = ("latency_mean_seconds", "reject_rate")
 
 WATCHER_METRICS: tuple[Metric, ...] = (
     REQUESTS, DECISIONS, PERMIT_REJECTS, CERTS, CERTS_VERIFIED, NI_REJECTS,
