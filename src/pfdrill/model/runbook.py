@@ -1,0 +1,201 @@
+"""A Markdown runbook as pfdrill reads it, and what running its commands produced.
+
+The parser (:mod:`pfdrill.runbook.parser`) builds :class:`Runbook`; the
+executor (:mod:`pfdrill.runbook.executor`) turns each :class:`Command` into a
+:class:`CommandResult` — typed evidence of what ran, for how long, what it
+printed, which tools it called and whether its intended effect took place.
+:meth:`CommandResult.to_evidence` gives the drill engine's compact
+:class:`~pfdrill.model.evidence.CommandEvidence`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from pfdrill.model.codec import Record
+from pfdrill.model.evidence import CommandEvidence, CommandOutcome, SectionEvidence
+from pfdrill.model.header import RecordHeader
+
+SECTION_SEPARATOR = " / "
+
+
+class Intent(enum.Enum):
+    """What a command is for; it decides how its result is judged.
+
+    Ordered by precedence: a block that both changes and notifies is a change.
+    """
+
+    CHANGE = "change"  # kubectl patch/scale/rollout/apply, pfctl config update, rotate ...
+    NOTIFICATION = "notification"  # curl to a webhook
+    CHECK = "check"  # verification: pfctl validate/health/test, sha256sum, kubectl get
+    DOCUMENTATION = "documentation"  # heredoc reports, git commit of docs
+    INVESTIGATION = "investigation"  # grep, logs, describe, top, events
+    SETUP = "setup"  # variables, cd, git checkout -b
+
+    @property
+    def precedence(self) -> int:
+        return _PRECEDENCE.index(self)
+
+
+_PRECEDENCE = tuple(Intent)
+
+
+@dataclasses.dataclass(frozen=True)
+class Command(Record):
+    """One command of a runbook: a line, or several kept whole (continuations, if/fi, heredocs)."""
+
+    section: str  # heading path, "Incident Response Actions / Immediate Mitigation"
+    line: int  # first line in the Markdown file (1-based)
+    end_line: int
+    text: str  # exactly as written, without the block's indentation
+    description: str = ""  # the comment lines just above it
+    language: str = ""  # the code block's language tag ("" when it had none)
+
+    @property
+    def first_line(self) -> str:
+        return self.text.split("\n", 1)[0].strip()
+
+    def short(self, width: int = 72) -> str:
+        """One line for tables: the first line, '…' when cut or when more lines follow."""
+        head = self.first_line
+        more = "\n" in self.text.strip()
+        if len(head) > width:
+            return head[: width - 1] + "…"
+        return head + (" …" if more else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeBlock(Record):
+    line: int  # the opening fence
+    end_line: int  # the closing fence
+    language: str
+    shell: bool  # bash commands pfdrill will run
+    commands: tuple[Command, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Section(Record):
+    path: tuple[str, ...]  # heading texts without their numbering, outermost first
+    title: str  # the heading as written
+    level: int
+    line: int
+    blocks: tuple[CodeBlock, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return SECTION_SEPARATOR.join(self.path) or "(preamble)"
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return tuple(c for b in self.blocks if b.shell for c in b.commands)
+
+
+@dataclasses.dataclass(frozen=True)
+class Runbook(Record):
+    source: str  # the file it was read from
+    encoding: str  # how its bytes were decoded (commands are run re-encoded the same way)
+    sha256: str  # of the file's bytes
+    title: str
+    sections: tuple[Section, ...] = ()
+    notes: tuple[str, ...] = ()  # what the parser had to work around (encoding, CRLF ...)
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        return tuple(c for s in self.sections for c in s.commands)
+
+    @property
+    def section_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sections)
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolCall(Record):
+    """One call of a wrapped tool (kubectl, curl, pfctl) made by a command, as its wrapper saw it."""
+
+    tool: str
+    argv: tuple[str, ...]  # arguments after the tool name, webhook URLs redacted
+    exit_status: int | None  # None: still running when the command ended (killed)
+    started_wall: str
+    duration_s: float
+    note: str = ""  # e.g. "bounded: stopped after 3s", "refused: non-local host"
+    http_status: int | None = None  # curl only
+    refused: bool = False  # the wrapper refused to run it (nothing left 127.0.0.1)
+
+
+@dataclasses.dataclass(frozen=True)
+class EffectCheck(Record):
+    """A check that a change took effect, read back from the cluster or the fabric."""
+
+    what: str
+    ok: bool
+    observed: str
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult(Record):
+    """Typed evidence of one executed (or not executable) command."""
+
+    command: Command
+    intent: Intent
+    outcome: CommandOutcome
+    reason: str
+    exit_status: int | None
+    started_wall: str
+    at: float  # seconds since the run (or the drill) started, monotonic
+    duration_s: float
+    stdout: str = ""  # bounded, redacted
+    stderr: str = ""
+    truncated: bool = False
+    bounded: bool = False  # a never-ending command (logs -f, port-forward) stopped on purpose
+    pipe_status: tuple[int, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    checks: tuple[EffectCheck, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is CommandOutcome.OK
+
+    def to_evidence(self) -> CommandEvidence:
+        output = (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr)
+        return CommandEvidence(
+            section=self.command.section, command=self.command.text, outcome=self.outcome,
+            exit_code=self.exit_status, at=self.at, duration_s=self.duration_s,
+            output=output[-2000:], reason=self.reason, line=self.command.line,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RunbookRun(Record):
+    """One execution of (part of) a runbook against a drill environment."""
+
+    header: RecordHeader
+    runbook: str
+    sha256: str
+    severity: str
+    sections: tuple[str, ...]  # the sections asked for ("" = the whole runbook)
+    sandbox: str
+    results: tuple[CommandResult, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.outcome is CommandOutcome.FAILED for r in self.results)
+
+    def section_evidence(self) -> tuple[SectionEvidence, ...]:
+        """Per section, in order of first appearance; a section passes when none of it failed."""
+        order: list[str] = []
+        by: dict[str, list[CommandResult]] = {}
+        for r in self.results:
+            if r.command.section not in by:
+                order.append(r.command.section)
+                by[r.command.section] = []
+            by[r.command.section].append(r)
+        out = []
+        for name in order:
+            failed = [r for r in by[name] if r.outcome is CommandOutcome.FAILED]
+            reason = "; ".join(f"line {r.command.line}: {r.reason}" for r in failed)
+            out.append(SectionEvidence(section=name, ok=not failed,
+                                       commands=tuple(r.to_evidence() for r in by[name]),
+                                       reason=reason))
+        return tuple(out)
