@@ -32,6 +32,9 @@ DECISION_OUTCOMES = ("allow", "reject", "would_reject", "unenforced", "error")
 REJECT_REASONS = ("malformed", "certificate", "dfa", "permit", "witness", "ni", "high_assurance")
 ADAPTER_ERROR_KINDS = ("timeout", "connect", "http_status", "bad_response")
 ADAPTER_FAILURE_MODES = ("fail_closed", "fail_open")
+RELOAD_RESULTS = ("success", "failure")
+DFA_FAILURE_REASONS = ("missing", "sha256", "json", "schema")
+ADAPTER_OUTCOMES = ("allow", "deny", "error", "malformed")  # adapter_requests_total{outcome}
 
 # --- sidecar-watcher ----------------------------------------------------------------
 REQUESTS = Metric("requests_total", Kind.COUNTER, "Decide requests received.")
