@@ -1,0 +1,74 @@
+"""Everything a drill needs from the world, bundled, and the factory that builds it.
+
+:class:`DrillEnvironment` is what :class:`~pfdrill.drill.session.DrillSession`
+and :class:`~pfdrill.drill.engine.Drill` take. :mod:`pfdrill.drill.wiring`
+builds the real one; :mod:`pfdrill.drill.fake` a simulated one for tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Protocol
+
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.drill.ports import (
+    ArtifactSource,
+    Classifier,
+    Clock,
+    Detector,
+    FaultCatalog,
+    IncidentSource,
+    LogSource,
+    MetricsSource,
+    NotificationSource,
+    RuleSource,
+    RunbookRunner,
+    SteadyStateProbe,
+)
+from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotStore
+from pfdrill.model.sla import TimingProfile
+from pfdrill.settings.config import Config
+
+LEASE_NAME = "pfdrill-drill"
+
+
+@dataclasses.dataclass(frozen=True)
+class DrillEnvironment:
+    cluster: ClusterClient
+    config: Config
+    clock: Clock
+    steady_state: SteadyStateProbe
+    snapshotter: ClusterSnapshotter
+    snapshots: SnapshotStore
+    faults: FaultCatalog
+    detector: Detector
+    classifier: Classifier
+    runbook: RunbookRunner
+    notifications: NotificationSource
+    logs: LogSource
+    metrics: MetricsSource
+    incidents: IncidentSource
+    artifacts: ArtifactSource
+    rules: RuleSource
+    cluster_name: str = "pfdrill"
+    provider: str = "kwok"
+    profile: TimingProfile = TimingProfile.DRILL
+    poll_interval_s: float = 1.0
+    lease_seconds: int = 3600
+    # Values that must never appear in a report (webhook URLs, tokens); the
+    # report writers redact them in addition to their generic patterns.
+    secrets: tuple[str, ...] = ()
+    # Extra environment for runbook commands (webhook URLs, KUBECONFIG, ...).
+    runbook_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    close: Callable[[], None] = lambda: None
+
+    @property
+    def namespace(self) -> str:
+        return self.config.namespace
+
+
+class EnvironmentFactory(Protocol):
+    def build(self, profile: TimingProfile) -> DrillEnvironment:
+        """Build the environment; :class:`~pfdrill.errors.EnvironmentProblem` if it is not up."""
+        ...

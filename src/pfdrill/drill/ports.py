@@ -1,0 +1,181 @@
+"""The engine's collaborators, as interfaces.
+
+The drill engine talks to the world only through these protocols, so it can
+be exercised in unit tests with :mod:`pfdrill.drill.fake` and wired to the
+real fabric, Prometheus/Alertmanager, the sink, chaostoolkit and the runbook
+executor by :mod:`pfdrill.drill.wiring`. Times crossing these interfaces are
+wall-clock ``datetime`` in UTC (that is what Prometheus, the sink and the
+incident store speak); the engine converts them to drill-relative seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from pfdrill.model.drill import ParamValue
+from pfdrill.model.evidence import (
+    Artifact,
+    ChaosJournal,
+    Classification,
+    CommandOutcome,
+    IncidentRecord,
+    Notification,
+    ProbeSample,
+    Signal,
+)
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Monotonic time for measuring, wall time for talking to the world."""
+
+    def monotonic(self) -> float: ...
+
+    def now(self) -> dt.datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SteadyStateProbe(Protocol):
+    """The steady-state hypothesis: probes with tolerances on the fabric."""
+
+    def check(self) -> Sequence[ProbeSample]: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class FaultObservation:
+    """Whether the fault is observed in effect (by the fault's own probe, not an alert)."""
+
+    proven: bool
+    detail: str
+
+
+class Fault(Protocol):
+    """One fault instance for one drill; remembers what it changed so rollback is exact."""
+
+    def validate(self, params: Mapping[str, ParamValue]) -> None:
+        """Raise :class:`~pfdrill.errors.InvalidInput` for bad parameters; change nothing."""
+        ...
+
+    def inject(self, params: Mapping[str, ParamValue]) -> None: ...
+
+    def prove(self) -> FaultObservation: ...
+
+    def rollback(self) -> None:
+        """Undo exactly what :meth:`inject` changed; safe to call twice or before inject."""
+        ...
+
+    def root_cause_terms(self) -> Sequence[str]:
+        """Words a correct root-cause statement for this fault mentions (any one suffices)."""
+        ...
+
+    def journal(self) -> ChaosJournal | None: ...
+
+
+class FaultCatalog(Protocol):
+    def names(self) -> Sequence[str]: ...
+
+    def create(self, name: str) -> Fault:
+        """A fresh fault; :class:`~pfdrill.errors.InvalidInput` if the name is unknown."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertSighting:
+    """An alert seen around a drill, with wall-clock moments."""
+
+    alert: str
+    firing: dt.datetime | None = None
+    notified: dt.datetime | None = None
+    severity_label: str = ""
+    receiver: str = ""
+    bound_s: float | None = None
+
+
+class Detector(Protocol):
+    def wait_for_notification(
+        self, alerts: Sequence[str], since: dt.datetime, timeout_s: float
+    ) -> Sequence[AlertSighting]:
+        """Block until a notification for one of ``alerts`` arrived after ``since``, or timeout.
+
+        Returns every alert seen firing or notified since ``since`` (expected or
+        not), so a report can show what else went off.
+        """
+        ...
+
+
+class Classifier(Protocol):
+    def baseline(self) -> Sequence[Signal]:
+        """Measure the signals the severity table compares against, in steady state."""
+        ...
+
+    def classify(self, baseline: Sequence[Signal]) -> Classification: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandRun:
+    """One runbook command as the executor ran it (wall-clock start)."""
+
+    command: str
+    outcome: CommandOutcome
+    exit_code: int | None
+    started: dt.datetime
+    duration_s: float
+    output: str = ""
+    reason: str = ""
+    line: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SectionRun:
+    section: str
+    ok: bool
+    commands: tuple[CommandRun, ...] = ()
+    reason: str = ""
+
+
+class RunbookRunner(Protocol):
+    def validate(self, runbook: str, sections: Sequence[str]) -> None:
+        """Raise :class:`~pfdrill.errors.InvalidInput` if the runbook or a section is missing."""
+        ...
+
+    def run_section(self, runbook: str, section: str, env: Mapping[str, str]) -> SectionRun: ...
+
+
+class NotificationSource(Protocol):
+    def notifications(self, since: dt.datetime) -> Sequence[Notification]: ...
+
+
+class LogSource(Protocol):
+    def lines(self, namespace: str, selector: str, since: dt.datetime) -> Sequence[str]: ...
+
+
+class MetricsSource(Protocol):
+    def instant(self, query: str) -> float | None:
+        """The query's value now; ``None`` when the result is empty."""
+        ...
+
+    def series(
+        self, query: str, start: dt.datetime, end: dt.datetime, step_s: float
+    ) -> Sequence[tuple[dt.datetime, float]]: ...
+
+
+class IncidentSource(Protocol):
+    def incident(self, incident_id: str) -> IncidentRecord | None: ...
+
+
+class ArtifactSource(Protocol):
+    """Files the runbook produced (incident report, post-mortem PDF, collected tarballs)."""
+
+    def artifacts(self) -> Sequence[Artifact]: ...
+
+    def read_text(self, artifact: Artifact) -> str: ...
+
+
+class RuleSource(Protocol):
+    def loaded_rules(self) -> frozenset[str]:
+        """Names of the alerting rules Prometheus has loaded right now."""
+        ...

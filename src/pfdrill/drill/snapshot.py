@@ -1,0 +1,170 @@
+"""The pre-fault snapshot: what restore puts back, kept on disk so a killed run can be undone.
+
+A snapshot holds the fabric objects faults and runbooks touch — ConfigMaps,
+Secrets and Deployment replica counts in the drill namespace. It is written
+(mode 0600: it holds the trust bundle) before anything is injected and
+deleted only after a restore that left no difference, so if pfdrill is
+SIGKILLed mid-drill the next run finds it and restores first.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.errors import ObjectNotFound
+from pfdrill.model.codec import Record
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotPlan(Record):
+    """Which objects to snapshot."""
+
+    namespace: str
+    configmaps: tuple[str, ...] = ("policy-config", "dfa-artifact")
+    secrets: tuple[str, ...] = ("fabric-certs",)
+    deployments: tuple[str, ...] = ("sidecar-watcher", "policy-adapter")
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot(Record):
+    namespace: str
+    context: str
+    run_id: str
+    holder: str  # the lease holder identity of the run that took it
+    taken_wall: str
+    configmaps: dict[str, dict[str, str]]
+    secrets: dict[str, dict[str, str]]  # values base64, as the API carries them
+    replicas: dict[str, int]
+
+
+class ClusterSnapshotter:
+    """Take, compare and restore snapshots through a :class:`ClusterClient`."""
+
+    def __init__(self, cluster: ClusterClient, plan: SnapshotPlan) -> None:
+        self._cluster = cluster
+        self.plan = plan
+
+    def take(self, *, run_id: str, holder: str, taken_wall: str) -> Snapshot:
+        ns = self.plan.namespace
+        cms: dict[str, dict[str, str]] = {}
+        for name in self.plan.configmaps:
+            try:
+                cms[name] = self._cluster.get_configmap(ns, name)
+            except ObjectNotFound:
+                continue  # nothing to restore; a fault cannot need it either
+        secrets: dict[str, dict[str, str]] = {}
+        for name in self.plan.secrets:
+            try:
+                raw = self._cluster.get_secret(ns, name)
+            except ObjectNotFound:
+                continue
+            secrets[name] = {k: base64.b64encode(v).decode("ascii") for k, v in raw.items()}
+        replicas: dict[str, int] = {}
+        for name in self.plan.deployments:
+            try:
+                replicas[name] = self._cluster.get_deployment(ns, name).replicas
+            except ObjectNotFound:
+                continue
+        return Snapshot(namespace=ns, context=self._cluster.context, run_id=run_id,
+                        holder=holder, taken_wall=taken_wall, configmaps=cms,
+                        secrets=secrets, replicas=replicas)
+
+    def differences(self, snap: Snapshot) -> list[str]:
+        """What differs now from ``snap`` (secret values are never named, only their keys)."""
+        ns = snap.namespace
+        out: list[str] = []
+        for name, data in snap.configmaps.items():
+            now = self._get_or_none(functools.partial(self._cluster.get_configmap, ns, name))
+            if now is None:
+                out.append(f"ConfigMap {name} is gone")
+                continue
+            for key in sorted(set(data) | set(now)):
+                if data.get(key) != now.get(key):
+                    out.append(f"ConfigMap {name} {key}: {now.get(key)!r}, snapshot {data.get(key)!r}")
+        for name, data in snap.secrets.items():
+            raw = self._get_or_none(functools.partial(self._cluster.get_secret, ns, name))
+            if raw is None:
+                out.append(f"Secret {name} is gone")
+                continue
+            enc = {k: base64.b64encode(v).decode("ascii") for k, v in raw.items()}
+            changed = sorted(k for k in set(data) | set(enc) if data.get(k) != enc.get(k))
+            if changed:
+                out.append(f"Secret {name} differs in key(s) {', '.join(changed)}")
+        for name, want in snap.replicas.items():
+            dep = self._get_or_none(functools.partial(self._cluster.get_deployment, ns, name))
+            if dep is None:
+                out.append(f"Deployment {name} is gone")
+            elif dep.replicas != want:
+                out.append(f"Deployment {name} replicas {dep.replicas}, snapshot {want}")
+        return out
+
+    def restore(self, snap: Snapshot) -> list[str]:
+        """Put back what differs; return the actions taken."""
+        ns = snap.namespace
+        actions: list[str] = []
+        for name, data in snap.configmaps.items():
+            now = self._get_or_none(functools.partial(self._cluster.get_configmap, ns, name))
+            if now is not None and now != data:
+                self._cluster.replace_configmap(ns, name, data)
+                actions.append(f"ConfigMap {name} restored")
+        for name, enc in snap.secrets.items():
+            raw = self._get_or_none(functools.partial(self._cluster.get_secret, ns, name))
+            want = {k: base64.b64decode(v) for k, v in enc.items()}
+            if raw is not None and raw != want:
+                self._cluster.replace_secret(ns, name, want)
+                actions.append(f"Secret {name} restored")
+        for name, replicas in snap.replicas.items():
+            dep = self._get_or_none(functools.partial(self._cluster.get_deployment, ns, name))
+            if dep is not None and dep.replicas != replicas:
+                self._cluster.scale_deployment(ns, name, replicas)
+                actions.append(f"Deployment {name} scaled back to {replicas}")
+        return actions
+
+    @staticmethod
+    def _get_or_none(fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except ObjectNotFound:
+            return None
+
+
+class SnapshotStore:
+    """One snapshot file per (context, namespace) under pfdrill's state dir."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, context: str, namespace: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in context)
+        return self.directory / safe / f"{namespace}.json"
+
+    def save(self, snap: Snapshot) -> Path:
+        path = self.path(snap.context, snap.namespace)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(snap.to_dict(), fh, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)  # atomic: a crash leaves the old file or the new, never half
+        return path
+
+    def load(self, context: str, namespace: str) -> Snapshot | None:
+        path = self.path(context, namespace)
+        if not path.is_file():
+            return None
+        return Snapshot.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def clear(self, context: str, namespace: str) -> None:
+        self.path(context, namespace).unlink(missing_ok=True)
