@@ -1,0 +1,272 @@
+"""The thresholds table (``deploy/alerts/thresholds.yaml``): load, validate, query.
+
+Validation makes the table safe to classify with: every severity is real, every
+bullet of the runbook's table is covered, each indicator's rows tile one ray
+towards "worse" with severities that never decrease along it (so worsening a
+signal can never lower the severity). Every complaint names file and line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+from pfdrill.classify import runbook_table
+from pfdrill.errors import InvalidInput
+from pfdrill.model.severity import Severity
+from pfdrill.model.signals import Direction, Indicator
+from pfdrill.obs import yamldoc
+from pfdrill.obs.yamldoc import LineDict
+
+_BOUND_KEYS = {"above": (False, False), "at_least": (False, True),
+               "below": (True, False), "at_most": (True, True)}  # key: (is_upper, inclusive)
+_ROW_KEYS = {"id", "signal", *_BOUND_KEYS}
+_TOP_KEYS = {"tolerance", "baseline_floors", "severities"}
+_FLOOR_SIGNALS = {"reject_rate"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Bound:
+    value: float
+    inclusive: bool
+
+    def text(self, upper: bool) -> str:
+        op = ("<=" if self.inclusive else "<") if upper else (">=" if self.inclusive else ">")
+        return f"{op} {self.value:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    id: str
+    severity: Severity
+    item: str
+    indicator: Indicator
+    lower: Bound | None
+    upper: Bound | None
+    line: int = 0
+
+    def matches(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.lower is not None and (
+            value < self.lower.value or (value == self.lower.value and not self.lower.inclusive)
+        ):
+            return False
+        return not (self.upper is not None and (
+            value > self.upper.value or (value == self.upper.value and not self.upper.inclusive)
+        ))
+
+    @property
+    def condition(self) -> str:
+        parts = []
+        if self.lower is not None:
+            parts.append(self.lower.text(upper=False))
+        if self.upper is not None:
+            parts.append(self.upper.text(upper=True))
+        return " and ".join(parts)
+
+    @property
+    def entry(self) -> Bound:
+        """The bound crossed when the indicator gets worse into this row."""
+        worse_up = self.indicator.spec.direction is Direction.HIGHER_IS_WORSE
+        bound = self.lower if worse_up else self.upper
+        assert bound is not None  # validated: every row is bounded on its better side
+        return bound
+
+    @property
+    def exit(self) -> Bound | None:
+        """The bound crossed when the indicator gets even worse (ranges only)."""
+        worse_up = self.indicator.spec.direction is Direction.HIGHER_IS_WORSE
+        return self.upper if worse_up else self.lower
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdTable:
+    rows: tuple[Row, ...]
+    tolerance: float
+    floors: dict[str, float]
+    not_measured: dict[str, str]  # bullet -> why
+    source: str
+
+    def row(self, row_id: str) -> Row | None:
+        return next((r for r in self.rows if r.id == row_id), None)
+
+    def for_indicator(self, indicator: Indicator) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.indicator is indicator)
+
+    def floor(self, name: str) -> float:
+        return self.floors.get(name, 0.0)
+
+
+def default_path() -> Path:
+    from pfdrill.obs import rules  # the alerts directory is found once, there
+
+    return rules.alerts_dir() / "thresholds.yaml"
+
+
+def load(path: Path | None = None, table: runbook_table.RunbookTable | None = None) -> ThresholdTable:
+    """Load and validate a thresholds file against the runbook's table."""
+    path = path or default_path()
+    return parse(yamldoc.load(path), path, table or runbook_table.BUILTIN)
+
+
+def _bad(message: str, file: Path, line: int | None) -> InvalidInput:
+    return InvalidInput(message, file=file, line=line)
+
+
+def _number(raw: Any, what: str, file: Path, line: int) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or math.isnan(float(raw)):
+        raise _bad(f"{what} must be a number, not {raw!r}", file, line)
+    return float(raw)
+
+
+def parse(doc: Any, file: Path, table: runbook_table.RunbookTable) -> ThresholdTable:
+    if not isinstance(doc, LineDict):
+        raise _bad("a thresholds file is a YAML mapping with 'severities'", file, None)
+    unknown = sorted(set(doc) - _TOP_KEYS)
+    if unknown:
+        raise _bad(f"unknown key {unknown[0]!r} (expected {', '.join(sorted(_TOP_KEYS))})",
+                   file, doc.line_of(unknown[0]))
+    tolerance = _number(doc.get("tolerance", 0.02), "tolerance", file, doc.line_of("tolerance"))
+    if not 0 < tolerance < 0.5:
+        raise _bad("tolerance must be between 0 and 0.5", file, doc.line_of("tolerance"))
+    floors = _floors(doc.get("baseline_floors") or LineDict(), file)
+    severities = doc.get("severities")
+    if not isinstance(severities, LineDict):
+        raise _bad("'severities' must map SEV-1..SEV-4 to lists of runbook bullets", file,
+                   doc.line_of("severities") if "severities" in doc else None)
+    rows: list[Row] = []
+    not_measured: dict[str, str] = {}
+    covered: dict[Severity, set[str]] = {}
+    for key, entries in severities.items():
+        line = severities.line_of(key)
+        try:
+            severity = Severity.parse(str(key))
+        except ValueError as exc:
+            raise _bad(str(exc), file, line) from exc
+        if severity is Severity.NONE:
+            raise _bad("severity 'none' has no rows; list SEV-1..SEV-4", file, line)
+        if not isinstance(entries, list):
+            raise _bad(f"{severity.value} must be a list of bullets", file, line)
+        for entry in entries:
+            item = _entry(entry, severity, file, line, table, rows, not_measured)
+            covered.setdefault(severity, set()).add(runbook_table.normalise(item))
+    for severity, bullets in table.items.items():
+        for bullet in bullets:
+            if runbook_table.normalise(bullet) not in covered.get(severity, set()):
+                where = severities.line_of(severity.value) if severity.value in severities else severities.line
+                raise _bad(f"missing row: {severity.value} {bullet!r} of the runbook's table "
+                           f"({table.source}) has no entry", file, where)
+    result = ThresholdTable(tuple(rows), tolerance, floors, not_measured, str(file))
+    for indicator in Indicator:
+        _check_ray(result.for_indicator(indicator), indicator, file)
+    return result
+
+
+def _floors(raw: Any, file: Path) -> dict[str, float]:
+    if not isinstance(raw, LineDict):
+        raise _bad("baseline_floors must be a mapping", file, None)
+    out = {}
+    for name, value in raw.items():
+        if name not in _FLOOR_SIGNALS:
+            raise _bad(f"unknown baseline floor {name!r} (expected {', '.join(sorted(_FLOOR_SIGNALS))})",
+                       file, raw.line_of(name))
+        out[name] = _number(value, f"baseline_floors.{name}", file, raw.line_of(name))
+    return out
+
+
+def _entry(entry: Any, severity: Severity, file: Path, line: int,
+           table: runbook_table.RunbookTable, rows: list[Row], not_measured: dict[str, str]) -> str:
+    if not isinstance(entry, LineDict) or not isinstance(entry.get("item"), str):
+        raise _bad(f"each {severity.value} entry needs 'item' (a bullet of the runbook's table)",
+                   file, entry.line if isinstance(entry, LineDict) else line)
+    item: str = entry["item"]
+    listed = table.severity_of(item)
+    if listed is None:
+        raise _bad(f"item {item!r} is not a bullet of the runbook's table ({table.source})",
+                   file, entry.line_of("item"))
+    if listed is not severity:
+        raise _bad(f"item {item!r} is listed under {severity.value} here but under "
+                   f"{listed.value} in the runbook", file, entry.line_of("item"))
+    extra = sorted(set(entry) - {"item", "rows", "not_measured"})
+    if extra:
+        raise _bad(f"unknown key {extra[0]!r} in an entry (expected item, rows, not_measured)",
+                   file, entry.line_of(extra[0]))
+    raw_rows = entry.get("rows") or []
+    if not isinstance(raw_rows, list):
+        raise _bad("'rows' must be a list", file, entry.line_of("rows"))
+    if not raw_rows:
+        why = entry.get("not_measured")
+        if not isinstance(why, str) or not why.strip():
+            raise _bad(f"missing row: {severity.value} {item!r} has no rows and no "
+                       "'not_measured' reason", file, entry.line)
+        not_measured[item] = why
+        return item
+    for raw in raw_rows:
+        rows.append(_row(raw, severity, item, file, entry.line_of("rows"), rows))
+    return item
+
+
+def _row(raw: Any, severity: Severity, item: str, file: Path, line: int, seen: list[Row]) -> Row:
+    if not isinstance(raw, LineDict):
+        raise _bad("a row is a mapping {id, signal, and bounds}", file, line)
+    line = raw.line
+    extra = sorted(set(raw) - _ROW_KEYS)
+    if extra:
+        raise _bad(f"unknown key {extra[0]!r} in a row (expected id, signal, above, at_least, "
+                   "below, at_most)", file, raw.line_of(extra[0]))
+    row_id = raw.get("id")
+    if not isinstance(row_id, str) or not row_id:
+        raise _bad("a row needs an 'id'", file, line)
+    if any(r.id == row_id for r in seen):
+        raise _bad(f"duplicate row id {row_id!r}", file, raw.line_of("id"))
+    try:
+        indicator = Indicator.parse(str(raw.get("signal")))
+    except ValueError as exc:
+        raise _bad(str(exc), file, raw.line_of("signal")) from exc
+    lower = upper = None
+    for key, (is_upper, inclusive) in _BOUND_KEYS.items():
+        if key not in raw:
+            continue
+        bound = Bound(_number(raw[key], key, file, raw.line_of(key)), inclusive)
+        if (upper if is_upper else lower) is not None:
+            raise _bad(f"row {row_id!r} has two {'upper' if is_upper else 'lower'} bounds",
+                       file, raw.line_of(key))
+        if is_upper:
+            upper = bound
+        else:
+            lower = bound
+    worse_up = indicator.spec.direction is Direction.HIGHER_IS_WORSE
+    if (lower if worse_up else upper) is None:
+        side = "lower (above/at_least)" if worse_up else "upper (below/at_most)"
+        raise _bad(f"row {row_id!r}: {indicator.value} gets worse as it "
+                   f"{'rises' if worse_up else 'falls'}, so it needs a {side} bound", file, line)
+    if lower is not None and upper is not None and not lower.value < upper.value:
+        raise _bad(f"row {row_id!r}: empty range {lower.value:g}..{upper.value:g}", file, line)
+    return Row(row_id, severity, item, indicator, lower, upper, line)
+
+
+def _check_ray(rows: tuple[Row, ...], indicator: Indicator, file: Path) -> None:
+    """Rows of one indicator must tile [first threshold, worst) with rising severity."""
+    if not rows:
+        return
+    worse_up = indicator.spec.direction is Direction.HIGHER_IS_WORSE
+    ordered = sorted(rows, key=lambda r: r.entry.value, reverse=not worse_up)
+    for better, worse in itertools.pairwise(ordered):
+        gap = better.exit
+        if gap is None:
+            raise _bad(f"rows {better.id!r} and {worse.id!r} of {indicator.value} overlap",
+                       file, worse.line)
+        if gap.value != worse.entry.value or gap.inclusive == worse.entry.inclusive:
+            raise _bad(f"rows {better.id!r} and {worse.id!r} of {indicator.value} must meet "
+                       f"exactly (e.g. 'at_most: X' then 'above: X'); they leave a gap or overlap",
+                       file, worse.line)
+        if worse.severity < better.severity:
+            raise _bad(f"row {worse.id!r} ({worse.severity.value}) is worse than row "
+                       f"{better.id!r} ({better.severity.value}) but less severe", file, worse.line)
+    if ordered[-1].exit is not None:
+        raise _bad(f"row {ordered[-1].id!r} ends at {ordered[-1].exit.value:g}: worse values of "
+                   f"{indicator.value} would match no row", file, ordered[-1].line)

@@ -1,0 +1,105 @@
+"""Timing profiles: the one rule source rendered with production or drill windows.
+
+``production`` keeps the runbook's windows (rates over 5m, ``for: 1m``);
+``drill`` compresses them to seconds so that a drill detects in well under a
+minute. The same numbers configure Prometheus (scrape/evaluation intervals),
+Alertmanager (group_wait ...) and the detection bounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from typing import Any
+
+from pfdrill.errors import InvalidInput
+
+
+class ProfileName(enum.Enum):
+    PRODUCTION = "production"
+    DRILL = "drill"
+
+    @classmethod
+    def parse(cls, text: str) -> ProfileName:
+        for member in cls:
+            if member.value == text.strip().lower():
+                return member
+        raise InvalidInput(
+            f"unknown timing profile {text!r}: expected one of {', '.join(m.value for m in cls)}"
+        )
+
+
+def duration(seconds: float) -> str:
+    """A Prometheus duration: 300 -> '5m', 10 -> '10s', 0.5 -> '500ms', 3900 -> '65m'."""
+    if seconds <= 0:
+        return "0s"
+    ms = round(seconds * 1000)
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+@dataclasses.dataclass(frozen=True)
+class TimingProfile:
+    name: ProfileName
+    scrape_interval_s: float
+    evaluation_interval_s: float
+    rate_window_s: float  # rate()/increase() window of every live signal
+    for_s: float  # how long a condition must hold before an alert fires
+    baseline_window_s: float  # fallback baseline: average over this long ...
+    baseline_offset_s: float  # ... ending this long ago (so a fresh fault is not in it)
+    group_wait_s: float  # Alertmanager: first notification of a new group
+    group_interval_s: float
+    repeat_interval_s: float
+    sd_refresh_s: float  # file-SD re-read period (inotify usually beats it)
+
+    @property
+    def settle_s(self) -> float:
+        """From a step change to a steady alert state, with margin: window + for + 2 evals."""
+        return self.rate_window_s + self.for_s + 2 * self.evaluation_interval_s
+
+    def variables(self) -> dict[str, str]:
+        """Placeholders of ``deploy/alerts/rules.yml`` and its tests (``${name}``)."""
+        history_s = self.baseline_offset_s + self.baseline_window_s + self.rate_window_s
+        steady_n = math.ceil(history_s / self.scrape_interval_s)
+        after_s = steady_n * self.scrape_interval_s + self.settle_s
+        return {
+            "profile": self.name.value,
+            "scrape_interval": duration(self.scrape_interval_s),
+            "evaluation_interval": duration(self.evaluation_interval_s),
+            "window": duration(self.rate_window_s),
+            "for": duration(self.for_s),
+            "baseline_window": duration(self.baseline_window_s),
+            "baseline_offset": duration(self.baseline_offset_s),
+            "settle": duration(self.settle_s),
+            # for tests of the fallback baseline: steady_n scrapes of history, then a change
+            "steady_n": str(steady_n),
+            "after_steady": duration(after_s),
+            "series_n": str(steady_n + math.ceil(2 * self.settle_s / self.scrape_interval_s)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["name"] = self.name.value
+        return d
+
+
+PROFILES: dict[ProfileName, TimingProfile] = {
+    ProfileName.PRODUCTION: TimingProfile(
+        name=ProfileName.PRODUCTION, scrape_interval_s=15, evaluation_interval_s=15,
+        rate_window_s=300, for_s=60, baseline_window_s=3600, baseline_offset_s=900,
+        group_wait_s=30, group_interval_s=300, repeat_interval_s=4 * 3600, sd_refresh_s=60,
+    ),
+    ProfileName.DRILL: TimingProfile(
+        name=ProfileName.DRILL, scrape_interval_s=1, evaluation_interval_s=1,
+        rate_window_s=10, for_s=2, baseline_window_s=120, baseline_offset_s=30,
+        group_wait_s=1, group_interval_s=2, repeat_interval_s=60, sd_refresh_s=2,
+    ),
+}
+
+
+def get(name: str | ProfileName) -> TimingProfile:
+    key = name if isinstance(name, ProfileName) else ProfileName.parse(name)
+    return PROFILES[key]

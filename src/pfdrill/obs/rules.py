@@ -1,0 +1,176 @@
+"""The alert rule source (``deploy/alerts/rules.yml``): find it, render it, read it.
+
+Rendering fills the ``${name}`` placeholders of the source (and of the
+``promtool`` unit-test templates in ``deploy/alerts/tests/``) from a timing
+profile; nothing else changes, so comments survive into the live rules file a
+person (or ``pfctl monitoring``) may edit. Reading gives typed alert records
+used for detection bounds and conformance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+
+from pfdrill.errors import InvalidInput
+from pfdrill.model.severity import Severity
+from pfdrill.obs import yamldoc
+from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.yamldoc import LineDict
+
+RULES_FILE = "rules.yml"
+RENDERED_FILE = "pfdrill-alerts.yml"  # the name inside a live rules dir and in tests
+REQUIRED_LABELS = ("severity", "runbook_section", "row", "signal")
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$")
+
+
+def alerts_dir() -> Path:
+    """``deploy/alerts`` of this checkout, or ``$PFDRILL_ALERTS_DIR``."""
+    env = os.environ.get("PFDRILL_ALERTS_DIR")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents):
+        candidate = base / "deploy" / "alerts"
+        if (candidate / RULES_FILE).is_file():
+            return candidate
+    raise InvalidInput("cannot find deploy/alerts/rules.yml; run from the pfdrill checkout "
+                       "or set PFDRILL_ALERTS_DIR")
+
+
+def substitute(text: str, variables: dict[str, str], file: str | Path) -> str:
+    """Fill ``${name}`` placeholders; an unknown name is an error naming its line."""
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in variables:
+            line = text.count("\n", 0, match.start()) + 1
+            raise InvalidInput(
+                f"unknown placeholder ${{{name}}} (known: {', '.join(sorted(variables))})",
+                file=file, line=line, text=text.splitlines()[line - 1],
+            )
+        return variables[name]
+
+    return _PLACEHOLDER.sub(fill, text)
+
+
+def render(source: Path, profile: TimingProfile) -> str:
+    if not source.is_file():
+        raise InvalidInput("rule source does not exist", file=source)
+    text = source.read_text(encoding="utf-8")
+    header = (f"# Rendered from {source.name} for the '{profile.name.value}' timing profile "
+              "by pfdrill; edit the source, not this file.\n")
+    body = substitute(text, profile.variables(), source)
+    parse(body, source)  # validate structure (lines as in the source) before anyone loads it
+    return header + body
+
+
+def render_to(directory: Path, profile: TimingProfile, source: Path | None = None) -> Path:
+    """Render the rule source into ``directory/pfdrill-alerts.yml`` (atomically)."""
+    source = source or alerts_dir() / RULES_FILE
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / RENDERED_FILE
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(render(source, profile), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def seconds(text: str) -> float:
+    """Parse a Prometheus duration ('1m30s', '500ms'); raise ValueError if it is not one."""
+    match = _DURATION.match(text.strip())
+    if not text.strip() or match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    h, m, s, ms = (int(g) if g else 0 for g in match.groups())
+    return h * 3600 + m * 60 + s + ms / 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class AlertRule:
+    name: str
+    expr: str
+    for_s: float
+    severity: Severity
+    runbook_section: str
+    row: str
+    signal: str
+    labels: dict[str, str]
+    line: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordingRule:
+    name: str
+    expr: str
+    line: int
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSet:
+    alerts: tuple[AlertRule, ...]
+    records: tuple[RecordingRule, ...]
+
+    def alert(self, name: str) -> AlertRule | None:
+        return next((a for a in self.alerts if a.name == name), None)
+
+    def for_row(self, row: str) -> tuple[AlertRule, ...]:
+        return tuple(a for a in self.alerts if a.row == row)
+
+
+def parse(text: str, file: str | Path) -> RuleSet:
+    """Read a rendered rule file; structural problems are errors naming file and line."""
+    doc = yamldoc.loads(text, file)
+    if not isinstance(doc, LineDict) or not isinstance(doc.get("groups"), list):
+        raise InvalidInput("a rule file is a mapping with a 'groups' list", file=file,
+                           line=doc.line if isinstance(doc, LineDict) else None)
+    alerts: list[AlertRule] = []
+    records: list[RecordingRule] = []
+    for group in doc["groups"]:
+        if not isinstance(group, LineDict) or not isinstance(group.get("rules"), list):
+            raise InvalidInput("each group needs 'name' and a 'rules' list", file=file,
+                               line=group.line if isinstance(group, LineDict) else None)
+        for rule in group["rules"]:
+            if not isinstance(rule, LineDict):
+                raise InvalidInput("a rule must be a mapping", file=file, line=group.line)
+            if not isinstance(rule.get("expr"), str | int | float):
+                raise InvalidInput("rule has no 'expr'", file=file, line=rule.line)
+            if "record" in rule:
+                records.append(RecordingRule(str(rule["record"]), str(rule["expr"]), rule.line))
+            elif "alert" in rule:
+                alerts.append(_alert(rule, file))
+            else:
+                raise InvalidInput("rule is neither 'alert' nor 'record'", file=file, line=rule.line)
+    names = [a.name for a in alerts]
+    for alert in alerts:
+        if names.count(alert.name) > 1:
+            raise InvalidInput(f"alert {alert.name!r} is defined twice", file=file, line=alert.line)
+    return RuleSet(tuple(alerts), tuple(records))
+
+
+def _alert(rule: LineDict, file: str | Path) -> AlertRule:
+    name = str(rule["alert"])
+    labels = rule.get("labels") or {}
+    if not isinstance(labels, dict):
+        raise InvalidInput(f"alert {name!r}: labels must be a mapping", file=file, line=rule.line)
+    labels = {str(k): str(v) for k, v in labels.items()}
+    missing = [k for k in REQUIRED_LABELS if not labels.get(k)]
+    if missing:
+        raise InvalidInput(f"alert {name!r} lacks label(s) {', '.join(missing)}", file=file,
+                           line=rule.line)
+    try:
+        severity = Severity.parse(labels["severity"])
+        for_s = seconds(str(rule.get("for", "0s")))
+    except ValueError as exc:
+        raise InvalidInput(f"alert {name!r}: {exc}", file=file, line=rule.line) from exc
+    return AlertRule(
+        name=name, expr=str(rule["expr"]), for_s=for_s, severity=severity,
+        runbook_section=labels["runbook_section"], row=labels["row"], signal=labels["signal"],
+        labels=labels, line=rule.line,
+    )
+
+
+def load(path: Path) -> RuleSet:
+    if not path.is_file():
+        raise InvalidInput("rule file does not exist", file=path)
+    return parse(path.read_text(encoding="utf-8"), path)
