@@ -209,7 +209,7 @@ class KubeClient:
     # namespaces ---------------------------------------------------------------
     def namespace_labels(self, namespace: str) -> dict[str, str]:
         ns = self._call(f"namespace {namespace}", lambda: self._core.read_namespace(namespace))
-        return dict(ns.metadata.labels or {})
+        return dict((ns.metadata.labels if ns.metadata else None) or {})
 
     # config maps / secrets -------------------------------------------------
     def get_configmap(self, namespace: str, name: str) -> dict[str, str]:
@@ -321,13 +321,12 @@ class KubeClient:
             name = meta.get("name", "?")
             res = self._resource(obj["apiVersion"], kind)
             ns = meta.get("namespace") if res.namespaced else None
-            self._call(
-                f"apply {kind} {name}",
-                lambda res=res, obj=obj, name=name, ns=ns: res.server_side_apply(
-                    body=obj, name=name, namespace=ns, field_manager=field_manager,
-                    force_conflicts=True,
-                ),
-            )
+
+            def do(res: Any = res, obj: Obj = obj, name: str = name, ns: str | None = ns) -> Any:
+                return res.server_side_apply(body=obj, name=name, namespace=ns,
+                                             field_manager=field_manager, force_conflicts=True)
+
+            self._call(f"apply {kind} {name}", do)
 
     def delete_objects(self, objects: Sequence[Obj]) -> None:
         for obj in reversed(list(objects)):
@@ -398,7 +397,7 @@ class KubeClient:
             for p in lst.items:
                 raw = self._san(p)
                 yield "ADDED", pod_info(raw), raw
-            rv = lst.metadata.resource_version
+            rv = lst.metadata.resource_version if lst.metadata else None
             w = watch.Watch()
             fn = self._core.list_namespaced_pod if namespace else self._core.list_pod_for_all_namespaces
             args: tuple[Any, ...] = (namespace,) if namespace else ()
@@ -448,14 +447,16 @@ class KubeClient:
             f"lease {namespace}/{name}", lambda: self._coord.read_namespaced_lease(name, namespace)
         )
         spec = current.spec
+        if spec is None:
+            spec = current.spec = client.V1LeaseSpec()
         renew = spec.renew_time or spec.acquire_time
         expired = renew is None or (now - renew).total_seconds() > (spec.lease_duration_seconds or 0)
         if spec.holder_identity not in (None, "", holder) and not expired:
             return False
-        current.spec.holder_identity = holder
-        current.spec.lease_duration_seconds = seconds
-        current.spec.acquire_time = now
-        current.spec.renew_time = now
+        spec.holder_identity = holder
+        spec.lease_duration_seconds = seconds
+        spec.acquire_time = now
+        spec.renew_time = now
         try:
             self._coord.replace_namespaced_lease(name, namespace, current)
         except ApiException as exc:
@@ -471,7 +472,7 @@ class KubeClient:
             )
         except ObjectNotFound:
             return
-        if current.spec.holder_identity == holder:
+        if current.spec is not None and current.spec.holder_identity == holder:
             self._call(
                 f"delete lease {namespace}/{name}",
                 lambda: self._coord.delete_namespaced_lease(name, namespace),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from pfdrill.cluster import guard
 from pfdrill.cluster.provider import Progress, ProviderKind
@@ -56,7 +57,7 @@ class ExistingProvider:
     def status(self) -> ClusterStatus:
         from pfdrill.errors import EnvironmentProblem
 
-        base = dict(name=self.name, provider=self.kind.value, context=self.context(),
+        base: dict[str, Any] = dict(name=self.name, provider=self.kind.value, context=self.context(),
                     kubeconfig=str(self._kubeconfig))
         try:
             nodes = tuple(n["metadata"]["name"] for n in self._client.list_objects("v1", "Node", None))

@@ -14,6 +14,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -221,7 +222,7 @@ class KwokProvider:
         self.kubeconfig().unlink(missing_ok=True)
 
     def status(self) -> ClusterStatus:
-        base = dict(name=self.name, provider=self.kind.value, context=self.context(),
+        base: dict[str, Any] = dict(name=self.name, provider=self.kind.value, context=self.context(),
                     kubeconfig=str(self.kubeconfig()))
         pids = self._pids()
         alive = tuple(sorted(c for c, p in pids.items() if _alive(p)))
@@ -247,8 +248,8 @@ class KwokProvider:
 
 def _server_of(kubeconfig: Path, context: str) -> str:
     cfg = yaml.safe_load(kubeconfig.read_text()) or {}
-    ctx = next((c["context"] for c in cfg.get("contexts", []) if c["name"] == context), {})
-    cl = next((c["cluster"] for c in cfg.get("clusters", []) if c["name"] == ctx.get("cluster")), {})
+    ctx: dict[str, Any] = next((c["context"] for c in cfg.get("contexts", []) if c["name"] == context), {})
+    cl: dict[str, Any] = next((c["cluster"] for c in cfg.get("clusters", []) if c["name"] == ctx.get("cluster")), {})
     return str(cl.get("server", ""))
 
 

@@ -54,7 +54,8 @@ class Provider(Protocol):
 
 def create(kind: ProviderKind, **options: Any) -> Provider:
     """Build a provider from the registry; options are the provider's constructor arguments."""
-    from pfdrill.cluster import existing, kind as kind_mod, kwok
+    from pfdrill.cluster import existing, kwok
+    from pfdrill.cluster import kind as kind_mod
 
     registry: dict[ProviderKind, Callable[..., Provider]] = {
         ProviderKind.KWOK: kwok.KwokProvider,

@@ -1,0 +1,316 @@
+"""The runtime's reconcile loop, and starting/stopping it as a detached daemon.
+
+One watch on pods (all namespaces) feeds a queue; a loop every half second
+starts pods that became Running, stops pods that went away, re-projects
+volumes whose ConfigMap/Secret changed, probes readiness, keeps the Service
+proxies' endpoints current, and writes the state, service and Prometheus
+target files (atomically) for the rest of pfdrill to read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.errors import EnvironmentProblem, PfdrillError
+from pfdrill.model.cluster import PodInfo
+from pfdrill.runtime import podspec
+from pfdrill.runtime.pod import PodRunner, decode_secret
+from pfdrill.runtime.ports import free_port
+from pfdrill.runtime.proxy import ProxyServer
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+class Runtime:
+    """Plays kubelet + kube-proxy for annotated pods of one cluster."""
+
+    def __init__(self, client: ClusterClient, state_dir: Path, bin_dir: Path | None = None,
+                 interval: float = 0.5) -> None:
+        self.client = client
+        self.dir = state_dir
+        self.bin_dir = bin_dir or Path(sys.executable).parent
+        self.interval = interval
+        self.pods: dict[str, PodRunner] = {}  # uid -> runner
+        self.raw: dict[str, Obj] = {}  # uid -> latest pod object
+        self.events: queue.Queue[tuple[str, PodInfo, Obj]] = queue.Queue()
+        self.proxy = ProxyServer()
+        self.service_ports: dict[tuple[str, str, str], int] = {}  # (ns, svc, port name/num) -> local
+        self.stop_event = threading.Event()
+        self._stoppers: list[threading.Thread] = []
+        self._last_files: dict[str, str] = {}
+
+    # paths ---------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.dir / "state.json"
+
+    @property
+    def targets_file(self) -> Path:
+        return self.dir / "targets.json"
+
+    @property
+    def services_file(self) -> Path:
+        return self.dir / "services.json"
+
+    @property
+    def stand_ins_file(self) -> Path:
+        return self.dir / "stand-ins.json"
+
+    def stand_ins(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.stand_ins_file.read_text())
+            return {str(k): str(v) for k, v in data.items()}
+        except (OSError, ValueError):
+            return {}
+
+    # loop ------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                for ev in self.client.watch_pods(self.stop_event):
+                    self.events.put(ev)
+            except PfdrillError as exc:
+                log.warning("pod watch interrupted: %s; retrying", exc)
+                self.stop_event.wait(1.0)
+
+    def run(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        watcher = threading.Thread(target=self._watch, daemon=True, name="pod-watch")
+        watcher.start()
+        log.info("runtime started for context %s (state %s)", self.client.context, self.dir)
+        try:
+            while not self.stop_event.is_set():
+                self._drain_events()
+                try:
+                    self.reconcile()
+                except EnvironmentProblem as exc:
+                    log.warning("reconcile: %s", exc)
+                self.stop_event.wait(self.interval)
+        finally:
+            self.shutdown()
+
+    def _drain_events(self) -> None:
+        while True:
+            try:
+                etype, info, raw = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if not podspec.wants_runtime(raw):
+                continue
+            if etype == "DELETED" or info.deleting:
+                self.raw.pop(info.uid, None)
+            else:
+                self.raw[info.uid] = raw
+
+    def reconcile(self) -> None:
+        # Pods gone (deleted, or no longer Running): stop their processes in the background.
+        for uid in [u for u in self.pods if u not in self.raw or not _running(self.raw[u])]:
+            runner = self.pods.pop(uid)
+            log.info("stopping pod %s", runner.key)
+            t = threading.Thread(target=self._stop_runner, args=(runner,), daemon=True)
+            t.start()
+            self._stoppers.append(t)
+        namespaces = sorted({(r.get("metadata") or {}).get("namespace", "") for r in self.raw.values()})
+        configmaps: dict[str, dict[str, dict[str, str]]] = {}
+        secrets: dict[str, dict[str, dict[str, bytes]]] = {}
+        services: dict[str, list[Obj]] = {}
+        for ns in namespaces:
+            configmaps[ns] = {o["metadata"]["name"]: dict(o.get("data") or {})
+                              for o in self.client.list_objects("v1", "ConfigMap", ns)}
+            secrets[ns] = {o["metadata"]["name"]: decode_secret(o)
+                           for o in self.client.list_objects("v1", "Secret", ns)}
+            services[ns] = self.client.list_objects("v1", "Service", ns)
+            self._ensure_service_ports(ns, services[ns])
+        stand_ins = self.stand_ins()
+        for uid, raw in list(self.raw.items()):
+            ns = raw["metadata"]["namespace"]
+            if uid not in self.pods and _running(raw):
+                runner = PodRunner(raw, self.dir, self.client, self.bin_dir, stand_ins)
+                log.info("starting pod %s", runner.key)
+                runner.start(configmaps[ns], secrets[ns], self._service_env_ports(ns))
+                self.pods[uid] = runner
+            elif uid in self.pods:
+                runner = self.pods[uid]
+                runner.pod = raw
+                changed = runner.sync_volumes(configmaps[ns], secrets[ns])
+                if changed:
+                    log.info("pod %s: volumes updated: %s", runner.key, ", ".join(changed))
+        for runner in self.pods.values():
+            runner.probe()
+            runner.report_status()
+        for ns in namespaces:
+            self._update_endpoints(ns, services[ns])
+        self._write_files()
+
+    # services -------------------------------------------------------------------
+    def _ensure_service_ports(self, ns: str, svcs: list[Obj]) -> None:
+        for svc in svcs:
+            name = svc["metadata"]["name"]
+            if not (svc.get("spec") or {}).get("selector"):
+                continue  # no selector: endpoints are managed elsewhere (e.g. 'kubernetes')
+            for p in (svc.get("spec") or {}).get("ports") or []:
+                key = (ns, name, str(p.get("name") or p.get("port")))
+                if key not in self.service_ports:
+                    port = free_port()
+                    self.proxy.listen(port)
+                    self.service_ports[key] = port
+
+    def _service_env_ports(self, ns: str) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for (sns, svc, pname), local in sorted(self.service_ports.items()):
+            if sns == ns:
+                out.setdefault(svc, {})[pname if not pname.isdigit() else ""] = local
+        return out
+
+    def _update_endpoints(self, ns: str, svcs: list[Obj]) -> None:
+        for svc in svcs:
+            spec = svc.get("spec") or {}
+            selector = spec.get("selector") or {}
+            for p in spec.get("ports") or []:
+                key = (ns, svc["metadata"]["name"], str(p.get("name") or p.get("port")))
+                local = self.service_ports.get(key)
+                if local is None:
+                    continue
+                target = p.get("targetPort", p.get("port"))
+                eps = []
+                for runner in self.pods.values():
+                    if runner.namespace != ns or not selector:
+                        continue
+                    if all(runner.labels.get(k) == v for k, v in selector.items()):
+                        ep = runner.endpoint(target)
+                        if ep:
+                            eps.append(ep)
+                self.proxy.set_endpoints(local, sorted(eps))
+
+    # files ------------------------------------------------------------------------
+    def _write_files(self) -> None:
+        targets: list[dict[str, Any]] = []
+        for runner in self.pods.values():
+            scrape = podspec.scrape_annotations(runner.pod)
+            if scrape is None or runner.stand_in:
+                continue
+            for ports in runner.ports.values():
+                port = podspec.find_port(ports, scrape[0])
+                if port is not None:
+                    targets.append({
+                        "targets": [f"127.0.0.1:{port.local_port}"],
+                        "labels": {"job": runner.labels.get("app", runner.name),
+                                   "namespace": runner.namespace, "pod": runner.name,
+                                   "__metrics_path__": scrape[1]},
+                    })
+                    break
+        targets.sort(key=lambda t: (t["labels"]["job"], t["labels"]["pod"]))
+        services = {f"{ns}/{svc}": {"port": pname, "address": f"127.0.0.1:{local}",
+                                    "endpoints": list(self.proxy.endpoints(local))}
+                    for (ns, svc, pname), local in self.service_ports.items()}
+        state = {"context": self.client.context, "pid": os.getpid(),
+                 "pods": {r.key: r.state() for r in self.pods.values()}}
+        for path, data in ((self.targets_file, targets), (self.services_file, services),
+                           (self.state_file, state)):
+            text = json.dumps(data, sort_keys=True)
+            if self._last_files.get(str(path)) != text:
+                _write_json(path, data)
+                self._last_files[str(path)] = text
+
+    def _stop_runner(self, runner: PodRunner) -> None:
+        runner.stop()
+        runner.remove_files()
+
+    def shutdown(self) -> None:
+        self.stop_event.set()
+        threads = []
+        for runner in self.pods.values():
+            t = threading.Thread(target=runner.stop, daemon=True)
+            t.start()
+            threads.append(t)
+        for t in threads + self._stoppers:
+            t.join(timeout=15)
+        self.pods.clear()
+        self.proxy.shutdown()
+        _write_json(self.state_file, {"context": self.client.context, "pid": None, "pods": {}})
+        _write_json(self.targets_file, [])
+        log.info("runtime stopped")
+
+
+def _running(raw: Obj) -> bool:
+    meta = raw.get("metadata") or {}
+    return (raw.get("status") or {}).get("phase") == "Running" and not meta.get("deletionTimestamp")
+
+
+# --- detached daemon ----------------------------------------------------------------
+
+def runtime_dir(state: Path, cluster: str) -> Path:
+    return state / "runtime" / cluster
+
+
+def pid_of(rdir: Path) -> int | None:
+    try:
+        pid = int((rdir / "runtime.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def start_detached(kubeconfig: Path, context: str, rdir: Path, timeout: float = 20.0) -> int:
+    """Start ``pfdrill runtime run`` in its own session; wait until it writes its state file."""
+    existing = pid_of(rdir)
+    if existing:
+        return existing
+    rdir.mkdir(parents=True, exist_ok=True)
+    (rdir / "state.json").unlink(missing_ok=True)
+    logf = (rdir / "runtime.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pfdrill.runtime", "--kubeconfig", str(kubeconfig),
+         "--context", context, "--state-dir", str(rdir)],
+        stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    (rdir / "runtime.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (rdir / "runtime.log").read_text(errors="replace").strip().splitlines()[-1:]
+            raise EnvironmentProblem(f"process runtime exited at start: {tail[0] if tail else proc.returncode}")
+        if (rdir / "state.json").exists():
+            return proc.pid
+        time.sleep(0.1)
+    raise EnvironmentProblem(f"process runtime did not start within {timeout:.0f}s (log: {rdir / 'runtime.log'})")
+
+
+def stop_detached(rdir: Path, timeout: float = 30.0) -> bool:
+    pid = pid_of(rdir)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pid_of(rdir) is None:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    (rdir / "runtime.pid").unlink(missing_ok=True)
+    return True

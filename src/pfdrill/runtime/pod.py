@@ -1,0 +1,299 @@
+"""One pod run as local processes: volumes, env, ports, containers, kwok CRDs."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.errors import PfdrillError
+from pfdrill.runtime import podspec, volumes
+from pfdrill.runtime.ports import free_port
+from pfdrill.runtime.process import ContainerProcess
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+KWOK_API = "kwok.x-k8s.io/v1alpha1"
+
+
+class PodRunner:
+    """Runs one pod's containers; owns its directory under the runtime's state dir."""
+
+    def __init__(self, pod: Obj, root: Path, client: ClusterClient, bin_dir: Path,
+                 stand_ins: Mapping[str, str]) -> None:
+        meta = pod["metadata"]
+        self.pod = pod
+        self.namespace: str = meta["namespace"]
+        self.name: str = meta["name"]
+        self.uid: str = meta.get("uid", "")
+        self.labels: dict[str, str] = dict(meta.get("labels") or {})
+        self.dir = root / "pods" / f"{self.namespace}_{self.name}_{self.uid[:8]}"
+        self.client = client
+        self.bin_dir = bin_dir
+        ann = meta.get("annotations") or {}
+        self.stand_in: str | None = ann.get(podspec.STAND_IN_ANNOTATION)
+        self.stand_in_target = stand_ins.get(self.stand_in or "", "")
+        self.containers: dict[str, ContainerProcess] = {}
+        self.ports: dict[str, list[podspec.PortAssignment]] = {}
+        self.volume_hashes: dict[str, str] = {}
+        self.ready: dict[str, bool] = {}
+        self.problems: list[str] = []
+        self._reported: tuple[dict[str, int], bool] | None = None
+        self._next_probe: dict[str, float] = {}
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def _spec(self) -> Obj:
+        spec: Obj = self.pod.get("spec") or {}
+        return spec
+
+    # volumes -----------------------------------------------------------------
+    def _volume_data(self, vol: Obj, configmaps: Mapping[str, Mapping[str, str]],
+                     secrets: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes] | None:
+        if cm := vol.get("configMap"):
+            data = configmaps.get(cm.get("name", ""))
+            if data is None:
+                return {} if cm.get("optional") else None
+            return {k: v.encode() for k, v in data.items()}
+        if sec := vol.get("secret"):
+            sdata = secrets.get(sec.get("secretName", ""))
+            if sdata is None:
+                return {} if sec.get("optional") else None
+            return dict(sdata)
+        return None
+
+    def sync_volumes(self, configmaps: Mapping[str, Mapping[str, str]],
+                     secrets: Mapping[str, Mapping[str, bytes]]) -> list[str]:
+        """Project (or re-project on change) every volume; returns names that changed."""
+        changed = []
+        for vol in self._spec().get("volumes") or []:
+            name = vol["name"]
+            target = self.dir / "volumes" / name
+            if "emptyDir" in vol:
+                volumes.empty_dir(target)
+                continue
+            data = self._volume_data(vol, configmaps, secrets)
+            if data is None:
+                if "configMap" in vol or "secret" in vol:
+                    self.problems.append(f"volume {name}: source not found")
+                continue
+            digest = volumes.content_hash(data)
+            if self.volume_hashes.get(name) == digest:
+                continue
+            items = (vol.get("configMap") or vol.get("secret") or {}).get("items")
+            volumes.project(target, data, items)
+            self.volume_hashes[name] = digest
+            changed.append(name)
+        return changed
+
+    def _mounts(self, container: Obj) -> dict[str, Path]:
+        mounts: dict[str, Path] = {}
+        for m in container.get("volumeMounts") or []:
+            path = self.dir / "volumes" / m["name"]
+            if m.get("subPath"):
+                path = path / m["subPath"]
+            mounts[m["mountPath"]] = path
+        return mounts
+
+    # start / stop ------------------------------------------------------------
+    def start(self, configmaps: Mapping[str, Mapping[str, str]],
+              secrets: Mapping[str, Mapping[str, bytes]],
+              services: Mapping[str, Mapping[str, int]]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "logs").mkdir(exist_ok=True)
+        self.sync_volumes(configmaps, secrets)
+        execs, forwards, logs = [], [], []
+        for c in self._spec().get("containers") or []:
+            cname = c["name"]
+            assigned = [podspec.PortAssignment(p.get("name", ""), int(p["containerPort"]),
+                                               free_port())
+                        for p in c.get("ports") or []]
+            if self.stand_in:
+                _host, _, port = self.stand_in_target.rpartition(":")
+                assigned = [podspec.PortAssignment(p.name, p.container_port, int(port or 0))
+                            for p in assigned]
+            self.ports[cname] = assigned
+            log_file = self.dir / "logs" / f"{cname}.log"
+            log_file.touch()
+            logs.append({"containers": [cname], "logsFile": str(log_file), "follow": True})
+            forwards += [{"ports": [p.container_port],
+                          "target": {"port": p.local_port, "address": "127.0.0.1"}}
+                         for p in assigned if p.local_port]
+            if self.stand_in:
+                self.ready[cname] = bool(self.stand_in_target)
+                continue
+            env = self._env(c, assigned, configmaps, secrets, services)
+            execs.append({"containers": [cname], "local": {
+                "workDir": str(self.dir),
+                "envs": [{"name": k, "value": v} for k, v in sorted(env.items())]}})
+            argv = [podspec.expand(a, env) for a in (c.get("command") or []) + (c.get("args") or [])]
+            mounts = self._mounts(c)
+            argv = [podspec.translate_paths(a, mounts) for a in argv]
+            if not argv:
+                self.problems.append(f"container {cname}: no command (images are not run by the process runtime)")
+                continue
+            resolved = shutil.which(argv[0], path=env.get("PATH"))
+            if resolved and not os.path.isabs(argv[0]):
+                argv[0] = resolved
+            grace = float(self._spec().get("terminationGracePeriodSeconds", 10))
+            proc = ContainerProcess(f"{self.key}/{cname}", argv, env, self.dir, log_file,
+                                    grace_seconds=min(grace, 10.0))
+            self.containers[cname] = proc
+            self.ready[cname] = podspec.readiness_path(c) is None
+            proc.start()
+        self._apply_crds(logs, execs, forwards)
+
+    def _env(self, c: Obj, ports: list[podspec.PortAssignment],
+             configmaps: Mapping[str, Mapping[str, str]], secrets: Mapping[str, Mapping[str, bytes]],
+             services: Mapping[str, Mapping[str, int]]) -> dict[str, str]:
+        base = {k: os.environ[k] for k in ("HOME", "LANG", "LC_ALL", "TZ", "USER") if k in os.environ}
+        base["PATH"] = f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+        base["HOSTNAME"] = self.name
+        base["PYTHONUNBUFFERED"] = "1"
+        base.update(podspec.service_env(services))
+        base.update(podspec.port_env(ports))
+        declared, problems = podspec.resolve_env(c, self.pod, configmaps, secrets)
+        self.problems += problems
+        mounts = self._mounts(c)
+        base.update({k: podspec.translate_paths(v, mounts) for k, v in declared.items()})
+        return base
+
+    def _apply_crds(self, logs: list[Obj], execs: list[Obj], forwards: list[Obj]) -> None:
+        owner = [{"apiVersion": "v1", "kind": "Pod", "name": self.name, "uid": self.uid}]
+        meta = {"name": self.name, "namespace": self.namespace, "ownerReferences": owner,
+                "labels": {"app.kubernetes.io/managed-by": "pfdrill-runtime"}}
+        objs = []
+        if logs:
+            objs.append({"apiVersion": KWOK_API, "kind": "Logs", "metadata": meta, "spec": {"logs": logs}})
+        if execs:
+            objs.append({"apiVersion": KWOK_API, "kind": "Exec", "metadata": meta, "spec": {"execs": execs}})
+        if forwards:
+            objs.append({"apiVersion": KWOK_API, "kind": "PortForward", "metadata": meta,
+                         "spec": {"forwards": forwards}})
+        try:
+            self.client.apply(objs, field_manager="pfdrill-runtime")
+        except PfdrillError as exc:
+            # The pod may be gone already; its CRDs go with it through the owner reference.
+            log.warning("pod %s: kwok CRDs not applied: %s", self.key, exc)
+
+    def stop(self) -> None:
+        for proc in self.containers.values():
+            proc.stop()
+
+    def remove_files(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # health ----------------------------------------------------------------------
+    def probe(self) -> None:
+        """Poll each container's httpGet readiness probe (stand-ins: their target)."""
+        for c in self._spec().get("containers") or []:
+            cname = c["name"]
+            proc = self.containers.get(cname)
+            if self.stand_in:
+                continue
+            if proc is None or not proc.running:
+                self.ready[cname] = False
+                continue
+            rp = podspec.readiness_path(c)
+            if rp is None:
+                self.ready[cname] = True
+                continue
+            # Not yet ready: probe every loop. Ready: every periodSeconds, at most 2 s apart.
+            now = time.monotonic()
+            if self.ready.get(cname) and now < self._next_probe.get(cname, 0.0):
+                continue
+            period = float((c.get("readinessProbe") or {}).get("periodSeconds", 10))
+            self._next_probe[cname] = now + min(period, 2.0)
+            port = podspec.find_port(self.ports.get(cname, []), rp[0])
+            if port is None:
+                self.ready[cname] = False
+                continue
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port.local_port}{rp[1]}", timeout=1) as r:
+                    self.ready[cname] = 200 <= r.status < 400
+            except (urllib.error.URLError, OSError, ValueError):
+                self.ready[cname] = False
+
+    @property
+    def all_ready(self) -> bool:
+        return bool(self.ready) and all(self.ready.values())
+
+    def restarts(self) -> dict[str, int]:
+        return {n: p.restarts for n, p in self.containers.items()}
+
+    def report_status(self) -> None:
+        """Mirror process readiness and restart counts into the pod status.
+
+        kwok marks a pod Ready as soon as it is scheduled; the process behind it
+        may take a second more. Reporting the real readiness makes Deployment
+        rollouts and ``kubectl get pods`` reflect the processes.
+        """
+        if self.stand_in:
+            return
+        current = (self.restarts(), self.all_ready)
+        if current == self._reported:
+            return
+        restarts, ready = current
+        status = self.pod.get("status") or {}
+        flag = "True" if ready else "False"
+        conditions = []
+        for cond in status.get("conditions") or []:
+            cond = dict(cond)
+            if cond.get("type") in ("Ready", "ContainersReady") and cond.get("status") != flag:
+                cond["status"] = flag
+                cond["lastTransitionTime"] = _now()
+            conditions.append(cond)
+        statuses = []
+        for cs in status.get("containerStatuses") or []:
+            cs = dict(cs)
+            name = cs.get("name", "")
+            cs["restartCount"] = restarts.get(name, 0)
+            cs["ready"] = self.ready.get(name, False)
+            statuses.append(cs)
+        try:
+            self.client.patch_status("v1", "Pod", self.namespace, self.name,
+                                     {"status": {"conditions": conditions, "containerStatuses": statuses}})
+            self._reported = current
+        except PfdrillError as exc:
+            log.warning("pod %s: status not reported: %s", self.key, exc)
+
+    def endpoint(self, target_port: str | int) -> str | None:
+        """Local address serving ``target_port`` (name or number) of this pod, if ready."""
+        ref = str(target_port)
+        for cname, ports in self.ports.items():
+            for p in ports:
+                if ref in (p.name, str(p.container_port)) and p.local_port and self.ready.get(cname):
+                    return f"127.0.0.1:{p.local_port}"
+        return None
+
+    def state(self) -> Obj:
+        return {
+            "namespace": self.namespace, "name": self.name, "uid": self.uid,
+            "dir": str(self.dir), "stand_in": self.stand_in,
+            "containers": {n: {"pid": p.pid, "restarts": p.restarts, "argv": p.argv,
+                               "ready": self.ready.get(n, False), "last_exit": p.last_exit}
+                           for n, p in self.containers.items()},
+            "ports": {n: [{"name": p.name, "containerPort": p.container_port, "local": p.local_port}
+                          for p in ps] for n, ps in self.ports.items()},
+            "problems": self.problems,
+        }
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def decode_secret(raw: Obj) -> dict[str, bytes]:
+    return {k: base64.b64decode(v) for k, v in (raw.get("data") or {}).items()}
