@@ -32,11 +32,18 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
 
 
+def _escape(c: str) -> str:
+    if c in _ESCAPES:
+        return _ESCAPES[c]
+    if c.isprintable():
+        return c
+    return f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+
+
 def quote(value: str) -> str:
     if value and _BARE.match(value):
         return value
-    return '"' + "".join(_ESCAPES.get(c, c) if c in _ESCAPES or c.isprintable() else
-                         f"\\u{ord(c):04x}" for c in value) + '"'
+    return '"' + "".join(_escape(c) for c in value) + '"'
 
 
 def unquote(value: str) -> str:
@@ -47,12 +54,13 @@ def unquote(value: str) -> str:
         c = body[i]
         if c == "\\" and i + 1 < len(body):
             nxt = body[i + 1]
-            if nxt == "u" and i + 5 < len(body) + 0:
-                out.append(chr(int(body[i + 2:i + 6], 16)))
-                i += 6
-                continue
-            out.append(_UNESCAPES.get(nxt, nxt))
-            i += 2
+            width = {"u": 4, "U": 8}.get(nxt, 0)
+            if width:
+                out.append(chr(int(body[i + 2:i + 2 + width], 16)))
+                i += 2 + width
+            else:
+                out.append(_UNESCAPES.get(nxt, nxt))
+                i += 2
             continue
         out.append(c)
         i += 1
