@@ -77,6 +77,7 @@ class TimingProfile:
             # for tests of the fallback baseline: steady_n scrapes of history, then a change
             "steady_n": str(steady_n),
             "after_steady": duration(after_s),
+            "change_at": duration((steady_n + 1) * self.scrape_interval_s),  # first changed sample
             "series_n": str(steady_n + math.ceil(2 * self.settle_s / self.scrape_interval_s)),
         }
 

@@ -174,3 +174,48 @@ def load(path: Path) -> RuleSet:
     if not path.is_file():
         raise InvalidInput("rule file does not exist", file=path)
     return parse(path.read_text(encoding="utf-8"), path)
+
+
+def render_suite(directory: Path, profile: TimingProfile, source_dir: Path | None = None
+                 ) -> tuple[Path, list[Path]]:
+    """Render the rules and their promtool unit tests (``tests/*.yml``) side by side."""
+    source_dir = source_dir or alerts_dir()
+    rule_file = render_to(directory, profile, source_dir / RULES_FILE)
+    tests = []
+    for template in sorted((source_dir / "tests").glob("*.yml")):
+        target = directory / template.name
+        target.write_text(substitute(template.read_text(encoding="utf-8"), profile.variables(),
+                                     template), encoding="utf-8")
+        tests.append(target)
+    return rule_file, tests
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification:
+    profile: str
+    rules: int  # rules promtool found
+    tests: tuple[str, ...]  # test files run
+    failed: tuple[str, ...]  # test files that failed
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tests) and not self.failed
+
+
+def verify(profile: TimingProfile, directory: Path, source_dir: Path | None = None) -> Verification:
+    """``promtool check rules`` then ``promtool test rules`` for one profile.
+
+    A rule file promtool rejects raises :class:`InvalidInput` naming the source;
+    failing unit tests are reported in the result.
+    """
+    from pfdrill.obs import promtool
+
+    source_dir = source_dir or alerts_dir()
+    rule_file, tests = render_suite(directory, profile, source_dir)
+    count = promtool.check_rules(rule_file, source=source_dir / RULES_FILE)
+    run = promtool.run_tests(tests)
+    return Verification(
+        profile=profile.name.value, rules=count, tests=tuple(t.name for t in tests),
+        failed=tuple(p.name for p in run.failed()), output=run.output,
+    )
