@@ -75,12 +75,21 @@ class CodeBlock(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class Directive(Record):
+    """A ``<!-- pfdrill: ... -->`` comment: an expectation the runbook states about its effect."""
+
+    line: int
+    text: str  # what follows "pfdrill:", e.g. "expect configmap policy-config enforcement_mode == enforce"
+
+
+@dataclasses.dataclass(frozen=True)
 class Section(Record):
     path: tuple[str, ...]  # heading texts without their numbering, outermost first
     title: str  # the heading as written
     level: int
     line: int
     blocks: tuple[CodeBlock, ...] = ()
+    directives: tuple[Directive, ...] = ()
 
     @property
     def name(self) -> str:
@@ -167,6 +176,20 @@ class CommandResult(Record):
 
 
 @dataclasses.dataclass(frozen=True)
+class ExpectationResult(Record):
+    """A runbook's stated expectation, judged after its section ran."""
+
+    section: str
+    line: int
+    text: str
+    ok: bool
+    observed: str
+    after_line: int | None = None  # the section's last command that ran
+    after_command: str = ""
+    skipped: str = ""  # why it was not judged ("when SEVERITY == SEV-1" did not hold)
+
+
+@dataclasses.dataclass(frozen=True)
 class RunbookRun(Record):
     """One execution of (part of) a runbook against a drill environment."""
 
@@ -177,10 +200,12 @@ class RunbookRun(Record):
     sections: tuple[str, ...]  # the sections asked for ("" = the whole runbook)
     sandbox: str
     results: tuple[CommandResult, ...] = ()
+    expectations: tuple[ExpectationResult, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not any(r.outcome is CommandOutcome.FAILED for r in self.results)
+        return not any(r.outcome is CommandOutcome.FAILED for r in self.results) and all(
+            e.ok for e in self.expectations)
 
     def section_evidence(self) -> tuple[SectionEvidence, ...]:
         """Per section, in order of first appearance; a section passes when none of it failed."""
@@ -194,8 +219,11 @@ class RunbookRun(Record):
         out = []
         for name in order:
             failed = [r for r in by[name] if r.outcome is CommandOutcome.FAILED]
-            reason = "; ".join(f"line {r.command.line}: {r.reason}" for r in failed)
-            out.append(SectionEvidence(section=name, ok=not failed,
+            unmet = [e for e in self.expectations if e.section == name and not e.ok]
+            reason = "; ".join([*(f"line {r.command.line}: {r.reason}" for r in failed),
+                                *(f"line {e.line}: expected {e.text}, observed {e.observed}"
+                                  for e in unmet)])
+            out.append(SectionEvidence(section=name, ok=not failed and not unmet,
                                        commands=tuple(r.to_evidence() for r in by[name]),
                                        reason=reason))
         return tuple(out)

@@ -24,7 +24,14 @@ import re
 from pathlib import Path
 
 from pfdrill.errors import InvalidInput
-from pfdrill.model.runbook import SECTION_SEPARATOR, CodeBlock, Command, Runbook, Section
+from pfdrill.model.runbook import (
+    SECTION_SEPARATOR,
+    CodeBlock,
+    Command,
+    Directive,
+    Runbook,
+    Section,
+)
 from pfdrill.runbook import lexer
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "ksh", "console", "shell-session",
@@ -45,6 +52,7 @@ _SETEXT = re.compile(r"^ {0,3}(?P<under>=+|-+)[ \t]*$")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)])[ \t]+")
 _MARKUP = re.compile(r"(\*\*|__|`)")
+_DIRECTIVE = re.compile(r"^\s*<!--\s*pfdrill:\s*(?P<text>.*?)\s*-->\s*$")
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -133,7 +141,7 @@ class _Builder:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.items: list[_Heading | _Fence] = []
+        self.items: list[_Heading | _Fence | Directive] = []
         self.fence: _Fence | None = None
         self.paragraph: tuple[int, str] | None = None  # a setext heading candidate
 
@@ -146,6 +154,11 @@ class _Builder:
             indent = len(m.group("indent").expandtabs(4))
             self.fence = _Fence(m.group("fence")[0], len(m.group("fence")), indent,
                                 m.group("info"), no, text)
+            self.paragraph = None
+            return
+        d = _DIRECTIVE.match(text)
+        if d:
+            self.items.append(Directive(no, d.group("text")))
             self.paragraph = None
             return
         m = _ATX.match(text)
@@ -249,12 +262,13 @@ def parse_bytes(data: bytes, source: str | Path, *, require_shell: bool = True) 
     cur_path: tuple[str, ...] = ()
     cur_heading = _Heading(0, "", 1)
     blocks: list[CodeBlock] = []
+    directives: list[Directive] = []
 
     def close() -> None:
-        if blocks or cur_path:
+        if blocks or cur_path or directives:
             sections.append(Section(path=cur_path, title=cur_heading.title.strip(),
                                     level=cur_heading.level, line=cur_heading.line,
-                                    blocks=tuple(blocks)))
+                                    blocks=tuple(blocks), directives=tuple(directives)))
 
     for item in builder.items:
         if isinstance(item, _Heading):
@@ -262,12 +276,15 @@ def parse_bytes(data: bytes, source: str | Path, *, require_shell: bool = True) 
                 cur_heading = item
                 continue
             close()
-            blocks = []
+            blocks, directives = [], []
             while stack and stack[-1][0] >= item.level:
                 stack.pop()
             stack.append((item.level, _clean_heading(item.title)))
             cur_path = tuple(name for _, name in stack)
             cur_heading = item
+            continue
+        if isinstance(item, Directive):
+            directives.append(item)
             continue
         language = _language(item.info)
         body = [t for _, t in item.body]

@@ -1,0 +1,124 @@
+"""Watching the fabric react to a change: did the sidecar-watcher accept a policy-config edit?
+
+A ConfigMap that reads back right is not yet a change that took effect: the
+watcher reloads it from its projected volume and may refuse it (an invalid
+``enforcement_mode``), keeping the last good configuration. The watcher says
+which in its log — ``event=config_reload result=success mode=...`` or
+``level=ERROR event=config_reload result=failure msg=...`` — so the observer
+reads the watcher pods' logs through kubectl and looks at reload lines
+newer than the change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import subprocess
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+from pfdrill.fabric import logline
+
+
+class Verdict(enum.Enum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    UNOBSERVED = "unobserved"  # no watcher running, or no reload seen in time
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigVerdict:
+    verdict: Verdict
+    detail: str
+
+
+class FabricObserver(Protocol):
+    def config_verdict(
+        self, since: dt.datetime, expected: Mapping[str, str], timeout_s: float
+    ) -> ConfigVerdict:
+        """How the watcher took a policy-config change made at ``since``."""
+        ...
+
+
+def _ts(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def judge_reloads(lines: list[str], since: dt.datetime,
+                  expected: Mapping[str, str]) -> ConfigVerdict | None:
+    """The verdict the log ``lines`` support for a change at ``since``; None if they say nothing yet.
+
+    ``kubectl logs --prefix`` lines start with ``[pod/NAME/container]``; each
+    pod must have reloaded. A refusal anywhere wins.
+    """
+    slack = since - dt.timedelta(seconds=1)  # a reload logged in the same instant as the patch
+    accepted: dict[str, str] = {}
+    for raw in lines:
+        pod = raw[1:raw.index("]")] if raw.startswith("[") and "]" in raw else ""
+        entry = logline.parse(raw)
+        if entry is None or entry.event != "config_reload":
+            continue
+        when = _ts(entry.ts)
+        if when is None or when < slack:
+            continue
+        result = entry.fields.get("result", "")
+        if result == "failure":
+            return ConfigVerdict(Verdict.REFUSED, entry.fields.get("msg", "policy-config refused"))
+        if result == "success":
+            accepted[pod] = entry.fields.get("mode", "")
+    if not accepted:
+        return None
+    want = expected.get("enforcement_mode", "").strip().lower()
+    if want and any(mode != want for mode in accepted.values()):
+        modes = ", ".join(f"{p or 'watcher'}: {m}" for p, m in sorted(accepted.items()))
+        return ConfigVerdict(Verdict.REFUSED, f"watcher reloaded with another mode ({modes})")
+    mode = next(iter(accepted.values()))
+    return ConfigVerdict(Verdict.ACCEPTED,
+                         f"{len(accepted)} watcher pod(s) reloaded policy-config (mode={mode})")
+
+
+class KubectlLogObserver:
+    """Reads ``kubectl logs -l app=sidecar-watcher`` until a verdict or the timeout."""
+
+    def __init__(self, kubectl: str, env: Mapping[str, str], namespace: str,
+                 selector: str, poll_s: float = 0.5) -> None:
+        self.kubectl = kubectl
+        self.env = dict(env)
+        self.namespace = namespace
+        self.selector = selector
+        self.poll_s = poll_s
+
+    def _lines(self) -> tuple[list[str], str]:
+        argv = [self.kubectl, "logs", "-n", self.namespace, "-l", self.selector, "--prefix",
+                "--tail=3000", "--max-log-requests=20"]
+        try:
+            done = subprocess.run(argv, env=self.env, capture_output=True, timeout=20, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [], str(exc)
+        text = done.stdout.decode("utf-8", "replace")
+        if done.returncode != 0:
+            return [], done.stderr.decode("utf-8", "replace").strip()
+        return text.splitlines(), ""
+
+    def config_verdict(
+        self, since: dt.datetime, expected: Mapping[str, str], timeout_s: float
+    ) -> ConfigVerdict:
+        deadline = time.monotonic() + timeout_s
+        problem = ""
+        while True:
+            lines, problem = self._lines()
+            verdict = judge_reloads(lines, since, expected)
+            if verdict is not None:
+                return verdict
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(self.poll_s)
+        detail = f"no sidecar-watcher reload logged within {timeout_s:g}s"
+        if problem:
+            detail += f" ({problem.splitlines()[-1][:200]})"
+        return ConfigVerdict(Verdict.UNOBSERVED, detail)
