@@ -1,7 +1,112 @@
-"""``pfdrill runbook``: command group (filled in by the issue that owns it)."""
+"""``pfdrill runbook``: parse a runbook, or run it against the drill environment and print coverage."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(help="runbook commands.", no_args_is_help=True)
+app = typer.Typer(help="Parse runbooks and run them against the drill environment.",
+                  no_args_is_help=True)
+
+SectionOpt = typer.Option([], "--section", "-s",
+                          help="Section to run (heading path or its tail; repeatable). "
+                               "Default: the whole runbook.")
+
+
+@app.command("parse")
+def parse_cmd(
+    runbook: Path = typer.Argument(..., help="Markdown runbook."),
+    section: list[str] = SectionOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the parsed runbook as JSON."),
+) -> None:
+    """List sections and commands with their intent (nothing runs)."""
+    from pfdrill.runbook import intent, runner
+
+    book, chosen = runner.load(runbook, section)
+    if as_json:
+        typer.echo(json.dumps(book.to_dict(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{book.title or book.source} ({book.encoding}, {len(book.commands)} commands)")
+    for note in book.notes:
+        typer.echo(f"  note: {note}")
+    for s in chosen:
+        if not s.commands and not s.directives:
+            continue
+        typer.echo(s.name)
+        for c in s.commands:
+            cls = intent.classify(c.text)
+            tag = " (bounded)" if intent.streams(c.text) else ""
+            typer.echo(f"  {c.line:>4}  {cls.intent.value:<13} {c.short(70)}{tag}")
+        for d in s.directives:
+            typer.echo(f"  {d.line:>4}  expectation   {d.text}")
+
+
+@app.command("check")
+def check_cmd(
+    runbook: Path = typer.Argument(..., help="Markdown runbook."),
+    section: list[str] = SectionOpt,
+    severity: str = typer.Option("SEV-1", "--severity", help="$SEVERITY the runbook sees."),
+    incident_id: str = typer.Option("", "--incident-id", help="$INCIDENT_ID (default: generated)."),
+    kubeconfig: Path | None = typer.Option(None, "--kubeconfig",
+                                           help="Drill cluster kubeconfig (default: the pfdrill stack)."),
+    context: str | None = typer.Option(None, "--context", help="kubeconfig context."),
+    cluster: str = typer.Option("pfdrill", "--cluster", help="pfdrill stack name (kwok)."),
+    namespace: str | None = typer.Option(None, "--namespace", help="Fabric namespace."),
+    sink_url: str = typer.Option("", "--sink-url", envvar="PFDRILL_SINK_URL",
+                                 help="Notification sink base URL ($X_WEBHOOK → <sink>/<channel>)."),
+    prometheus_url: str = typer.Option("", "--prometheus-url", envvar="PFDRILL_PROMETHEUS_URL"),
+    rules_file: str = typer.Option("", "--rules-file", envvar="PFCTL_RULES_FILE",
+                                   help="Live alert rules file pfctl monitoring edits."),
+    inputs: Path | None = typer.Option(None, "--inputs",
+                                       help="Directory of operator-written files to put in the sandbox."),
+    stream_seconds: float = typer.Option(3.0, "--stream-seconds",
+                                         help="How long logs -f / port-forward run before being stopped."),
+    keep_sandbox: bool = typer.Option(False, "--keep-sandbox", help="Keep the sandbox directory."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the run as JSON here."),
+    config: Path | None = typer.Option(None, "--config", help="pfdrill config (allow-list)."),
+) -> None:
+    """Run the runbook against the drill environment; print the coverage table.
+
+    Exits 1 when a command that should work failed or a stated expectation did not hold.
+    """
+    import uuid
+
+    from pfdrill.cluster.client import KubeClient
+    from pfdrill.errors import DrillFailed
+    from pfdrill.runbook import coverage, runner
+    from pfdrill.runbook.environment import DrillVars, Environment, Options
+    from pfdrill.settings.config import load_config
+
+    cfg = load_config(config)
+    runner.load(runbook, section)  # every input error before touching the cluster
+    drill = DrillVars(severity=severity,
+                      incident_id=incident_id or f"INC-{uuid.uuid4().hex[:8].upper()}")
+    if kubeconfig is None:
+        from pfdrill.stack.environment import Stack
+
+        info = Stack(name=cluster, config=cfg).info()
+        kubeconfig, context = Path(info.kubeconfig), context or info.context
+        runtime_dir = info.runtime_dir
+    else:
+        runtime_dir = ""
+    client = KubeClient(kubeconfig, context)
+    env = Environment(kubeconfig=str(kubeconfig), context=client.context,
+                      namespace=namespace or cfg.namespace, sink_url=sink_url,
+                      prometheus_url=prometheus_url or (cfg.prometheus_url or ""),
+                      rules_file=rules_file, runtime_dir=runtime_dir)
+    opts = Options(stream_seconds=stream_seconds, inputs=str(inputs) if inputs else "",
+                   keep_sandbox=keep_sandbox)
+    run = runner.check(runbook, env, client, cfg, drill, section, opts)
+    typer.echo(coverage.table(run))
+    if keep_sandbox:
+        typer.echo(f"sandbox kept: {run.sandbox}", err=True)
+    if output is not None:
+        output.write_text(json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + os.linesep)
+    problems = coverage.failures(run)
+    if problems:
+        for p in problems:
+            typer.echo(f"FAILED: {p}", err=True)
+        raise DrillFailed(f"{len(problems)} runbook step(s) failed; first: {problems[0]}")

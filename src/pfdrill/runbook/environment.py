@@ -53,6 +53,7 @@ class Environment(Record):
     rules_file: str = ""  # the live alert rules file pfctl monitoring edits
     kubectl: str = ""  # the real kubectl binary ('' = the first on PATH)
     scenarios_dir: str = ""  # chaostoolkit experiments (pfctl chaos update checks names)
+    runtime_dir: str = ""  # kwok process runtime state (Service addresses for pfctl)
 
     def kubectl_path(self) -> str:
         found = self.kubectl or shutil.which("kubectl") or ""

@@ -125,6 +125,7 @@ def pfctl_config(env: Environment, state: Path, repo: Path) -> dict[str, object]
                 "kubectl": env.kubectl_path(), "sink_url": env.sink_url,
                 "prometheus_url": env.prometheus_url, "alertmanager_url": env.alertmanager_url,
                 "rules_file": env.rules_file, "scenarios_dir": env.scenarios_dir,
+                "runtime_dir": env.runtime_dir,
             },
         },
     }
