@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.errors import InvalidInput, ObjectNotFound
+from pfdrill.model.detection import Channel
 from pfdrill.model.drill import CheckKind, CheckSpec, Op
-from pfdrill.model.evidence import Channel
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,10 +16,10 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 
+from pfdrill.model.detection import Channel
 from pfdrill.model.drill import DrillSpec
 from pfdrill.model.evidence import (
     Artifact,
-    Channel,
     CommandOutcome,
     CriterionResult,
     IncidentRecord,

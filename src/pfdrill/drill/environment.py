@@ -24,6 +24,7 @@ from pfdrill.drill.ports import (
     NotificationSource,
     RuleSource,
     RunbookRunner,
+    StateKeeper,
     SteadyStateProbe,
 )
 from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotStore
@@ -61,6 +62,7 @@ class DrillEnvironment:
     secrets: tuple[str, ...] = ()
     # Extra environment for runbook commands (webhook URLs, KUBECONFIG, ...).
     runbook_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    keepers: tuple[StateKeeper, ...] = ()  # non-cluster state restored with the snapshot
     close: Callable[[], None] = lambda: None
 
     @property

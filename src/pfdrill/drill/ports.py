@@ -179,3 +179,19 @@ class RuleSource(Protocol):
     def loaded_rules(self) -> frozenset[str]:
         """Names of the alerting rules Prometheus has loaded right now."""
         ...
+
+
+class StateKeeper(Protocol):
+    """State outside the cluster that a drill may change (Prometheus rules, the sink baseline).
+
+    Saved with the snapshot before the fault, put back by restore — also by
+    the next run after a SIGKILL, so ``save`` returns plain text for the file.
+    """
+
+    name: str
+
+    def save(self) -> str: ...
+
+    def restore(self, saved: str) -> Sequence[str]:
+        """Put ``saved`` back; return what was done (empty when nothing differed)."""
+        ...

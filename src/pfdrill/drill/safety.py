@@ -9,6 +9,7 @@ one was SIGKILLed.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 
@@ -60,7 +61,7 @@ def preflight(s: DrillSession) -> Outcome:
     s.steady_before = SteadyState(at=round(s.elapsed(), 3), holds=holds,
                                      samples=tuple(samples))
     s.note(EventKind.STEADY_STATE, "steady state holds" if holds else
-              f"steady state does not hold: {s.steady_before.describe_failures()}")
+           f"steady state does not hold: {s.steady_before.describe_failures()}")
     if not holds:
         return Outcome.failed(
             f"steady state does not hold: {s.steady_before.describe_failures()}")
@@ -68,11 +69,12 @@ def preflight(s: DrillSession) -> Outcome:
     s.rules_before = s.read("Prometheus rules", env.rules.loaded_rules)
     snap = env.snapshotter.take(run_id=s.run_id, holder=s.holder,
                                 taken_wall=s.clock.now().isoformat())
+    snap = dataclasses.replace(snap, extra={k.name: k.save() for k in env.keepers})
     path = env.snapshots.save(snap)
     s.snapshot = snap
     s.note(EventKind.SNAPSHOT, f"snapshot of {len(snap.configmaps)} ConfigMap(s), "
-              f"{len(snap.secrets)} Secret(s), {len(snap.replicas)} Deployment(s) "
-              f"recorded to {path}")
+           f"{len(snap.secrets)} Secret(s), {len(snap.replicas)} Deployment(s)"
+              f"{', ' + ', '.join(snap.extra) if snap.extra else ''} recorded to {path}")
     return Outcome.passed()
 
 
@@ -86,15 +88,23 @@ def _release_dead_holder(s: DrillSession, stale: Snapshot) -> None:
         s.note(EventKind.SAFETY, f"released the lease of killed run {stale.run_id}")
 
 
+def _put_back(s: DrillSession, snap: Snapshot) -> tuple[list[str], list[str]]:
+    """Restore the cluster objects and the keepers' state; (actions, still different)."""
+    actions = list(s.env.snapshotter.restore(snap))
+    for keeper in s.env.keepers:
+        if keeper.name in snap.extra:
+            actions += keeper.restore(snap.extra[keeper.name])
+    return actions, s.env.snapshotter.differences(snap)
+
+
 def _restore_stale(s: DrillSession, stale: Snapshot) -> None:
-    actions = s.env.snapshotter.restore(stale)
-    remaining = s.env.snapshotter.differences(stale)
+    actions, remaining = _put_back(s, stale)
     record = RestoreRecord(ok=not remaining, at=round(s.elapsed(), 3),
                            actions=tuple(actions), remaining=tuple(remaining), stale=True,
                            reason=f"snapshot left by run {stale.run_id} "
                                   f"(taken {stale.taken_wall})")
     s.note(EventKind.RESTORED, f"restored the snapshot left by killed run "
-              f"{stale.run_id}: {'; '.join(actions) or 'nothing differed'}")
+           f"{stale.run_id}: {'; '.join(actions) or 'nothing differed'}")
     s.observers.restored(s.spec, record)
     if remaining:
         raise EnvironmentProblem("could not restore the snapshot left by run "
@@ -116,8 +126,8 @@ def restore(s: DrillSession) -> Outcome:
     snap = s.snapshot
     if snap is not None:
         try:
-            actions += s.env.snapshotter.restore(snap)
-            remaining = s.env.snapshotter.differences(snap)
+            done, remaining = _put_back(s, snap)
+            actions += done
             if not remaining:
                 s.env.snapshots.clear(snap.context, snap.namespace)
                 s.snapshot = None
@@ -135,6 +145,6 @@ def restore(s: DrillSession) -> Outcome:
                                         actions=tuple(actions), remaining=tuple(remaining),
                                         reason=reason)
     s.note(EventKind.RESTORED, "restored: " + ("; ".join(actions) or "nothing to do")
-              if ok else f"restore incomplete: {reason}")
+           if ok else f"restore incomplete: {reason}")
     s.observers.restored(s.spec, s.restore_record)
     return Outcome.passed("; ".join(actions)) if ok else Outcome.failed(reason)

@@ -45,6 +45,7 @@ class Snapshot(Record):
     configmaps: dict[str, dict[str, str]]
     secrets: dict[str, dict[str, str]]  # values base64, as the API carries them
     replicas: dict[str, int]
+    extra: dict[str, str] = dataclasses.field(default_factory=dict)  # StateKeeper name -> saved
 
 
 class ClusterSnapshotter:

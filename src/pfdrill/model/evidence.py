@@ -13,6 +13,7 @@ import dataclasses
 import enum
 
 from pfdrill.model.codec import Record
+from pfdrill.model.detection import Channel  # the sink's channels, one enum for both
 from pfdrill.model.severity import Severity
 
 
@@ -122,18 +123,10 @@ class CheckEvidence(Record):
     reason: str = ""
 
 
-class Channel(enum.Enum):
-    """Where a notification went; the runbook's webhooks and Alertmanager's receiver."""
-
-    ALERTMANAGER = "alertmanager"
-    SLACK = "slack"
-    SECURITY = "security"
-    STAKEHOLDER = "stakeholder"
-    TEAM = "team"
-
-
 @dataclasses.dataclass(frozen=True)
 class Notification(Record):
+    """A notification as drill evidence (the sink's full record is :mod:`pfdrill.model.detection`)."""
+
     channel: Channel
     received_wall: str
     text: str

@@ -2,7 +2,7 @@
 
     world = FakeWorld()
     env = environment(world, state_dir)
-    world.silenced.add("PolicyAdapterFailOpen")   # the alert rule was removed
+    world.silenced.add("PolicyAdapterFailingOpen")   # the alert rule was removed
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pfdrill.drill.fake.sources import (
     FakeRules,
     FakeSteadyState,
 )
-from pfdrill.drill.fake.world import FakeClock, FakeWorld
+from pfdrill.drill.fake.world import FakeClock, FakeWorld, RulesKeeper
 from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotPlan, SnapshotStore
 from pfdrill.model.sla import TimingProfile
 from pfdrill.settings.config import Config
@@ -48,7 +48,7 @@ def environment(world: FakeWorld, state_dir: Path, **overrides: Any) -> DrillEnv
         metrics=FakeMetrics(world), incidents=FakeIncidents(world),
         artifacts=FakeArtifacts(world), rules=FakeRules(world),
         cluster_name="fake", provider="fake", secrets=(FAKE_WEBHOOK,),
-        runbook_env={"SECURITY_WEBHOOK": FAKE_WEBHOOK})
+        runbook_env={"SECURITY_WEBHOOK": FAKE_WEBHOOK}, keepers=(RulesKeeper(world),))
     return dataclasses.replace(env, **overrides) if overrides else env
 
 

@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pfdrill.drill.fake.world import ActiveFault, FakeWorld
 from pfdrill.drill.ports import FaultObservation
 from pfdrill.errors import InvalidInput
+from pfdrill.model.detection import Channel
 from pfdrill.model.drill import ParamValue
-from pfdrill.model.evidence import Channel, ChaosJournal, JournalActivity
+from pfdrill.model.evidence import ChaosJournal, JournalActivity
 from pfdrill.model.severity import Severity
 
 Params = Mapping[str, ParamValue]
@@ -59,10 +60,10 @@ def _adapter(w: FakeWorld, p: Params) -> Callable[[], None]:
 
 def _adapter_effect(p: Params) -> Effect:
     if str(p.get("failure_mode", "fail_closed")) == "fail_open":
-        return Effect(("PolicyAdapterFailOpen",), Severity.SEV1,
+        return Effect(("PolicyAdapterFailingOpen",), Severity.SEV1,
                       ("policy_adapter_fail_open_total rising: enforcement bypassed (adapter "
                        "failing open)",))
-    return Effect(("PolicyAdapterErrors",), Severity.SEV2,
+    return Effect(("RejectRateSpikeHigh", "PolicyAdapterErrors"), Severity.SEV2,
                   ("policy_adapter_errors_total rate above threshold; rejects > 10x baseline "
                    "(adapter failing closed)",))
 
@@ -86,8 +87,9 @@ def _reject(w: FakeWorld, p: Params) -> Callable[[], None]:
 def _reject_effect(p: Params) -> Effect:
     m = float(p.get("multiplier", 12))
     if m > 10:
-        return Effect(("RejectRateHigh",), Severity.SEV2, (f"reject rate {m:g}x baseline > 10x",))
-    return Effect(("RejectRateElevated",), Severity.SEV3, (f"reject rate {m:g}x baseline",))
+        return Effect(("RejectRateSpikeHigh",), Severity.SEV2,
+                      (f"reject rate {m:g}x baseline > 10x",))
+    return Effect(("RejectRateSpikeMedium",), Severity.SEV3, (f"reject rate {m:g}x baseline",))
 
 
 def _patch(cm: str, key: str, value: str) -> Callable[[FakeWorld, Params], Callable[[], None]]:
@@ -111,7 +113,8 @@ KINDS: dict[str, Kind] = {
         params={"mode": _one_of("flip", "truncate", "wrong_key", "expired", "other_ca"),
                 "fraction": _fraction},
         inject=_certs,
-        effect=lambda p: Effect(("CertificateVerificationFailures",), Severity.SEV1,
+        effect=lambda p: Effect(("CertificateVerificationFailures", "BridgeGuaranteeFailure"),
+                                Severity.SEV1,
                                 ("certificate verification failures 100% > 1%",)),
         proven=lambda w: (not w.trust_bundle_ok(), "trust bundle in fabric-certs is corrupt"),
         terms=("certificate", "cert", "trust bundle")),
@@ -130,8 +133,9 @@ KINDS: dict[str, Kind] = {
     "dfa_tampering": Kind(
         params={"mode": _one_of("sha_mismatch", "schema_invalid")},
         inject=_patch("dfa-artifact", "dfa.json", '{"states": ["tampered"]}'),
-        effect=lambda p: Effect(("DfaIntegrityFailure",), Severity.SEV1,
-                                ("dfa_integrity_ok 0: bridge guarantee failure",)),
+        # The fabric refuses a tampered artifact and keeps the last good automaton.
+        effect=lambda p: Effect(("DfaArtifactRefused",), Severity.SEV3,
+                                ("dfa_load_failures_total rising: DFA artifact refused",)),
         proven=lambda w: (not w.dfa_ok(), "dfa-artifact sha256 mismatch"),
         terms=("dfa", "automaton")),
 }

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pfdrill.drill.fake.world import WATCHERS, FakeWorld
 from pfdrill.drill.ports import CommandRun, SectionRun
 from pfdrill.errors import InvalidInput
-from pfdrill.model.evidence import Channel, CommandOutcome, IncidentRecord
+from pfdrill.model.detection import Channel
+from pfdrill.model.evidence import CommandOutcome, IncidentRecord
 
 Env = Mapping[str, str]
 
@@ -112,6 +113,11 @@ SECTIONS: dict[str, tuple[Cmd, ...]] = {
         Cmd("curl -X POST $SLACK_WEBHOOK -d '{\"text\":\"incident declared\"}'",
             _notify(Channel.SLACK, "incident $INCIDENT_ID declared")),
         Cmd('./pfctl status update --status "investigating"')),
+    "policy violation analysis": (
+        Cmd("./pfctl analyze --violations violations.log --output analysis.json"),
+        Cmd("./pfctl config show --env production --format json > config.json"),
+        Cmd("sha256sum artifact/dfa.json"),
+        Cmd("./pfctl validate --dfa artifact/dfa.json")),
     "initial assessment": (
         Cmd("./pfctl collect --env production --output incident.tar.gz",
             _file("incident.tar.gz", b"\x1f\x8bfake-tarball")),),

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from pfdrill.drill.fake.world import WATCHERS, FakeWorld
 from pfdrill.drill.ports import AlertSighting
+from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import (
     Artifact,
-    Channel,
     Classification,
     IncidentRecord,
     Notification,
@@ -133,8 +133,12 @@ class FakeMetrics:
         mode = w.config().get("enforcement_mode", "")
         if q.startswith("enforcement_mode{mode="):
             return 1.0 if f'"{mode}"' in q else 0.0
-        if q.startswith("sum(rate(permit_rejects_total"):
+        if q.startswith("sum(rate(permit_rejects_total") or q == "pfdrill:reject_rate":
             return 2.0 * w.reject_multiplier
+        if q == "pfdrill:enforcement_disabled":
+            return 1.0 if mode == "disabled" else 0.0
+        if q == "pfdrill:dfa_integrity_ok":
+            return 1.0  # the fabric refuses a tampered artifact and keeps the last good one
         if q.startswith("up{job="):
             job = q.split('"')[1]
             return 1.0 if w.ready(job) > 0 else 0.0

@@ -24,7 +24,8 @@ import hashlib
 from collections.abc import Callable
 
 from pfdrill.cluster.fake import FakeCluster
-from pfdrill.model.evidence import Channel, IncidentRecord, Notification
+from pfdrill.model.detection import Channel
+from pfdrill.model.evidence import IncidentRecord, Notification
 from pfdrill.model.severity import Severity
 
 EPOCH = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -77,9 +78,11 @@ class FakeWorld:
         self.notifications: list[Notification] = []
         self.incidents: dict[str, IncidentRecord] = {}
         self.files: dict[str, bytes] = {}
-        self.rules: set[str] = {"PolicyEnforcementDisabled", "PolicyAdapterFailOpen",
-                                "PolicyAdapterErrors", "CertificateVerificationFailures",
-                                "RejectRateHigh", "RejectRateElevated", "DfaIntegrityFailure"}
+        self.rules: set[str] = {
+            "PolicyEnforcementDisabled", "SidecarWatcherAllDown", "PolicyAdapterFailingOpen",
+            "PolicyAdapterErrors", "CertificateVerificationFailures", "BridgeGuaranteeFailure",
+            "RejectRateSpikeHigh", "RejectRateSpikeMedium", "DfaIntegrityFailure",
+            "DfaArtifactRefused"}
         self.logs: list[tuple[dt.datetime, str, str]] = []  # (when, app label, line)
         self.faults: list[ActiveFault] = []
         self.reject_multiplier = 1.0
@@ -145,3 +148,22 @@ class FakeWorld:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+class RulesKeeper:
+    """The world's loaded alert rules as restorable state (``pfctl monitoring`` changes them)."""
+
+    name = "prometheus-rules"
+
+    def __init__(self, world: FakeWorld) -> None:
+        self._w = world
+
+    def save(self) -> str:
+        return "\n".join(sorted(self._w.rules))
+
+    def restore(self, saved: str) -> list[str]:
+        want = set(filter(None, saved.split("\n")))
+        if want == self._w.rules:
+            return []
+        self._w.rules = want
+        return ["alert rules restored"]
