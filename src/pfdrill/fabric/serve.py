@@ -70,7 +70,9 @@ async def run(
         sink.emit(LogLine("ERROR", "listen", ("ERROR",), {"msg": f"cannot listen on {host}:{port}: {exc}"}))
         await runner.cleanup()
         raise SystemExit(1) from None
-    sink.emit(LogLine("INFO", "listening", (), {"service": service, "address": f"{host}:{port}",
+    # With --port 0 the kernel picks the port; log the real one so a supervisor can find it.
+    bound = runner.addresses[0] if runner.addresses else (host, port)
+    sink.emit(LogLine("INFO", "listening", (), {"service": service, "address": f"{bound[0]}:{bound[1]}",
                                                  "pid": str(os.getpid())}))
     tasks = [asyncio.create_task(job()) for job in background]
     await stop.wait()

@@ -155,9 +155,15 @@ def snapshot(environment: Any, finished: bool) -> dict[str, Any]:
     }
 
 
+_final_written = False
+
+
 def write_stats(environment: Any, finished: bool = False) -> None:
-    if not STATS_PATH:
+    global _final_written
+    # The periodic writer may tick once more during shutdown; the final figures must win.
+    if not STATS_PATH or _final_written:
         return
+    _final_written = finished
     path = Path(STATS_PATH)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(snapshot(environment, finished)), encoding="utf-8")

@@ -124,4 +124,7 @@ class LoadPlan:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InvalidInput(f"cannot read load plan: {exc}", file=path) from None
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, file=path) from None
