@@ -191,7 +191,8 @@ class FakeRunbook:
     def run_section(self, runbook: str, section: str, env: Env) -> SectionRun:
         self.validate(runbook, [section])
         w = self._w
-        broken = w.broken_sections.get(section) or w.broken_sections.get(_key(section))
+        broken = next((why for name, why in w.broken_sections.items()
+                       if _key(name) == _key(section)), None)
         runs: list[CommandRun] = []
         ok = True
         for cmd in SECTIONS[_key(section)]:
