@@ -1,7 +1,88 @@
-"""``pfdrill cluster``: command group (filled in by the issue that owns it)."""
+"""``pfdrill cluster``: bring the drill cluster up, down, and report its status."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(help="cluster commands.", no_args_is_help=True)
+app = typer.Typer(help="Create, remove and inspect the drill cluster.", no_args_is_help=True)
+
+ProviderOpt = typer.Option("kwok", "--provider", "-p", help="kwok (embedded, default), kind, or existing.")
+NameOpt = typer.Option("pfdrill", "--name", help="Cluster name (kwok/kind).")
+KubeconfigOpt = typer.Option(None, "--kubeconfig", help="kubeconfig for --provider existing.")
+ContextOpt = typer.Option(None, "--context", help="Context for --provider existing (must be allow-listed).")
+ConfigOpt = typer.Option(None, "--config", help="pfdrill config file (allow-list). Default: $PFDRILL_CONFIG.")
+
+
+def _stack(provider: str, name: str, kubeconfig: Path | None, context: str | None,
+           config: Path | None) -> object:
+    from pfdrill.cluster.provider import ProviderKind
+    from pfdrill.settings.config import load_config
+    from pfdrill.stack.environment import Stack
+
+    return Stack(kind=ProviderKind.parse(provider), name=name, config=load_config(config),
+                 kubeconfig=str(kubeconfig) if kubeconfig else None, context=context)
+
+
+@app.command("up")
+def up(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+       context: str | None = ContextOpt, config: Path | None = ConfigOpt) -> None:
+    """Create the cluster (idempotent), start the process runtime (kwok), print the status."""
+    from pfdrill.stack.environment import Stack
+
+    stack = _stack(provider, name, kubeconfig, context, config)
+    assert isinstance(stack, Stack)
+    info = stack.up(progress=lambda m: typer.echo(m, err=True))
+    _print(info.to_dict())
+
+
+@app.command("down")
+def down(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+         context: str | None = ContextOpt, config: Path | None = ConfigOpt) -> None:
+    """Remove the cluster and stop everything pfdrill started for it."""
+    from pfdrill.stack.environment import Stack
+
+    stack = _stack(provider, name, kubeconfig, context, config)
+    assert isinstance(stack, Stack)
+    stack.down(progress=lambda m: typer.echo(m, err=True))
+    typer.echo(f"cluster {name!r} is down")
+
+
+@app.command("status")
+def status(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+           context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show whether the cluster runs, its API server, nodes and components."""
+    from pfdrill.stack.environment import Stack
+
+    stack = _stack(provider, name, kubeconfig, context, config)
+    assert isinstance(stack, Stack)
+    info = stack.status()
+    if as_json:
+        typer.echo(json.dumps(info.to_dict(), indent=2))
+    else:
+        _print(info.to_dict())
+    if not (info.cluster and info.cluster.running):
+        raise typer.Exit(1)
+
+
+def _print(info: dict[str, object]) -> None:
+    cluster = info.get("cluster") or {}
+    assert isinstance(cluster, dict)
+    typer.echo(f"cluster:    {info['name']} ({info['provider']})")
+    typer.echo(f"running:    {'yes' if cluster.get('running') else 'no'}"
+               + (f" — {cluster.get('detail')}" if cluster.get("detail") else ""))
+    typer.echo(f"server:     {cluster.get('server', '')}")
+    typer.echo(f"context:    {info['context']}")
+    typer.echo(f"kubeconfig: {info['kubeconfig']}")
+    nodes = cluster.get("nodes") or []
+    assert isinstance(nodes, list)
+    typer.echo(f"nodes:      {', '.join(nodes) or '-'}")
+    comps = cluster.get("components") or []
+    assert isinstance(comps, list)
+    if comps:
+        typer.echo(f"components: {', '.join(comps)}")
+    if info.get("runtime_dir"):
+        typer.echo(f"runtime:    {info['runtime_dir']}")

@@ -1,7 +1,58 @@
-"""``pfdrill runtime``: command group (filled in by the issue that owns it)."""
+"""``pfdrill runtime``: the process runtime that runs kwok pods as local processes."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(help="runtime commands.", no_args_is_help=True)
+app = typer.Typer(help="The process runtime (kwok): pods run as local processes.", no_args_is_help=True)
+
+
+def _dir(name: str) -> Path:
+    from pfdrill.runtime import daemon
+    from pfdrill.settings.paths import Paths
+
+    return daemon.runtime_dir(Paths.from_env().state, name)
+
+
+@app.command("status")
+def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name.")) -> None:
+    """List the pods the runtime runs, with pids, ports, readiness and restarts."""
+    from pfdrill.runtime import daemon
+
+    rdir = _dir(name)
+    pid = daemon.pid_of(rdir)
+    typer.echo(f"runtime for {name!r}: {'running (pid %d)' % pid if pid else 'not running'}")
+    state_file = rdir / "state.json"
+    if not pid or not state_file.is_file():
+        raise typer.Exit(1)
+    state = json.loads(state_file.read_text())
+    typer.echo(f"{'pod':<48} {'container':<18} {'pid':>7} {'ready':<6} {'restarts':>8}  ports")
+    for key, pod in sorted(state.get("pods", {}).items()):
+        for cname, c in pod.get("containers", {}).items():
+            ports = ",".join(f"{p['containerPort']}->{p['local']}" for p in pod["ports"].get(cname, []))
+            typer.echo(f"{key:<48} {cname:<18} {c['pid'] or '-':>7} {str(c['ready']).lower():<6} "
+                       f"{c['restarts']:>8}  {ports}")
+        if pod.get("stand_in"):
+            typer.echo(f"{key:<48} stand-in for {pod['stand_in']}")
+
+
+@app.command("start")
+def start(name: str = typer.Option("pfdrill", "--name"),
+          kubeconfig: Path = typer.Option(..., "--kubeconfig"),
+          context: str = typer.Option(..., "--context")) -> None:
+    """Start the runtime detached (``cluster up`` does this for kwok)."""
+    from pfdrill.runtime import daemon
+
+    pid = daemon.start_detached(kubeconfig, context, _dir(name))
+    typer.echo(f"runtime running (pid {pid})")
+
+
+@app.command("stop")
+def stop(name: str = typer.Option("pfdrill", "--name")) -> None:
+    """Stop the runtime and every process it runs."""
+    from pfdrill.runtime import daemon
+
+    typer.echo("runtime stopped" if daemon.stop_detached(_dir(name)) else "runtime was not running")

@@ -14,7 +14,6 @@ import logging
 import os
 import queue
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -262,6 +261,15 @@ def runtime_dir(state: Path, cluster: str) -> Path:
     return state / "runtime" / cluster
 
 
+def _reap(pid: int, block: bool = False) -> bool:
+    """Collect our own exited child (no zombie left behind); False if it runs or is not ours."""
+    try:
+        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == pid
+
+
 def pid_of(rdir: Path) -> int | None:
     try:
         pid = int((rdir / "runtime.pid").read_text().strip())
@@ -273,6 +281,11 @@ def pid_of(rdir: Path) -> int | None:
         return None
     except PermissionError:
         return pid
+    try:  # a zombie has finished running
+        if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+            return None
+    except OSError:
+        return None
     return pid
 
 
@@ -283,19 +296,30 @@ def start_detached(kubeconfig: Path, context: str, rdir: Path, timeout: float = 
         return existing
     rdir.mkdir(parents=True, exist_ok=True)
     (rdir / "state.json").unlink(missing_ok=True)
-    logf = (rdir / "runtime.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pfdrill.runtime", "--kubeconfig", str(kubeconfig),
-         "--context", context, "--state-dir", str(rdir)],
-        stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    (rdir / "runtime.pid").write_text(str(proc.pid))
+    # posix_spawn rather than Popen: the daemon must outlive us, and a Popen object
+    # for a child we never wait on is a resource leak Python warns about.
+    log_fd = os.open(rdir / "runtime.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null_fd = os.open(os.devnull, os.O_RDONLY)
+    try:
+        pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-m", "pfdrill.runtime", "--kubeconfig", str(kubeconfig),
+             "--context", context, "--state-dir", str(rdir)],
+            dict(os.environ),
+            file_actions=[(os.POSIX_SPAWN_DUP2, null_fd, 0), (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                          (os.POSIX_SPAWN_DUP2, log_fd, 2)],
+            setsid=True)
+    finally:
+        os.close(log_fd)
+        os.close(null_fd)
+    (rdir / "runtime.pid").write_text(str(pid))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if _reap(pid) or pid_of(rdir) is None:
             tail = (rdir / "runtime.log").read_text(errors="replace").strip().splitlines()[-1:]
-            raise EnvironmentProblem(f"process runtime exited at start: {tail[0] if tail else proc.returncode}")
+            raise EnvironmentProblem(f"process runtime exited at start: {tail[0] if tail else 'no output'}")
         if (rdir / "state.json").exists():
-            return proc.pid
+            return pid
         time.sleep(0.1)
     raise EnvironmentProblem(f"process runtime did not start within {timeout:.0f}s (log: {rdir / 'runtime.log'})")
 
@@ -307,10 +331,11 @@ def stop_detached(rdir: Path, timeout: float = 30.0) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if pid_of(rdir) is None:
+        if _reap(pid) or pid_of(rdir) is None:
             break
         time.sleep(0.1)
     else:
         os.kill(pid, signal.SIGKILL)
+        _reap(pid, block=True)
     (rdir / "runtime.pid").unlink(missing_ok=True)
     return True

@@ -1,0 +1,129 @@
+"""The drill environment as a whole: what is up, where, and how to reach it.
+
+``up`` is idempotent and fast when everything already runs, so ``make drill``
+and the test session can call it unconditionally.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pfdrill.cluster import provider as providers
+from pfdrill.cluster.provider import Provider, ProviderKind
+from pfdrill.errors import InvalidInput
+from pfdrill.model.cluster import ClusterStatus
+from pfdrill.runtime import daemon
+from pfdrill.settings.config import Config, load_config
+from pfdrill.settings.paths import Paths
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class StackInfo:
+    """Where the parts of a running drill environment are."""
+
+    name: str
+    provider: str
+    kubeconfig: str
+    context: str
+    namespace: str
+    runtime_dir: str = ""  # kwok only: state, targets.json, services.json
+    cluster: ClusterStatus | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["cluster"] = self.cluster.to_dict() if self.cluster else None
+        return d
+
+    @property
+    def targets_file(self) -> Path | None:
+        return Path(self.runtime_dir) / "targets.json" if self.runtime_dir else None
+
+    @property
+    def services_file(self) -> Path | None:
+        return Path(self.runtime_dir) / "services.json" if self.runtime_dir else None
+
+    def service_address(self, namespace: str, service: str) -> str | None:
+        """Host address (``127.0.0.1:port``) of a Service's proxy (kwok runtime only)."""
+        if self.services_file is None or not self.services_file.is_file():
+            return None
+        data = json.loads(self.services_file.read_text())
+        entry = data.get(f"{namespace}/{service}")
+        return str(entry["address"]) if entry else None
+
+
+@dataclasses.dataclass
+class Stack:
+    kind: ProviderKind = ProviderKind.KWOK
+    name: str = "pfdrill"
+    paths: Paths = dataclasses.field(default_factory=Paths.from_env)
+    config: Config = dataclasses.field(default_factory=load_config)
+    kubeconfig: str | None = None
+    context: str | None = None
+    provider_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def provider(self) -> Provider:
+        opts = dict(self.provider_options)
+        if self.kind is ProviderKind.EXISTING:
+            opts.update(kubeconfig=self.kubeconfig, context=self.context, config=self.config)
+        else:
+            opts.setdefault("paths", self.paths)
+        return providers.create(self.kind, name=self.name, **opts)
+
+    @property
+    def runtime_dir(self) -> Path:
+        return daemon.runtime_dir(self.paths.state, self.name)
+
+    def info(self, cluster: ClusterStatus | None = None) -> StackInfo:
+        p = self.provider()
+        return StackInfo(
+            name=self.name, provider=self.kind.value, kubeconfig=str(p.kubeconfig()),
+            context=p.context(), namespace=self.config.namespace,
+            runtime_dir=str(self.runtime_dir) if self.kind is ProviderKind.KWOK else "",
+            cluster=cluster)
+
+    def up(self, progress: Progress = _quiet) -> StackInfo:
+        p = self.provider()
+        from pfdrill.cluster import guard
+
+        guard.check_context(self.config, p.context())
+        st = p.up(progress)
+        if self.kind is ProviderKind.KWOK:
+            pid = daemon.start_detached(p.kubeconfig(), p.context(), self.runtime_dir)
+            progress(f"[runtime] process runtime running (pid {pid}, state {self.runtime_dir})")
+        info = self.info(st)
+        self._record(info)
+        return info
+
+    def down(self, progress: Progress = _quiet) -> None:
+        if self.kind is ProviderKind.KWOK and daemon.stop_detached(self.runtime_dir):
+            progress("[runtime] process runtime stopped")
+        self.provider().down(progress)
+        (self.paths.state / "stacks" / f"{self.name}.json").unlink(missing_ok=True)
+
+    def status(self) -> StackInfo:
+        return self.info(self.provider().status())
+
+    def _record(self, info: StackInfo) -> None:
+        path = self.paths.state / "stacks" / f"{self.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info.to_dict(), indent=2))
+        os.replace(tmp, path)
+
+
+def parse_provider(text: str) -> ProviderKind:
+    try:
+        return ProviderKind.parse(text)
+    except InvalidInput:
+        raise
