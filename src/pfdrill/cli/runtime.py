@@ -24,7 +24,7 @@ def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name.")) 
 
     rdir = _dir(name)
     pid = daemon.pid_of(rdir)
-    typer.echo(f"runtime for {name!r}: {'running (pid %d)' % pid if pid else 'not running'}")
+    typer.echo(f"runtime for {name!r}: {f'running (pid {pid})' if pid else 'not running'}")
     state_file = rdir / "state.json"
     if not pid or not state_file.is_file():
         raise typer.Exit(1)

@@ -18,7 +18,7 @@ def test_namespace_needs_the_opt_in_label() -> None:
     fake = FakeCluster("kwok-pfdrill")
     fake.add_namespace("production", {})
     fake.add_namespace("staging", {"pfdrill.dev/drills": "enabled"})
-    with pytest.raises(SafetyRefused, match="needs the label pfdrill.dev/drills=enabled"):
+    with pytest.raises(SafetyRefused, match=r"needs the label pfdrill\.dev/drills=enabled"):
         guard.check(fake, "production", Config())
     with pytest.raises(SafetyRefused, match="does not exist"):
         guard.check(fake, "nowhere", Config())
