@@ -75,8 +75,8 @@ def _schema_error(err: jsonschema.ValidationError, index: LineIndex) -> tuple[in
     elif err.validator == "enum" and isinstance(err.validator_value, list):
         message = (f"{err.instance!r} is not one of "
                    f"{', '.join(repr(v) for v in err.validator_value)}")
-    elif err.validator in ("minProperties", "maxProperties") and "check" in str(
-            err.schema_path):
+    elif err.validator in ("minProperties", "maxProperties") and err.schema is schema()[
+            "$defs"]["check"]:
         message = "a check is a mapping with exactly one of: " + ", ".join(
             k.value for k in CheckKind)
     return line or 0, f"{_where(path)}: {message}"

@@ -40,12 +40,23 @@ class LineIndex:
         return node
 
     def line(self, path: Iterable[PathPart]) -> int | None:
-        """The line of the deepest node along ``path`` that exists."""
+        """The line of the deepest node along ``path`` that exists.
+
+        A mapping entry is placed on its key's line: a block value starts on
+        the line after ``key:``, but ``key:`` is what the user looks for.
+        """
         parts = list(path)
         while True:
-            node = self.node(parts)
-            if node is not None:
-                return int(node.start_mark.line) + 1
+            if parts and isinstance(parts[-1], str):
+                parent = self.node(parts[:-1])
+                if isinstance(parent, yaml.MappingNode):
+                    for k, _ in parent.value:
+                        if k.value == parts[-1]:
+                            return int(k.start_mark.line) + 1
+            else:
+                node = self.node(parts)
+                if node is not None:
+                    return int(node.start_mark.line) + 1
             if not parts:
                 return None
             parts.pop()

@@ -41,6 +41,7 @@ class FakeClock:
     def __init__(self, start: dt.datetime = EPOCH) -> None:
         self._start = start
         self.t = 1000.0  # monotonic origin is arbitrary, as on a real machine
+        self.listeners: list[Callable[[], None]] = []  # told after time moved
 
     def monotonic(self) -> float:
         return self.t
@@ -50,6 +51,8 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.t += max(0.0, seconds)
+        for listener in self.listeners:
+            listener()
 
     advance = sleep
 
@@ -69,6 +72,7 @@ class FakeWorld:
                  detect_delay_s: float = 8.0, notify_delay_s: float = 2.0,
                  prove_delay_s: float = 1.0, command_s: float = 0.5) -> None:
         self.clock = FakeClock()
+        self.clock.listeners.append(self.tick)  # scheduled effects happen as time passes
         self.namespace = namespace
         self.cluster = FakeCluster(context)
         self.detect_delay_s = detect_delay_s
