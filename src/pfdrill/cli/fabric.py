@@ -1,7 +1,112 @@
-"""``pfdrill fabric``: command group (filled in by the issue that owns it)."""
+"""``pfdrill fabric``: deploy, inspect and remove the reference Provability Fabric."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 
-app = typer.Typer(help="fabric commands.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from pfdrill.cluster.client import ClusterClient
+    from pfdrill.settings.config import Config
+
+app = typer.Typer(help="Deploy, inspect and remove the reference Provability Fabric.",
+                  no_args_is_help=True)
+
+ProviderOpt = typer.Option("kwok", "--provider", "-p", help="kwok (embedded, default), kind, or existing.")
+NameOpt = typer.Option("pfdrill", "--name", help="Cluster name (kwok/kind).")
+KubeconfigOpt = typer.Option(None, "--kubeconfig", help="kubeconfig (default: the provider's).")
+ContextOpt = typer.Option(None, "--context", help="Context (must be allow-listed).")
+ConfigOpt = typer.Option(None, "--config", help="pfdrill config file (allow-list). Default: $PFDRILL_CONFIG.")
+ManifestsOpt = typer.Option(None, "--manifests", help="Manifest directory (default: deploy/fabric).")
+
+
+def _client(provider: str, name: str, kubeconfig: Path | None, context: str | None,
+            config: Path | None) -> tuple[ClusterClient, Config]:
+    """A KubeClient for the chosen cluster, and the pfdrill config."""
+    from pfdrill.cluster.client import KubeClient
+    from pfdrill.cluster.provider import ProviderKind
+    from pfdrill.settings.config import load_config
+    from pfdrill.stack.environment import Stack
+
+    cfg = load_config(config)
+    if kubeconfig is not None:
+        return KubeClient(kubeconfig, context), cfg
+    stack = Stack(kind=ProviderKind.parse(provider), name=name, config=cfg, context=context)
+    info = stack.info()
+    return KubeClient(info.kubeconfig, context or info.context), cfg
+
+
+@app.command("deploy")
+def deploy(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+           context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+           manifests: Path | None = ManifestsOpt,
+           timeout: float = typer.Option(180.0, "--timeout", help="Seconds to wait for readiness.")) -> None:
+    """Apply the fabric (with a trust bundle from this cluster's CA) and wait until it is ready."""
+    from pfdrill.fabric import deploy as fabric_deploy
+
+    client, cfg = _client(provider, name, kubeconfig, context, config)
+    result = fabric_deploy.deploy(client, config=cfg, manifest_dir=manifests,
+                                  timeout_s=timeout, progress=lambda m: typer.echo(m, err=True))
+    _print(result.to_dict())
+
+
+@app.command("status")
+def status(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+           context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show the fabric's Deployments, pods, enforcement mode, DFA digest and trust bundle."""
+    from pfdrill.fabric import deploy as fabric_deploy
+
+    client, cfg = _client(provider, name, kubeconfig, context, config)
+    result = fabric_deploy.status(client, cfg.namespace)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        _print(result.to_dict())
+    if not result.ready:
+        raise typer.Exit(1)
+
+
+@app.command("undeploy")
+def undeploy(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+             context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+             manifests: Path | None = ManifestsOpt) -> None:
+    """Remove the fabric (the namespace too, if pfdrill created it)."""
+    from pfdrill.fabric import deploy as fabric_deploy
+
+    client, cfg = _client(provider, name, kubeconfig, context, config)
+    removed = fabric_deploy.undeploy(client, config=cfg, manifest_dir=manifests)
+    typer.echo(f"removed {len(removed)} objects" + (f": {', '.join(removed)}" if removed else ""))
+
+
+@app.command("render")
+def render(context: str = typer.Option("kwok-pfdrill", "--context", help="Whose CA signs the bundle."),
+           config: Path | None = ConfigOpt, manifests: Path | None = ManifestsOpt) -> None:
+    """Print every object deploy would apply, as YAML (e.g. for kubectl apply -f - on kind)."""
+    from pfdrill.fabric import deploy as fabric_deploy
+    from pfdrill.fabric import manifests as fabric_manifests
+    from pfdrill.settings.config import load_config
+
+    objects = fabric_deploy.render_for(context, config=load_config(config), manifest_dir=manifests)
+    typer.echo(fabric_manifests.to_yaml(objects), nl=False)
+
+
+def _print(info: dict[str, object]) -> None:
+    typer.echo(f"context:     {info['context']}  namespace: {info['namespace']}")
+    typer.echo(f"ready:       {'yes' if info['ready'] else 'no'}")
+    typer.echo(f"enforcement: {info['enforcement_mode'] or '-'}")
+    typer.echo(f"dfa sha256:  {info['dfa_sha256'] or '-'}")
+    keys = info["trust_bundle_keys"]
+    assert isinstance(keys, list)
+    typer.echo(f"trust keys:  {', '.join(keys) or '-'}")
+    deployments = info["deployments"]
+    assert isinstance(deployments, list)
+    for d in deployments:
+        typer.echo(f"deployment:  {d['name']} {d['ready']}/{d['replicas']} ready")
+    pods = info["pods"]
+    assert isinstance(pods, list)
+    for p in pods:
+        typer.echo(f"pod:         {p['name']} {p['phase']} ready={p['ready']} restarts={p['restarts']}")

@@ -1,0 +1,169 @@
+"""Deploying the reference fabric into a cluster, reporting on it, removing it.
+
+Everything goes through :class:`~pfdrill.cluster.client.ClusterClient`. Before
+any change: the context must be on the allow-list, and an existing target
+namespace must carry the drill opt-in label (a new one is created with it).
+The trust bundle comes from the context's CA (created on first deploy and kept
+under pfdrill's state dir); the private key never leaves this machine.
+Undeploy removes what deploy applied; the namespace goes too only when pfdrill
+created it (label ``app.kubernetes.io/managed-by=pfdrill``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pfdrill.cluster import guard
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound, SafetyRefused
+from pfdrill.fabric import certs, manifests
+from pfdrill.fabric.authority import Authority
+from pfdrill.model.cluster import DeploymentState, PodInfo
+from pfdrill.settings.config import Config, load_config
+from pfdrill.settings.paths import Paths
+
+WORKLOADS = ("sidecar-watcher", "policy-adapter")
+MANAGED = ("app.kubernetes.io/managed-by", "pfdrill")
+
+
+@dataclasses.dataclass(frozen=True)
+class FabricStatus:
+    context: str
+    namespace: str
+    deployments: tuple[DeploymentState, ...]
+    pods: tuple[PodInfo, ...]
+    enforcement_mode: str | None
+    dfa_sha256: str | None
+    trust_bundle_keys: tuple[str, ...]
+
+    @property
+    def ready(self) -> bool:
+        names = {d.name for d in self.deployments}
+        return set(WORKLOADS) <= names and all(d.settled for d in self.deployments if d.name in WORKLOADS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "context": self.context, "namespace": self.namespace, "ready": self.ready,
+            "deployments": [d.to_dict() for d in self.deployments],
+            "pods": [p.to_dict() for p in self.pods],
+            "enforcement_mode": self.enforcement_mode, "dfa_sha256": self.dfa_sha256,
+            "trust_bundle_keys": list(self.trust_bundle_keys),
+        }
+
+
+def _namespace_labels(client: ClusterClient, namespace: str) -> dict[str, str] | None:
+    try:
+        return client.namespace_labels(namespace)
+    except ObjectNotFound:
+        return None
+
+
+def _check_target(client: ClusterClient, namespace: str, config: Config, *, may_create: bool) -> None:
+    guard.check_context(config, client.context)
+    labels = _namespace_labels(client, namespace)
+    if labels is None:
+        if may_create:
+            return
+        raise SafetyRefused(f"namespace {namespace!r} does not exist in context {client.context!r}")
+    guard.check_namespace(client, namespace, config)
+
+
+def render_for(client_context: str, *, config: Config | None = None, paths: Paths | None = None,
+               manifest_dir: Path | None = None) -> list[manifests.Obj]:
+    """The objects ``deploy`` would apply to ``client_context`` (the CA is created if needed)."""
+    cfg = config or load_config()
+    bundle = Authority.for_context(client_context, paths).bundle()
+    return manifests.render(manifest_dir or manifests.default_dir(), bundle,
+                            namespace=cfg.namespace, optin_label=cfg.optin_label)
+
+
+def deploy(
+    client: ClusterClient,
+    *,
+    config: Config | None = None,
+    paths: Paths | None = None,
+    manifest_dir: Path | None = None,
+    timeout_s: float = 180.0,
+    poll_s: float = 1.0,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> FabricStatus:
+    """Apply the fabric and wait until both Deployments are settled."""
+    cfg = config or load_config()
+    _check_target(client, cfg.namespace, cfg, may_create=True)
+    objects = render_for(client.context, config=cfg, paths=paths, manifest_dir=manifest_dir)
+    progress(f"applying {len(objects)} objects to {client.context}/{cfg.namespace}")
+    client.apply(objects)
+    wait_settled(client, cfg.namespace, timeout_s=timeout_s, poll_s=poll_s, progress=progress)
+    return status(client, cfg.namespace)
+
+
+def wait_settled(client: ClusterClient, namespace: str, *, timeout_s: float, poll_s: float = 1.0,
+                 progress: Callable[[str], None] = lambda _m: None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+    deadline = clock() + timeout_s
+    pending = list(WORKLOADS)
+    while True:
+        states = {name: client.get_deployment(namespace, name) for name in pending}
+        pending = [n for n, s in states.items() if not s.settled]
+        if not pending:
+            progress("sidecar-watcher and policy-adapter are ready")
+            return
+        if clock() >= deadline:
+            detail = ", ".join(f"{n} {states[n].ready}/{states[n].replicas} ready" for n in pending)
+            raise ClusterError(f"fabric not ready after {timeout_s:.0f}s in {namespace}: {detail}")
+        sleep(poll_s)
+
+
+def status(client: ClusterClient, namespace: str = manifests.NAMESPACE) -> FabricStatus:
+    deployments = []
+    for name in WORKLOADS:
+        try:
+            deployments.append(client.get_deployment(namespace, name))
+        except ObjectNotFound:
+            continue
+    pods = [p for p in client.list_pods(namespace) if p.labels.get("app") in WORKLOADS]
+    mode: str | None = None
+    sha: str | None = None
+    keys: tuple[str, ...] = ()
+    try:
+        mode = client.get_configmap(namespace, "policy-config").get("enforcement_mode", "enforce")
+    except ObjectNotFound:
+        pass
+    try:
+        line = client.get_configmap(namespace, "dfa-artifact").get("dfa.json.sha256", "")
+        sha = line.split()[0] if line.split() else None
+    except ObjectNotFound:
+        pass
+    try:
+        raw = client.get_secret(namespace, "fabric-certs").get(certs.BUNDLE_KEY)
+        if raw is not None:
+            keys = certs.TrustBundle.parse(raw).key_ids
+    except (ObjectNotFound, InvalidInput):
+        pass  # a missing or corrupt bundle shows as no keys; the watcher's metrics say why
+    return FabricStatus(client.context, namespace, tuple(deployments), tuple(pods), mode, sha, keys)
+
+
+def undeploy(client: ClusterClient, *, config: Config | None = None,
+             manifest_dir: Path | None = None) -> list[str]:
+    """Delete the fabric's objects; returns ``Kind/name`` of what was asked to go."""
+    cfg = config or load_config()
+    labels = _namespace_labels(client, cfg.namespace)
+    guard.check_context(cfg, client.context)
+    if labels is None:
+        return []
+    guard.check_namespace(client, cfg.namespace, cfg)
+    objects = manifests.render(manifest_dir or manifests.default_dir(), None,
+                               namespace=cfg.namespace, optin_label=cfg.optin_label)
+    objects.append({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "fabric-certs", "namespace": cfg.namespace}})
+    if labels.get(MANAGED[0]) != MANAGED[1]:
+        objects = [o for o in objects if o["kind"] != "Namespace"]  # not ours to remove
+    objects.sort(key=lambda o: manifests.KIND_ORDER.index(o["kind"])
+                 if o["kind"] in manifests.KIND_ORDER else len(manifests.KIND_ORDER))
+    client.delete_objects(objects)
+    return [f"{o['kind']}/{o['metadata']['name']}" for o in objects]
