@@ -11,12 +11,21 @@ app = typer.Typer(help="Build (from Go modules) and inspect the embedded cluster
 
 
 @app.command("ensure")
-def ensure_cmd() -> None:
+def ensure_cmd(
+    only: list[str] = typer.Option([], "--only", help="Build only these components "
+                                   "(kubernetes, etcd, kwok, kind, metrics-server)."),
+) -> None:
     """Build every missing binary; a second call does nothing."""
+    from pfdrill.errors import InvalidInput
     from pfdrill.toolchain import build
 
+    known = {c.value: c for c in build.Component}
+    unknown = [o for o in only if o not in known]
+    if unknown:
+        raise InvalidInput(f"unknown component(s) {', '.join(unknown)}: expected {', '.join(known)}")
+    components = tuple(known[o] for o in only) or tuple(build.Component)
     started = time.monotonic()
-    tc = build.ensure(progress=lambda m: typer.echo(m, err=True))
+    tc = build.ensure(components=components, progress=lambda m: typer.echo(m, err=True))
     typer.echo(f"toolchain ready in {time.monotonic() - started:.1f}s: {tc.root}")
 
 

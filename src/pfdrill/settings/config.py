@@ -2,7 +2,7 @@
 
 The file is YAML::
 
-    allowed_contexts: [kwok-pfdrill, kind-pfdrill, staging-drills]
+    allowed_contexts: [kwok-pfdrill, kind-pfdrill, staging-drills, "game-day-*"]
     optin_label: pfdrill.dev/drills=enabled
     namespace: production
     prometheus_url: http://127.0.0.1:9090      # for kind/existing clusters
@@ -14,6 +14,7 @@ Without a file the defaults allow only the clusters pfdrill creates itself.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import os
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ import yaml
 
 from pfdrill.errors import InvalidInput
 
-DEFAULT_ALLOWED_CONTEXTS = ("kwok-pfdrill", "kwok-pfdrill-test", "kind-pfdrill")
+# Shell-style patterns: by default only clusters pfdrill creates itself (kwok-pfdrill, kind-pfdrill-ci, ...).
+DEFAULT_ALLOWED_CONTEXTS = ("kwok-pfdrill", "kwok-pfdrill-*", "kind-pfdrill", "kind-pfdrill-*")
 DEFAULT_OPTIN_LABEL = "pfdrill.dev/drills=enabled"
 
 
@@ -44,7 +46,8 @@ class Config:
         return self.optin_label.split("=", 1)[1] if "=" in self.optin_label else "true"
 
     def context_allowed(self, context: str) -> bool:
-        return context in self.allowed_contexts
+        """Exact names or shell-style patterns (``staging-*``) from ``allowed_contexts``."""
+        return any(fnmatch.fnmatchcase(context, pattern) for pattern in self.allowed_contexts)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
