@@ -1,2 +1,2 @@
-"""history: the SQLite store of past drill runs and regression detection. Local file I/O only.
+"""history: the SQLite store of past drill runs, trends and regression detection. Local file I/O only.
 """

@@ -1,0 +1,127 @@
+"""Per-drill trends and regressions from the run history.
+
+A regression is flagged when the newest run of a drill is worse than its
+recent past: a measure (MTTD, MTTR) above the median of the previous runs
+plus a margin — the larger of an absolute margin and a fraction of the
+median, so a 2 s wobble on a 10 s MTTD is not news but doubling is — or a
+drill failing that passed every one of the previous runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Sequence
+
+from pfdrill.history.store import HistoryRow
+from pfdrill.model.codec import Record
+
+MEASURES = ("mttd", "mttr")
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy(Record):
+    window: int = 5  # previous runs the newest is compared with
+    min_runs: int = 3  # fewer previous runs than this: no judgement
+    margin_s: float = 5.0
+    margin_ratio: float = 0.25
+
+
+@dataclasses.dataclass(frozen=True)
+class Regression(Record):
+    drill: str
+    what: str  # mttd | mttr | verdict
+    latest: float | None
+    median: float | None
+    limit: float | None
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Trend(Record):
+    drill: str
+    runs: int
+    passed: int
+    verdicts: tuple[str, ...]  # oldest first
+    mttd: tuple[float | None, ...]
+    mttr: tuple[float | None, ...]
+    regressions: tuple[Regression, ...] = ()
+
+    @property
+    def latest_verdict(self) -> str:
+        return self.verdicts[-1] if self.verdicts else ""
+
+
+def _measure(drill: str, what: str, values: Sequence[float | None],
+             policy: Policy) -> Regression | None:
+    if not values or values[-1] is None:
+        return None
+    latest = values[-1]
+    past = [v for v in values[:-1][-policy.window:] if v is not None]
+    if len(past) < policy.min_runs:
+        return None
+    median = statistics.median(past)
+    limit = median + max(policy.margin_s, policy.margin_ratio * median)
+    if latest <= limit:
+        return None
+    return Regression(drill=drill, what=what, latest=latest, median=median, limit=limit,
+                      message=f"{what.upper()} {latest:.1f} s is above the median {median:.1f} s "
+                              f"of the previous {len(past)} runs plus margin (limit "
+                              f"{limit:.1f} s)")
+
+
+def trends(rows: Sequence[HistoryRow], policy: Policy = Policy()) -> list[Trend]:
+    by: dict[str, list[HistoryRow]] = {}
+    for r in sorted(rows, key=lambda r: (r.started_at, r.run_id)):
+        by.setdefault(r.drill, []).append(r)
+    out = []
+    for drill, rs in sorted(by.items()):
+        regs: list[Regression] = []
+        for what in MEASURES:
+            reg = _measure(drill, what, [getattr(r, what) for r in rs], policy)
+            if reg is not None:
+                regs.append(reg)
+        past = rs[:-1][-policy.window:]
+        if not rs[-1].passed and len(past) >= policy.min_runs and all(r.passed for r in past):
+            regs.append(Regression(drill=drill, what="verdict", latest=None, median=None,
+                                   limit=None, message=f"failed ({rs[-1].failing_phase}: "
+                                   f"{rs[-1].reason}) after {len(past)} passing runs"))
+        out.append(Trend(drill=drill, runs=len(rs), passed=sum(r.passed for r in rs),
+                         verdicts=tuple(r.verdict for r in rs),
+                         mttd=tuple(r.mttd for r in rs), mttr=tuple(r.mttr for r in rs),
+                         regressions=tuple(regs)))
+    return out
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    nums = [v for v in values if v is not None]
+    if not nums:
+        return ""
+    lo, hi = min(nums), max(nums)
+    span = (hi - lo) or 1.0
+    return "".join("·" if v is None else _BARS[int((v - lo) / span * (len(_BARS) - 1))]
+                   for v in values)
+
+
+def table(items: Sequence[Trend]) -> str:
+    """A plain-text table for the terminal."""
+    if not items:
+        return "no drill runs recorded yet"
+    head = f"{'drill':<28} {'runs':>4} {'pass':>5}  {'last':<11} {'MTTD':>7} {'trend':<12} " \
+           f"{'MTTR':>7} {'trend':<12}"
+    lines = [head, "-" * len(head)]
+    for t in items:
+        mark = {"passed": "✓", "failed": "✗"}.get(t.latest_verdict, "!")
+        last_mttd, last_mttr = t.mttd[-1], t.mttr[-1]
+        lines.append(
+            f"{t.drill:<28} {t.runs:>4} {t.passed:>2}/{t.runs:<2}  {mark} {t.latest_verdict:<9} "
+            f"{'—' if last_mttd is None else f'{last_mttd:.1f}s':>7} "
+            f"{sparkline(t.mttd[-12:]):<12} "
+            f"{'—' if last_mttr is None else f'{last_mttr:.1f}s':>7} {sparkline(t.mttr[-12:]):<12}")
+    regs = [r for t in items for r in t.regressions]
+    if regs:
+        lines += ["", "REGRESSIONS:"] + [f"  {r.drill}: {r.message}" for r in regs]
+    return "\n".join(lines)
