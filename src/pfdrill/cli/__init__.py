@@ -41,10 +41,14 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
 
-    @app.callback()
+    @app.callback(invoke_without_command=True)
     def _root(
+        ctx: typer.Context,
         version: bool = typer.Option(False, "--version", help="Print the version and exit."),
     ) -> None:
+        if ctx.invoked_subcommand is None and not version:
+            typer.echo(ctx.get_help())
+            raise typer.Exit(2)
         if version:
             from pfdrill import __version__
 

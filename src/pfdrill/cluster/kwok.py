@@ -154,40 +154,49 @@ class KwokProvider:
         if current.running:
             progress(f"[cluster] kwok cluster {self.name!r} already running at {current.server}")
             return current
+        started = time.monotonic()
+        self.create(progress)
+        return self.wait_ready(progress, started)
+
+    def create(self, progress: Progress = _quiet) -> None:
+        """Start the control plane and the nodes; the API answers when this returns."""
         if self.cluster_dir.exists():
             progress(f"[cluster] removing stale kwok cluster {self.name!r}")
             self.down()
-        started = time.monotonic()
         self.write_config()
         progress(f"[cluster] creating kwok cluster {self.name!r} (kube {self._kube_version}, binary runtime)")
         self._kwokctl(*self.create_command(), timeout=self.ready_timeout + 30)
         self._kwokctl("scale", "node", "--replicas", str(self.nodes), timeout=60, config=False)
-        self._wait_ready(started)
-        st = self.status()
-        progress(f"[cluster] ready in {time.monotonic() - started:.1f}s: {st.server} "
-                 f"({len(st.nodes)} nodes), kubeconfig {self.kubeconfig()}")
-        return st
 
-    def _wait_ready(self, started: float) -> None:
+    def wait_ready(self, progress: Progress = _quiet, started: float | None = None) -> ClusterStatus:
         """Nodes Ready and the default service account present (pods need it)."""
         from pfdrill.cluster.client import KubeClient
 
+        begin = started if started is not None else time.monotonic()
         client = KubeClient(self.kubeconfig(), self.context())
-        deadline = started + self.ready_timeout
+        deadline = begin + self.ready_timeout
         last = ""
         while time.monotonic() < deadline:
             try:
                 nodes = client.list_objects("v1", "Node", None)
-                ready = [n for n in nodes if any(
+                ready = [n["metadata"]["name"] for n in nodes if any(
                     c.get("type") == "Ready" and c.get("status") == "True"
                     for c in (n.get("status") or {}).get("conditions") or [])]
                 sa = client.get_object("v1", "ServiceAccount", "default", "default")
                 if len(ready) >= self.nodes and sa is not None:
-                    return
-                last = f"{len(ready)}/{self.nodes} nodes ready, default service account {'present' if sa else 'missing'}"
+                    server = _server_of(self.kubeconfig(), self.context())
+                    progress(f"[cluster] ready in {time.monotonic() - begin:.1f}s: {server} "
+                             f"({len(ready)} nodes), kubeconfig {self.kubeconfig()}")
+                    return ClusterStatus(
+                        name=self.name, provider=self.kind.value, context=self.context(),
+                        kubeconfig=str(self.kubeconfig()), running=True, server=server,
+                        nodes=tuple(sorted(ready)),
+                        components=tuple(sorted(c for c, p in self._pids().items() if _alive(p))))
+                last = (f"{len(ready)}/{self.nodes} nodes ready, default service account "
+                        f"{'present' if sa else 'missing'}")
             except EnvironmentProblem as exc:
                 last = str(exc)
-            time.sleep(0.2)
+            time.sleep(0.1)
         raise ClusterError(f"kwok cluster {self.name!r} not ready after {self.ready_timeout:.0f}s: {last}")
 
     def _pids(self) -> dict[str, int]:

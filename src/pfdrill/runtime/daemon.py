@@ -291,6 +291,13 @@ def pid_of(rdir: Path) -> int | None:
 
 def start_detached(kubeconfig: Path, context: str, rdir: Path, timeout: float = 20.0) -> int:
     """Start ``pfdrill runtime run`` in its own session; wait until it writes its state file."""
+    pid = spawn_detached(kubeconfig, context, rdir)
+    wait_started(rdir, pid, timeout)
+    return pid
+
+
+def spawn_detached(kubeconfig: Path, context: str, rdir: Path) -> int:
+    """Start the runtime process and return at once (it waits for the API by itself)."""
     existing = pid_of(rdir)
     if existing:
         return existing
@@ -313,14 +320,19 @@ def start_detached(kubeconfig: Path, context: str, rdir: Path, timeout: float = 
         os.close(log_fd)
         os.close(null_fd)
     (rdir / "runtime.pid").write_text(str(pid))
+    return pid
+
+
+def wait_started(rdir: Path, pid: int, timeout: float = 20.0) -> None:
+    """Wait until the runtime has done its first reconcile (it writes its state file)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _reap(pid) or pid_of(rdir) is None:
             tail = (rdir / "runtime.log").read_text(errors="replace").strip().splitlines()[-1:]
             raise EnvironmentProblem(f"process runtime exited at start: {tail[0] if tail else 'no output'}")
         if (rdir / "state.json").exists():
-            return pid
-        time.sleep(0.1)
+            return
+        time.sleep(0.05)
     raise EnvironmentProblem(f"process runtime did not start within {timeout:.0f}s (log: {rdir / 'runtime.log'})")
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pfdrill.cluster import provider as providers
+from pfdrill.cluster.kwok import KwokProvider
 from pfdrill.cluster.provider import Provider, ProviderKind
 from pfdrill.errors import InvalidInput
 from pfdrill.model.cluster import ClusterStatus
@@ -97,13 +99,25 @@ class Stack:
         from pfdrill.cluster import guard
 
         guard.check_context(self.config, p.context())
-        st = p.up(progress)
-        if self.kind is ProviderKind.KWOK:
-            pid = daemon.start_detached(p.kubeconfig(), p.context(), self.runtime_dir)
-            progress(f"[runtime] process runtime running (pid {pid}, state {self.runtime_dir})")
+        st = self._up_kwok(p, progress) if isinstance(p, KwokProvider) else p.up(progress)
         info = self.info(st)
         self._record(info)
         return info
+
+    def _up_kwok(self, p: KwokProvider, progress: Progress) -> ClusterStatus:
+        """Create the cluster and start the runtime side by side: the runtime's own start-up
+        (imports, first list) overlaps the wait for nodes and the default service account."""
+        current = p.status()
+        started = time.monotonic()
+        if not current.running:
+            p.create(progress)
+        pid = daemon.spawn_detached(p.kubeconfig(), p.context(), self.runtime_dir)
+        st = current if current.running else p.wait_ready(progress, started)
+        if current.running:
+            progress(f"[cluster] kwok cluster {self.name!r} already running at {current.server}")
+        daemon.wait_started(self.runtime_dir, pid)
+        progress(f"[runtime] process runtime running (pid {pid}, state {self.runtime_dir})")
+        return st
 
     def down(self, progress: Progress = _quiet) -> None:
         if self.kind is ProviderKind.KWOK and daemon.stop_detached(self.runtime_dir):
