@@ -1,0 +1,295 @@
+"""``pfctl monitoring ...``: edit the live alert rules file and reload Prometheus.
+
+Edits are made on the text, so the comments and layout of the rules file
+(rendered from ``deploy/alerts/rules.yml``) survive. Every edit is checked
+with ``promtool check rules`` before it replaces the live file, Prometheus
+is reloaded, and an added alert must then appear in Prometheus' rule list.
+
+Signals are the rules file's recording rules ``pfdrill:<signal>``; the names
+the runbook uses that are not signals themselves are aliases:
+
+- ``cert_verification_rate`` (percent verified) is ``cert_failure_ratio`` read
+  the other way round: a threshold of 99.5 means a failure ratio of 0.005;
+- ``policy_enforcement_failure``: no watcher enforcing (disabled, relaxed or
+  scaled to zero).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pfdrill.errors import InvalidInput, ServiceUnavailable
+from pfdrill.obs import promtool
+from pfdrill.pfctl.context import Context
+from pfdrill.pfctl.timeparse import prom_duration
+
+GROUP = "pfctl-managed"
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_COMPARISON = re.compile(rf"(>=|<=|==|!=|>|<)\s*({_NUMBER})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Alias:
+    signal: str  # the recording rule pfdrill:<signal>, or '' with an explicit expression
+    expr: str  # PromQL for the signal's value
+    convert: Callable[[float], float] = float
+    op: str = ">"  # the comparison that means "bad"
+
+
+ALIASES: dict[str, Alias] = {
+    "cert_verification_rate": Alias("cert_failure_ratio", "pfdrill:cert_failure_ratio",
+                                    lambda t: round(1 - (t / 100 if t > 1 else t), 6), ">"),
+    "policy_enforcement_failure": Alias(
+        "", '1 - (max(enforcement_mode{mode="enforce"}) or vector(0))'),
+}
+
+
+def rules_file(ctx: Context) -> Path:
+    path = ctx.env.rules_file or os.environ.get("PFCTL_RULES_FILE", "")
+    if not path:
+        raise ServiceUnavailable(f"no alert rules file configured for {ctx.env.name!r} (set "
+                                 f"rules_file in $PFCTL_CONFIG or $PFCTL_RULES_FILE)")
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput("alert rules file does not exist", file=p)
+    return p
+
+
+def _prometheus(ctx: Context) -> str:
+    url = ctx.env.prometheus_url or os.environ.get("PFCTL_PROMETHEUS_URL", "")
+    if not url:
+        raise ServiceUnavailable(f"no Prometheus configured for {ctx.env.name!r} to reload")
+    return url
+
+
+def _doc(text: str, path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
+        raise InvalidInput("not a Prometheus rules file (no 'groups' list)", file=path)
+    return doc
+
+
+def _alerts(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for g in doc["groups"] for r in (g.get("rules") or []) if "alert" in r]
+
+
+def signals(doc: dict[str, Any]) -> set[str]:
+    return {str(r["record"]).removeprefix("pfdrill:") for g in doc["groups"]
+            for r in (g.get("rules") or []) if str(r.get("record", "")).startswith("pfdrill:")}
+
+
+def resolve(name: str, doc: dict[str, Any]) -> Alias:
+    if name in ALIASES:
+        return ALIASES[name]
+    if name in signals(doc):
+        return Alias(name, f"pfdrill:{name}")
+    known = sorted(signals(doc) | set(ALIASES))
+    raise InvalidInput(f"unknown signal {name!r} (known: {', '.join(known)})")
+
+
+def _apply(ctx: Context, path: Path, text: str, expect_rule: str | None) -> str:
+    """Check, write atomically, reload Prometheus, confirm; returns what Prometheus says."""
+    url = _prometheus(ctx)
+    with tempfile.TemporaryDirectory(prefix="pfctl-rules-") as tmp:
+        candidate = Path(tmp) / path.name
+        candidate.write_text(text, encoding="utf-8")
+        count = promtool.check_rules(candidate, source=path)
+    tmp_path = path.with_name(f".{path.name}.pfctl")
+    tmp_path.write_text(text, encoding="utf-8")
+    os.replace(tmp_path, path)
+    from pfdrill.obs.api import PrometheusAPI
+
+    prom = PrometheusAPI(url)
+    try:
+        prom.reload()
+        if expect_rule is not None and expect_rule not in prom.rule_names():
+            raise ServiceUnavailable(f"Prometheus reloaded but does not list {expect_rule}")
+    finally:
+        prom.close()
+    return f"promtool: {count} rules valid; Prometheus reloaded"
+
+
+def _indent_of(text: str, pattern: str) -> str | None:
+    m = re.search(rf"^([ \t]*)- {pattern}", text, re.M)
+    return m.group(1) if m else None
+
+
+def _render_rule(rule: dict[str, Any], indent: str) -> str:
+    body = yaml.safe_dump([rule], sort_keys=False, default_flow_style=False, width=1000)
+    return "".join(indent + ln + "\n" for ln in body.splitlines())
+
+
+def _remove_rule(text: str, name: str) -> str:
+    lines = text.splitlines(keepends=True)
+    for i, ln in enumerate(lines):
+        m = re.match(r"^([ \t]*)- alert:\s*(\S+)\s*$", ln)
+        if m and m.group(2) == name:
+            j = i + 1
+            while j < len(lines) and (not lines[j].strip() or len(lines[j]) - len(
+                    lines[j].lstrip()) > len(m.group(1))):
+                j += 1
+            return "".join(lines[:i] + lines[j:])
+    return text
+
+
+def _upsert(path: Path, rule: dict[str, Any]) -> str:
+    """The rules file text with ``rule`` in the pfctl-managed group (replacing a same-named one)."""
+    text = path.read_text(encoding="utf-8")
+    doc = _doc(text, path)
+    group_indent = _indent_of(text, "name:") or "  "
+    mine = [g for g in doc["groups"] if g.get("name") == GROUP]
+    if mine and doc["groups"][-1].get("name") != GROUP:
+        raise InvalidInput(f"the {GROUP} group must stay the last group of the file", file=path)
+    text = _remove_rule(text, str(rule["alert"]))
+    if not text.endswith("\n"):
+        text += "\n"
+    if not mine:
+        text += f"{group_indent}- name: {GROUP}\n{group_indent}  rules:\n"
+    return text + _render_rule(rule, group_indent + "    ")
+
+
+def add_alert(ctx: Context, name: str, threshold: str, duration: str, severity: str,
+              expr: str | None = None, alert_name: str | None = None) -> dict[str, Any]:
+    path = rules_file(ctx)
+    doc = _doc(path.read_text(encoding="utf-8"), path)
+    try:
+        value = float(threshold)
+    except ValueError:
+        raise InvalidInput(f"--threshold {threshold!r} is not a number") from None
+    alias = Alias("", expr) if expr else resolve(name, doc)
+    alert = alert_name or "".join(p.capitalize() for p in re.split(r"[^A-Za-z0-9]+", name) if p)
+    rule = {"alert": alert,
+            "expr": f"{alias.expr} {alias.op} {alias.convert(value):g}",
+            "for": prom_duration(duration, "--duration"),
+            "labels": {"severity": severity, "signal": alias.signal or name, "origin": "pfctl",
+                       "runbook_section": "Prevention > Monitoring Improvements"},
+            "annotations": {"summary": f"{name} crossed {threshold} (added by pfctl)"}}
+    outcome = _apply(ctx, path, _upsert(path, rule), alert)
+    ctx.store.add_alert_change("add-alert", alert, str(rule["expr"]))
+    return {"alert": alert, "expr": rule["expr"], "for": rule["for"], "file": str(path),
+            "prometheus": outcome}
+
+
+def update_threshold(ctx: Context, metric: str, new: str) -> dict[str, Any]:
+    path = rules_file(ctx)
+    text = path.read_text(encoding="utf-8")
+    doc = _doc(text, path)
+    try:
+        value = float(new)
+    except ValueError:
+        raise InvalidInput(f"--new-threshold {new!r} is not a number") from None
+    alias = resolve(metric, doc)
+    target = alias.convert(value)
+    changed: list[str] = []
+    skipped: list[str] = []
+    for alert in _alerts(doc):
+        expr = str(alert.get("expr", ""))
+        uses = (alert.get("labels") or {}).get("signal") == alias.signal if alias.signal else (
+            alias.expr in expr)
+        if not uses:
+            continue
+        found = _COMPARISON.findall(expr)
+        if len(found) != 1:
+            skipped.append(f"{alert['alert']} (a range, not one threshold)")
+            continue
+        op, old = found[0]
+        new_expr = _COMPARISON.sub(f"{op} {target:g}", expr, count=1)
+        text, n = _replace_expr(text, str(alert["alert"]), expr, new_expr)
+        if n:
+            changed.append(f"{alert['alert']}: {op} {old} → {op} {target:g}")
+    if not changed:
+        extra = f" (skipped: {', '.join(skipped)})" if skipped else ""
+        raise InvalidInput(f"no alert compares {metric!r} with a single threshold{extra}",
+                           file=path)
+    outcome = _apply(ctx, path, text, None)
+    for c in changed:
+        ctx.store.add_alert_change("update-threshold", c.split(":")[0], c)
+    return {"signal": alias.signal or metric, "threshold": target, "changed": changed,
+            "skipped": skipped, "prometheus": outcome}
+
+
+def _replace_expr(text: str, alert: str, old: str, new: str) -> tuple[str, int]:
+    """Replace ``old`` by ``new`` inside the block of ``alert`` only."""
+    m = re.search(rf"^([ \t]*)- alert:\s*{re.escape(alert)}\s*$", text, re.M)
+    if not m:
+        return text, 0
+    start = m.end()
+    nxt = re.compile(rf"^{re.escape(m.group(1))}- ", re.M).search(text, start)
+    end = nxt.start() if nxt else len(text)
+    block = text[start:end]
+    if old in block:
+        return text[:start] + block.replace(old, new, 1) + text[end:], 1
+    # A folded multi-line expression: replace the comparison number only.
+    old_num = _COMPARISON.findall(old)[0][1]
+    new_num = _COMPARISON.findall(new)[0][1]
+    replaced, n = re.subn(rf"(>=|<=|==|!=|>|<)(\s*){re.escape(old_num)}\b",
+                          rf"\g<1>\g<2>{new_num}", block, count=1)
+    return text[:start] + replaced + text[end:], n
+
+
+def add_predictive(ctx: Context, metric: str, window: str, threshold: str | None,
+                   severity: str) -> dict[str, Any]:
+    path = rules_file(ctx)
+    doc = _doc(path.read_text(encoding="utf-8"), path)
+    alias = resolve(metric, doc)
+    horizon = prom_duration(window, "--prediction-window")
+    seconds = int(re.sub(r"\D", "", horizon)) * {"h": 3600, "m": 60, "s": 1}[horizon[-1]]
+    lookback = prom_duration(f"{max(seconds * 3, 300)}s", "--prediction-window")
+    if threshold is not None:
+        limit = f"{alias.convert(float(threshold)):g}"
+    elif alias.signal and f"baseline:{alias.signal}" in signals(doc):
+        limit = f"10 * clamp_min(pfdrill:baseline:{alias.signal}, 0.1)"
+    else:
+        raise InvalidInput(f"no baseline for {metric!r}: give --threshold")
+    series = f"pfdrill:{alias.signal}" if alias.signal else f"({alias.expr})"
+    name = "Predicted" + "".join(p.capitalize() for p in re.split(r"[^A-Za-z0-9]+", metric) if p)
+    rule = {"alert": name,
+            "expr": f"predict_linear({series}[{lookback}], {seconds}) {alias.op} {limit}",
+            "for": "1m",
+            "labels": {"severity": severity, "signal": alias.signal or metric, "origin": "pfctl",
+                       "runbook_section": "Prevention > Monitoring Improvements"},
+            "annotations": {"summary": f"{metric} predicted to cross {limit} within {horizon}"}}
+    outcome = _apply(ctx, path, _upsert(path, rule), name)
+    ctx.store.add_alert_change("add-predictive", name, str(rule["expr"]))
+    return {"alert": name, "expr": rule["expr"], "file": str(path), "prometheus": outcome}
+
+
+# incident text → the alerts that would have caught it sooner
+_LESSONS: tuple[tuple[str, str, str, str], ...] = (
+    ("enforc|disabled|bypass", "policy_enforcement_failure", "0", "SEV-1"),
+    ("certificate|cert|credential", "cert_verification_rate", "99", "SEV-1"),
+    ("reject", "reject_rate_ratio", "5", "SEV-2"),
+)
+
+
+def update_from_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
+    row = ctx.store.incident(incident_id)
+    text = f"{row['description']} {row['root_cause']} {row['resolution']}".lower()
+    path = rules_file(ctx)
+    doc = _doc(path.read_text(encoding="utf-8"), path)
+    present = {str(a["alert"]) for a in _alerts(doc)}
+    added, kept = [], []
+    for pattern, signal, threshold, severity in _LESSONS:
+        if not re.search(pattern, text):
+            continue
+        alert = "".join(p.capitalize() for p in signal.split("_")) + "FromIncident"
+        if alert in present:
+            kept.append(alert)
+            continue
+        result = add_alert(ctx, signal, threshold, "1m", severity, alert_name=alert)
+        added.append(result["alert"])
+    ctx.store.add_event(incident_id, "monitoring_updated",
+                        f"added {', '.join(added) or 'nothing'}; present {', '.join(kept) or '-'}")
+    return {"incident": incident_id, "added": added, "already_present": kept,
+            "matched": bool(added or kept)}

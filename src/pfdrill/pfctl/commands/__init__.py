@@ -1,0 +1,1 @@
+"""pfctl's command modules: each parses one command group's arguments, delegates, prints."""

@@ -1,0 +1,101 @@
+"""``pfctl certs verify``, ``logs analyze``, ``health check``, ``test``, ``security audit``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import typer
+
+from pfdrill.errors import InvalidInput
+from pfdrill.pfctl import health, policyops, suites, trust, violations
+from pfdrill.pfctl.commands.common import EnvOpt, ctx, emit
+from pfdrill.pfctl.timeparse import parse_duration
+from pfdrill.runbook.environment import FABRIC
+
+certs = typer.Typer(help="The trust bundle.", no_args_is_help=True)
+logs = typer.Typer(help="Fabric logs.", no_args_is_help=True)
+health_app = typer.Typer(help="Health of the fabric and its services.", no_args_is_help=True)
+test = typer.Typer(help="Non-disruptive verification suites.", invoke_without_command=True)
+security = typer.Typer(help="Security posture.", no_args_is_help=True)
+
+
+@certs.command("verify")
+def certs_verify(env: str | None = EnvOpt,
+                 bundle: Path | None = typer.Option(None, "--bundle",
+                                                    help="Verify a bundle file instead.")) -> None:
+    """Parse the trust bundle strictly and prove the CA's certificates verify against it."""
+    if bundle is not None:
+        r = trust.verify_file(bundle)
+    else:
+        c = ctx(env)
+        _, parsed = trust.read_bundle(c)
+        r = trust.verify_bundle(parsed, trust.context_ca(c))
+    typer.echo(f"trust bundle OK: {len(r['keys'])} key(s) {', '.join(r['keys'])}; {r['issuer']}")
+
+
+@logs.command("analyze")
+def logs_analyze(since: str = typer.Option("1h", "--since", help="e.g. '2 hours ago', 30m."),
+                 pattern: str = typer.Option("error|violation|reject", "--pattern",
+                                             help="Regular expression (case-insensitive)."),
+                 env: str | None = EnvOpt) -> None:
+    """Fabric log lines since a time that match a pattern, summarised."""
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InvalidInput(f"--pattern {pattern!r} is not a regular expression: {exc}") from None
+    start = dt.datetime.now(dt.UTC) - parse_duration(since, "--since")
+    c = ctx(env)
+    texts = {**c.logs.pod_logs(c.namespace, FABRIC.watcher_selector),
+             **c.logs.pod_logs(c.namespace, FABRIC.adapter_selector)}
+    emit(violations.search(texts, rx, start))
+
+
+@health_app.command("check")
+def health_check(env: str | None = EnvOpt,
+                 full: bool = typer.Option(False, "--full", help="Also the services around it.")) -> None:
+    """Deployments, config, DFA, trust bundle (and with --full: watcher, Prometheus, sink)."""
+    checks = health.run(ctx(env), full)
+    for ch in checks:
+        mark = "ok  " if ch.ok and not ch.warning else ("warn" if ch.ok else "FAIL")
+        typer.echo(f"{mark}  {ch.name}: {ch.detail}")
+    if not all(ch.ok for ch in checks):
+        raise typer.Exit(1)
+
+
+@test.callback()
+def test_run(click_ctx: typer.Context, env: str | None = EnvOpt,
+             suite: str | None = typer.Option(None, "--suite", help=", ".join(suites.SUITES))) -> None:
+    """Run a verification suite (safe inside a drill: health and canary decisions only)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    if suite is None:
+        raise typer.BadParameter("which suite? --suite NAME", param_hint="--suite")
+    results = suites.run(ctx(env), suite)
+    for r in results:
+        typer.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@test.command("add")
+def test_add(suite: str = typer.Option(..., "--suite"), name: str = typer.Option(..., "--test"),
+             env: str | None = EnvOpt) -> None:
+    """Add a known test to a suite."""
+    suites.check_names(suite, name)
+    added = ctx(env).store.add_test(suite, name)
+    typer.echo(f"{name} {'added to' if added else 'already in'} suite {suite}")
+
+
+@security.command("audit")
+def security_audit(env: str | None = EnvOpt,
+                   full: bool = typer.Option(False, "--full", help="Also logs and a canary.")) -> None:
+    """Findings on the live policy, permit rules, DFA and trust bundle; exit 1 on a high one."""
+    found = policyops.findings(ctx(env), deep=full)
+    for f in found:
+        typer.echo(f"{f['severity']:<6} {f['area']}: {f['message']}")
+    if not found:
+        typer.echo("no findings")
+    if any(f["severity"] == "high" for f in found):
+        raise typer.Exit(1)
