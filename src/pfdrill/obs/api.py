@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import math
 import time
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -79,7 +79,7 @@ class _HTTP:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> _HTTP:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

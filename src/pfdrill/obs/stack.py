@@ -36,6 +36,7 @@ from pfdrill.settings import Config, Paths
 PROMETHEUS_BIN = "/usr/bin/prometheus"
 ALERTMANAGER_BIN = "/usr/bin/prometheus-alertmanager"
 START_TIMEOUT_S = 60.0
+DISCOVERY_TIMEOUT_S = 15.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,20 +113,27 @@ class Stack:
         """Start (or keep) Prometheus and Alertmanager configured for ``profile``."""
         current = self.endpoints()
         if (current is not None and self.running() and current.profile == profile.name.value
-                and current.sink_url == sink_url and current.targets_file == str(targets_file)
-                and PrometheusAPI(current.prometheus_url).ready()):
-            return current
+                and current.sink_url == sink_url and current.targets_file == str(targets_file)):
+            with PrometheusAPI(current.prometheus_url) as client:
+                if client.ready():
+                    return current
         self.down()
         self.directory.mkdir(parents=True, exist_ok=True)
-        rules.render_to(self.rules_dir, profile, rules_source)
-        promtool.check_rules(self.rules_dir / rules.RENDERED_FILE,
-                             source=rules_source or rules.alerts_dir() / rules.RULES_FILE)
+        # Render and check now (bad rules fail before anything starts), but load them only
+        # once Prometheus has discovered its targets: it publishes discovery results every
+        # 5 s, and rules evaluated before that see no sidecar and fire SidecarWatcherAllDown.
+        staging = self.directory / "rules.staged"
+        staged = rules.render_to(staging, profile, rules_source)
+        promtool.check_rules(staged, source=rules_source or rules.alerts_dir() / rules.RULES_FILE)
+        shutil.rmtree(self.rules_dir, ignore_errors=True)
+        self.rules_dir.mkdir(parents=True)
         if not targets_file.exists():  # Prometheus watches the file; give it one to watch
             targets_file.parent.mkdir(parents=True, exist_ok=True)
             targets_file.write_text("[]\n", encoding="utf-8")
         try:
             am_url = self._start_alertmanager(profile, sink_url)
             prom_url = self._start_prometheus(profile, targets_file, am_url, sink_url)
+            self._load_rules_after_discovery(prom_url, staged)
         except BaseException:
             self.down()  # never leave half a stack behind a failed `up`
             raise
@@ -177,6 +185,15 @@ class Stack:
             ]
 
         return self._start(self.prometheus, argv, PrometheusAPI)
+
+    def _load_rules_after_discovery(self, prom_url: str, staged: Path) -> None:
+        with PrometheusAPI(prom_url) as client:
+            # The sink's static target shows up with the first discovery update.
+            deadline = time.monotonic() + DISCOVERY_TIMEOUT_S
+            while not client.targets() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            os.replace(staged, self.rules_dir / rules.RENDERED_FILE)
+            client.reload()
 
     def _start(self, daemon: Daemon, argv: Any, api: type[PrometheusAPI] | type[AlertmanagerAPI]) -> str:
         last: EnvironmentProblem | None = None
