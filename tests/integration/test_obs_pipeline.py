@@ -181,7 +181,7 @@ def test_enforcement_disabled_is_notified_within_the_sla(drill: Pipeline) -> Non
                                    'enforcement_mode{mode="disabled"}': 1.0}})
     try:
         seen = timing.wait(injected_at, prometheus=drill.prom, sink=drill.sink, rules=drill.rules,
-                           profile=drill.profile, alert="PolicyEnforcementDisabled",
+                           profile=drill.profile, alerts=["PolicyEnforcementDisabled"],
                            timeout_s=DETECTION_SLA_S)
         verdict = classifier.classify(measure.measure(drill.prom), BASELINE, drill.table)
     finally:

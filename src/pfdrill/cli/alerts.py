@@ -1,7 +1,131 @@
-"""``pfdrill alerts``: command group (filled in by the issue that owns it)."""
+"""``pfdrill alerts``: render, check and conform the alert rules; baseline and classify live."""
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 
-app = typer.Typer(help="alerts commands.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from pfdrill.classify.thresholds import ThresholdTable
+
+app = typer.Typer(help="Alert rules, thresholds conformance, baselines and severity.",
+                  no_args_is_help=True)
+
+NameOpt = typer.Option("pfdrill", "--name", "--cluster", help="Cluster whose stack to query.")
+ConfigOpt = typer.Option(None, "--config", help="pfdrill config file. Default: $PFDRILL_CONFIG.")
+ThresholdsOpt = typer.Option(None, "--thresholds", help="Thresholds table (default: deploy/alerts/thresholds.yaml).")
+RunbookOpt = typer.Option(None, "--runbook", help="Take the severity table from this runbook (Markdown).")
+ProfilesOpt = typer.Option(["drill", "production"], "--profile", help="Timing profile(s).")
+
+
+def _table(thresholds: Path | None, runbook: Path | None) -> ThresholdTable:
+    from pfdrill.classify import runbook_table
+    from pfdrill.classify import thresholds as thresholds_mod
+
+    table = runbook_table.load(runbook) if runbook else None
+    return thresholds_mod.load(thresholds, table)
+
+
+@app.command("render")
+def render(profile: str = typer.Option("drill", "--profile", help="drill or production."),
+           out: Path = typer.Option(..., "--out", help="Directory to write pfdrill-alerts.yml into."),
+           rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/rules.yml).")) -> None:
+    """Render the rule source for a timing profile (e.g. to load into an in-cluster Prometheus)."""
+    from pfdrill.obs import profile as profiles
+    from pfdrill.obs import promtool
+    from pfdrill.obs import rules as rules_mod
+
+    path = rules_mod.render_to(out, profiles.get(profile), rules)
+    count = promtool.check_rules(path, source=rules)
+    typer.echo(f"{path}: {count} rules ({profile})")
+
+
+@app.command("check")
+def check(profiles: list[str] = ProfilesOpt,
+          source: Path | None = typer.Option(None, "--alerts-dir", help="Directory with rules.yml and tests/ (default: deploy/alerts).")) -> None:
+    """promtool check rules + promtool test rules (deploy/alerts/tests) for each profile."""
+    from pfdrill.obs import profile as profile_mod
+    from pfdrill.obs import rules as rules_mod
+
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="pfdrill-alerts-") as tmp:
+        for name in profiles:
+            result = rules_mod.verify(profile_mod.get(name), Path(tmp) / name, source)
+            state = "ok" if result.ok else f"FAILED: {', '.join(result.failed) or 'no tests'}"
+            typer.echo(f"{result.profile:<11} {result.rules} rules, {len(result.tests)} test files: {state}")
+            if not result.ok:
+                failed = True
+                typer.echo(result.output.strip(), err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("conform")
+def conform(thresholds: Path | None = ThresholdsOpt, runbook: Path | None = RunbookOpt,
+            rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/rules.yml)."),
+            profiles: list[str] = ProfilesOpt,
+            as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Check that alert rules and classifier fire where the runbook's table says; print the table.
+
+    Exits 0 when every row is within tolerance, 1 naming the rows that are not.
+    """
+    from pfdrill.classify import conformance
+    table = _table(thresholds, runbook)
+    report = conformance.check(table, rules, profiles)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        typer.echo(conformance.table_text(report))
+    if not report.ok:
+        names = [r.row.id for r in report.failing()] + list(report.stray_alerts)
+        typer.echo(f"pfdrill: not conforming: {', '.join(names)}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("baseline")
+def baseline(name: str = NameOpt, config: Path | None = ConfigOpt,
+             over: float = typer.Option(30.0, "--over", help="Average over the last N seconds.")) -> None:
+    """Measure the steady-state baseline from Prometheus and publish it through the sink."""
+    from pfdrill.classify import measure
+    from pfdrill.errors import ServiceUnavailable
+    from pfdrill.obs import stack
+    from pfdrill.obs.api import PrometheusAPI
+    from pfdrill.settings import load_config
+    from pfdrill.sink.client import SinkClient
+
+    ep = stack.resolve(load_config(config), name)
+    with PrometheusAPI(ep.prometheus_url) as prom:
+        measured = measure.measure_baseline(prom, over)
+    if not ep.sink_url:
+        raise ServiceUnavailable("no sink to publish the baseline through (pfdrill sink serve --detach)")
+    published = SinkClient(ep.sink_url).publish_baseline(measured)
+    typer.echo(json.dumps(published, indent=2))
+
+
+@app.command("classify")
+def classify(name: str = NameOpt, config: Path | None = ConfigOpt,
+             thresholds: Path | None = ThresholdsOpt, runbook: Path | None = RunbookOpt,
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Classify the live signals against the published baseline: SEV-1..4 or none, with reasons."""
+    from pfdrill.classify import classifier, measure
+    from pfdrill.model.signals import Baseline
+    from pfdrill.obs import stack
+    from pfdrill.obs.api import PrometheusAPI
+    from pfdrill.settings import load_config
+    from pfdrill.sink.client import SinkClient
+
+    table = _table(thresholds, runbook)
+    ep = stack.resolve(load_config(config), name)
+    base = Baseline.from_dict(dict(SinkClient(ep.sink_url).baselines())) if ep.sink_url else Baseline()
+    with PrometheusAPI(ep.prometheus_url) as prom:
+        verdict = classifier.classify(measure.measure(prom), base, table)
+    if as_json:
+        typer.echo(json.dumps(verdict.to_dict(), indent=2))
+        return
+    typer.echo(f"severity: {verdict.severity.value}")
+    for reason in verdict.reasons:
+        typer.echo(f"  {reason.describe()}")

@@ -10,7 +10,7 @@ already firing before the injection are not detections of it and are left out.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from pfdrill.model.detection import AlertDetection, Channel, Detection, LowerBound, Notification
@@ -110,16 +110,16 @@ def detect(injected_at: float, *, prometheus: PrometheusAPI, sink: NotificationS
 
 
 def wait(injected_at: float, *, prometheus: PrometheusAPI, sink: NotificationSource,
-         rules: RuleSet, profile: TimingProfile, alert: str | None = None,
+         rules: RuleSet, profile: TimingProfile, alerts: Sequence[str] = (),
          timeout_s: float = 60.0, poll_s: float = 0.25) -> Detection:
-    """Poll until ``alert`` (or any alert, if None) has been notified, or the timeout passes.
+    """Poll until one of ``alerts`` (any alert, if empty) has been notified, or the timeout passes.
 
-    Returns what was seen either way; the caller judges it against its SLA.
+    Returns every alert seen either way; the caller judges it against its SLA.
     """
     deadline = time.monotonic() + timeout_s
     while True:
         seen = notification_times(sink, injected_at)
-        done = (alert in seen) if alert else bool(seen)
+        done = any(a in seen for a in alerts) if alerts else bool(seen)
         if done or time.monotonic() >= deadline:
             return detect(injected_at, prometheus=prometheus, sink=sink, rules=rules,
                           profile=profile)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -42,7 +43,16 @@ def check_rules(path: Path, source: Path | None = None) -> int:
         detail = detail or next((ln for ln in lines if "FAILED" not in ln and "Checking" not in ln),
                                 "promtool check rules failed")
         detail = detail.replace(f"{path}: ", "").replace(f"{path.name}: ", "")
-        raise InvalidInput(f"promtool check rules: {detail}", file=source or path)
+        blame = source or path
+        where = re.match(r"^(\d+):\d+: (.*)$", detail)
+        if where is None:
+            raise InvalidInput(f"promtool check rules: {detail}", file=blame)
+        line = int(where.group(1))
+        try:
+            text: str | None = blame.read_text(encoding="utf-8").splitlines()[line - 1]
+        except (OSError, IndexError):
+            text = None
+        raise InvalidInput(f"promtool check rules: {where.group(2)}", file=blame, line=line, text=text)
     found = [ln for ln in done.stdout.splitlines() if "SUCCESS" in ln]
     digits = "".join(ch for ch in (found[0] if found else "") if ch.isdigit())
     return int(digits) if digits else 0

@@ -59,11 +59,12 @@ def render(source: Path, profile: TimingProfile) -> str:
     if not source.is_file():
         raise InvalidInput("rule source does not exist", file=source)
     text = source.read_text(encoding="utf-8")
-    header = (f"# Rendered from {source.name} for the '{profile.name.value}' timing profile "
-              "by pfdrill; edit the source, not this file.\n")
     body = substitute(text, profile.variables(), source)
-    parse(body, source)  # validate structure (lines as in the source) before anyone loads it
-    return header + body
+    parse(body, source)  # validate structure before anyone loads it
+    # A trailer, not a header: line numbers (promtool's too) stay those of the source.
+    trailer = (f"# Rendered from {source.name} for the '{profile.name.value}' timing profile "
+               "by pfdrill; edit the source, not this file.\n")
+    return body + ("" if body.endswith("\n") else "\n") + trailer
 
 
 def render_to(directory: Path, profile: TimingProfile, source: Path | None = None) -> Path:
