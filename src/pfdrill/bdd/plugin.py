@@ -2,5 +2,34 @@
 
 Registered as ``pytest11: pfdrill``; importing it must stay cheap and
 side-effect free, because pytest loads it in every session of every project
-that has pfdrill installed.
+that has pfdrill installed. The steps and fixtures themselves
+(:mod:`pfdrill.bdd.steps`) are registered when pytest configures, so their
+imports cost nothing until then.
+
+Options: ``--pfdrill-reports DIR`` writes each scenario's drill reports under
+``DIR/<run-id>/``; ``--pfdrill-profile drill|production`` picks the timing
+profile; the ini value ``pfdrill_runbook`` names the runbook the
+``the runbook section "…" is executed`` steps run.
 """
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pfdrill", "pfdrill drills (Gherkin step library)")
+    group.addoption("--pfdrill-reports", default=None, metavar="DIR",
+                    help="write drill reports of Gherkin scenarios to DIR/<run-id>/")
+    group.addoption("--pfdrill-profile", default="drill", choices=("drill", "production"),
+                    help="timing profile for Gherkin drills (default: drill)")
+    parser.addini("pfdrill_runbook", "runbook the Gherkin runbook steps execute",
+                  default="runbooks/policy-enforcement-incident-response.md")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    steps = importlib.import_module("pfdrill.bdd.steps")
+    if not config.pluginmanager.is_registered(steps):
+        config.pluginmanager.register(steps, "pfdrill-steps")

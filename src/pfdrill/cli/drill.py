@@ -1,7 +1,62 @@
-"""``pfdrill drill``: command group (filled in by the issue that owns it)."""
+"""``pfdrill drill``: run and validate drill suites (parse, delegate, print)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(help="drill commands.", no_args_is_help=True)
+from pfdrill.model.sla import TimingProfile
+
+app = typer.Typer(help="Run and validate drill suites (drills/*.yaml).", no_args_is_help=True)
+
+OnlyOpt = typer.Option([], "--only", help="Run only this drill (repeatable).")
+ProfileOpt = typer.Option(None, "--profile", help="Timing profile for every drill "
+                          "(default: each drill's own, usually 'drill').")
+ReportsOpt = typer.Option(Path("reports"), "--reports", help="Where reports/<run-id>/ go.")
+ProviderOpt = typer.Option("kwok", "--provider", "-p", help="kwok (embedded), kind or existing.")
+NameOpt = typer.Option("pfdrill", "--name", help="Cluster name (kwok/kind).")
+KubeconfigOpt = typer.Option(None, "--kubeconfig", help="kubeconfig for --provider existing.")
+ContextOpt = typer.Option(None, "--context", help="Context for --provider existing.")
+ConfigOpt = typer.Option(None, "--config", help="pfdrill config file (allow-list). "
+                         "Default: $PFDRILL_CONFIG.")
+
+
+@app.command("run")
+def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly.yaml."),
+        only: list[str] = OnlyOpt, profile: TimingProfile | None = ProfileOpt,
+        reports: Path = ReportsOpt, provider: str = ProviderOpt, name: str = NameOpt,
+        kubeconfig: Path | None = KubeconfigOpt, context: str | None = ContextOpt,
+        config: Path | None = ConfigOpt) -> None:
+    """Run a suite against the drill cluster; exit 0 when every drill passed, 1 otherwise."""
+    from pfdrill.drill import progress, suite, wiring
+    from pfdrill.settings.paths import Paths
+
+    factory = wiring.StackEnvironmentFactory.from_options(
+        provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config)
+    outcome = suite.run_file(file, factory, reports=reports,
+                             history=Paths.from_env().state / "history.sqlite", only=only,
+                             profile=profile,
+                             extra_observers=[progress.ProgressPrinter(sys.stderr)])
+    result = outcome.result
+    c = result.counts
+    typer.echo(f"{result.suite}: {c['passed']}/{len(result.results)} passed"
+               + "".join(f", {n} {k}" for k, n in c.items() if n and k != "passed"))
+    for r in result.results:
+        typer.echo(f"  {r.headline()}")
+    typer.echo(f"report: {outcome.report_dir / 'report.html'}")
+    raise typer.Exit(0 if result.passed else 1)
+
+
+@app.command("validate")
+def validate(file: Path = typer.Argument(..., help="A drill suite to check."),
+             only: list[str] = OnlyOpt) -> None:
+    """Check a drill file (schema, faults and their parameters, runbook sections); no cluster."""
+    from pfdrill.drill import suitefile, wiring
+
+    suite = suitefile.select(suitefile.load(file), only)
+    catalog, runbook = wiring.static_checkers()
+    suitefile.check(suite, catalog, runbook)
+    typer.echo(f"{file}: suite {suite.name!r}, {len(suite.drills)} drill(s) valid: "
+               + ", ".join(d.name for d in suite.drills))

@@ -9,19 +9,24 @@ CLI still exits with the right code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
 
+from pfdrill.drill import suitefile
 from pfdrill.drill.clock import SystemClock
 from pfdrill.drill.engine import Drill
 from pfdrill.drill.environment import DrillEnvironment, EnvironmentFactory
 from pfdrill.drill.observer import DrillObserver
 from pfdrill.errors import EnvironmentProblem, SafetyRefused
+from pfdrill.history import store
 from pfdrill.model.drill import SuiteSpec
 from pfdrill.model.header import RecordHeader
 from pfdrill.model.result import DrillResult, SuiteResult
 from pfdrill.model.sla import TimingProfile
+from pfdrill.report import writer
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -45,11 +50,19 @@ class SuiteRunner:
             self._envs[profile] = self.factory.build(profile)
         return self._envs[profile]
 
+    def check(self) -> None:
+        """Ask the real fault catalog and runbook executor about every drill, before any runs."""
+        for profile in dict.fromkeys(d.profile for d in self.suite.drills):
+            env = self._env(profile)
+            suitefile.check(dataclasses.replace(self.suite, drills=tuple(
+                d for d in self.suite.drills if d.profile is profile)), env.faults, env.runbook)
+
     def run(self) -> SuiteResult:
         clock = SystemClock()
         start = clock.monotonic()
         header: RecordHeader | None = None
         try:
+            self.check()
             for spec in self.suite.drills:
                 env = self._env(spec.profile)
                 drill = Drill(spec, env, run_id=self.run_id, observers=self.observers)
@@ -66,3 +79,43 @@ class SuiteRunner:
             header=header or RecordHeader.create(cluster="", context="", provider=""),
             suite=self.suite.name, file=self.suite.file, results=tuple(self.results),
             duration_s=round(clock.monotonic() - start, 3))
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    result: SuiteResult
+    report_dir: Path
+
+
+def run_file(path: Path, factory: EnvironmentFactory, *, reports: Path, history: Path,
+             only: Sequence[str] = (), profile: TimingProfile | None = None,
+             extra_observers: Sequence[DrillObserver] = ()) -> Outcome:
+    """What ``pfdrill drill run`` does: load, check, run, report, record history.
+
+    Reports go to ``reports/<run-id>/``; they are (re)written after every
+    drill, so an interrupt still leaves the reports of the drills that finished.
+    """
+    suite = suitefile.select(suitefile.load(path, profile=profile), list(only))
+    run_id = new_run_id()
+    out = reports / run_id
+    rw = writer.ReportWriter(out, run_id=run_id, suite=suite.name, file=suite.file)
+    recorder = store.HistoryRecorder(store.HistoryStore(history))
+    runner = SuiteRunner(suite, _Secrets(factory, rw), run_id=run_id,
+                         observers=[*extra_observers, rw, recorder])
+    result = runner.run()
+    rw.write()  # also when the suite ran no drill to its end
+    return Outcome(result=result, report_dir=out)
+
+
+class _Secrets:
+    """Hands each environment's secrets to the report writer as it is built."""
+
+    def __init__(self, factory: EnvironmentFactory, rw: writer.ReportWriter) -> None:
+        self._factory = factory
+        self._rw = rw
+
+    def build(self, profile: TimingProfile) -> DrillEnvironment:
+        env = self._factory.build(profile)
+        webhooks = [v for k, v in env.runbook_env.items() if "WEBHOOK" in k or "TOKEN" in k]
+        self._rw.secrets = (*self._rw.secrets, *env.secrets, *webhooks)
+        return env

@@ -1,0 +1,80 @@
+"""The real drill environment: the engine's ports wired to pfdrill's components.
+
+:class:`StackEnvironmentFactory` builds a :class:`DrillEnvironment` for a
+running stack (``pfdrill cluster up``): the cluster through
+:class:`~pfdrill.cluster.client.KubeClient`, detection through Prometheus and
+the notification sink, the runbook through the executor's sandbox, evidence
+from pfctl's incident store and the sandbox's files. Adapters live in
+:mod:`pfdrill.drill.adapters`. A component that is not available yet is an
+:class:`~pfdrill.errors.EnvironmentProblem` naming it — before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pfdrill.drill.environment import DrillEnvironment
+from pfdrill.drill.ports import FaultCatalog, RunbookRunner
+from pfdrill.errors import EnvironmentProblem
+from pfdrill.model.sla import TimingProfile
+from pfdrill.settings.config import Config, load_config
+from pfdrill.settings.paths import Paths
+
+
+class RunbookChecker:
+    """Checks that a runbook exists and has the named sections; runs nothing."""
+
+    def validate(self, runbook: str, sections: Sequence[str]) -> None:
+        from pfdrill.runbook import parser, selection
+
+        book = parser.parse_file(runbook)
+        if sections:
+            selection.select(book, list(sections))
+
+    def run_section(self, runbook: str, section: str, env: Any) -> Any:
+        raise EnvironmentProblem("RunbookChecker only validates; use the drill environment")
+
+
+def fault_catalog() -> FaultCatalog:
+    """The fault catalog of :mod:`pfdrill.faults`, or an EnvironmentProblem saying it is missing."""
+    try:
+        module = importlib.import_module("pfdrill.faults.catalog")
+    except ModuleNotFoundError:
+        module = None
+    catalog = getattr(module, "CATALOG", None) if module else None
+    if catalog is None:
+        raise EnvironmentProblem("the fault catalog is not available: pfdrill.faults.catalog "
+                                 "defines no CATALOG (the faults issue is not done yet)")
+    result: FaultCatalog = catalog
+    return result
+
+
+def static_checkers() -> tuple[FaultCatalog, RunbookRunner]:
+    """What ``pfdrill drill validate`` checks a drill file against, without a cluster."""
+    return fault_catalog(), RunbookChecker()
+
+
+@dataclasses.dataclass(frozen=True)
+class StackEnvironmentFactory:
+    provider: str = "kwok"
+    name: str = "pfdrill"
+    kubeconfig: Path | None = None
+    context: str | None = None
+    config: Config = dataclasses.field(default_factory=load_config)
+    paths: Paths = dataclasses.field(default_factory=Paths.from_env)
+
+    @classmethod
+    def from_options(cls, *, provider: str = "kwok", name: str = "pfdrill",
+                     kubeconfig: Path | None = None, context: str | None = None,
+                     config: Path | None = None) -> StackEnvironmentFactory:
+        return cls(provider=provider, name=name, kubeconfig=kubeconfig, context=context,
+                   config=load_config(config))
+
+    def build(self, profile: TimingProfile) -> DrillEnvironment:
+        from pfdrill.drill import adapters
+
+        return adapters.build(self, profile, fault_catalog())
