@@ -17,6 +17,7 @@ import itertools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,14 @@ from pfdrill.fabric.certs import BUNDLE_KEY
 
 VOLUMES = ("policy-config", "dfa-artifact", "fabric-certs", "fabric-chaos", "policy-adapter-config")
 _generation = itertools.count(1)
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (an adapter that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 def project(volume: Path, data: dict[str, str]) -> None:
@@ -157,7 +166,7 @@ class LocalFabric:
         return p
 
     def start_watcher(self, timeout_s: float = 20, adapter_url: str | None = None) -> Process:
-        url = adapter_url or (self.adapter.url if self.adapter else "http://127.0.0.1:9")
+        url = adapter_url or (self.adapter.url if self.adapter else f"http://127.0.0.1:{_closed_port()}")
         p = self._spawn("sidecar-watcher", "sidecar-watcher", [
             "--config-dir", str(self.volumes["policy-config"]),
             "--dfa-dir", str(self.volumes["dfa-artifact"]),
