@@ -49,9 +49,11 @@ class _Tee(io.TextIOBase):
         self.inner = inner
         self.kept: list[str] = []
 
-    def write(self, s: str) -> int:
-        self.kept.append(s)
-        return self.inner.write(s)
+    def write(self, s: str | bytes) -> int:  # type: ignore[override]
+        # click may hand a text stream without .buffer bytes; keep the journal text.
+        text = s.decode("utf-8", "replace") if isinstance(s, bytes) else s
+        self.kept.append(text)
+        return self.inner.write(text)
 
     def flush(self) -> None:
         self.inner.flush()

@@ -266,7 +266,7 @@ class Session:
         after = _snapshot(self.root)
         written = tuple((p, after[p][1]) for p in sorted(after) if before.get(p) != after[p])
         observed = judge.Observed(command, cls, exit_status, timed_out, streaming, timeout,
-                                  calls, written, stderr)
+                                  calls, written, stderr, stdout[-4000:])
         verdict = judge.judge(observed, self.ctx)
         bounded = streaming and (timed_out or any(c.bounded for c in calls))
         return self._record(command, cls.intent, verdict.outcome, verdict.reason, exit_status,

@@ -40,6 +40,7 @@ class Observed:
     calls: tuple[Call, ...] = ()
     written: tuple[tuple[str, int], ...] = ()  # (relative path, size) created or changed
     stderr: str = ""
+    stdout: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +82,10 @@ def _common(obs: Observed) -> Judgement | None:
             return Judgement(FAILED, f"curl: {call.record.note}")
         if call.record.refused:
             return Judgement(NOT_EXECUTABLE, f"{call.record.tool} refused: {call.record.note}")
+    if obs.exit_status == 0:
+        # A failed call the command itself handled (`kubectl top ... || kubectl get pods`,
+        # an `if` condition) is the runbook's business; its effect is judged below.
+        return None
     for call in obs.calls:
         if not call.failed:
             continue
@@ -96,7 +101,7 @@ def _common(obs: Observed) -> Judgement | None:
 
 
 def _exit_reason(obs: Observed) -> str:
-    tail = _last_line(obs.stderr)
+    tail = _last_line(obs.stderr) or _last_line(obs.stdout)
     return f"exit {obs.exit_status}" + (f": {tail}" if tail else "")
 
 

@@ -21,6 +21,8 @@ from typing import Protocol
 
 from pfdrill.fabric import logline
 
+_NO_PODS = "no pods"
+
 
 class Verdict(enum.Enum):
     ACCEPTED = "accepted"
@@ -101,8 +103,11 @@ class KubectlLogObserver:
         except (OSError, subprocess.TimeoutExpired) as exc:
             return [], str(exc)
         text = done.stdout.decode("utf-8", "replace")
+        err = done.stderr.decode("utf-8", "replace").strip()
         if done.returncode != 0:
-            return [], done.stderr.decode("utf-8", "replace").strip()
+            return [], err
+        if not text.strip() and "No resources found" in err + text:
+            return [], _NO_PODS
         return text.splitlines(), ""
 
     def config_verdict(
@@ -115,6 +120,9 @@ class KubectlLogObserver:
             verdict = judge_reloads(lines, since, expected)
             if verdict is not None:
                 return verdict
+            if problem == _NO_PODS:
+                return ConfigVerdict(Verdict.UNOBSERVED,
+                                     f"no pod matching {self.selector} is running to apply it")
             if time.monotonic() >= deadline:
                 break
             time.sleep(self.poll_s)

@@ -35,6 +35,7 @@ from pfdrill.errors import ClusterError, EnvironmentProblem
 from pfdrill.fabric import dfa
 from pfdrill.model.runbook import Runbook
 from pfdrill.runbook.environment import FABRIC, DrillVars, Environment, Options
+from pfdrill.settings.paths import Paths
 
 PFDRILL_DIR = ".pfdrill"
 _WRAPPED = ("kubectl", "curl")
@@ -154,6 +155,7 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
         yaml.safe_dump(pfctl_config(env, private / "pfctl-state", root), sort_keys=False))
 
     real_curl = shutil.which("curl") or "/usr/bin/curl"
+    paths = Paths.from_env()
     base_path = os.pathsep.join(p for p in (str(private / "bin"), str(Path(python).parent),
                                             "/usr/local/bin", "/usr/bin", "/bin") if p)
     sandbox_env = {
@@ -168,6 +170,9 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
         "PFDRILL_REAL_KUBECTL": env.kubectl_path(),
         "PFDRILL_REAL_CURL": real_curl,
         "PFDRILL_STREAM_SECONDS": f"{options.stream_seconds:g}",
+        # HOME moves into the sandbox; pfdrill's own state (the cluster's CA) must not.
+        "PFDRILL_STATE_DIR": str(paths.state),
+        "PFDRILL_CACHE_DIR": str(paths.cache),
         "PFCTL_CONFIG": str(private / "pfctl.yaml"),
         "PFCTL_TIMELINE": str(private / "pfctl-state" / "timeline.jsonl"),
         # Anything that honours proxies and is not bound for 127.0.0.1 hits a closed port.

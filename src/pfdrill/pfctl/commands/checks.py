@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pfdrill.errors import InvalidInput
+from pfdrill.errors import InvalidInput, ProbeFailure
 from pfdrill.pfctl import health, policyops, suites, trust, violations
 from pfdrill.pfctl.commands.common import EnvOpt, ctx, emit
 from pfdrill.pfctl.timeparse import parse_duration
@@ -60,8 +60,9 @@ def health_check(env: str | None = EnvOpt,
     for ch in checks:
         mark = "ok  " if ch.ok and not ch.warning else ("warn" if ch.ok else "FAIL")
         typer.echo(f"{mark}  {ch.name}: {ch.detail}")
-    if not all(ch.ok for ch in checks):
-        raise typer.Exit(1)
+    bad = [f"{ch.name}: {ch.detail}" for ch in checks if not ch.ok]
+    if bad:
+        raise ProbeFailure(f"health check failed: {'; '.join(bad)}")
 
 
 @test.callback()
@@ -75,8 +76,9 @@ def test_run(click_ctx: typer.Context, env: str | None = EnvOpt,
     results = suites.run(ctx(env), suite)
     for r in results:
         typer.echo(f"{'PASS' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
-    if not all(r.ok for r in results):
-        raise typer.Exit(1)
+    bad = [f"{r.name}: {r.detail}" for r in results if not r.ok]
+    if bad:
+        raise ProbeFailure(f"suite {suite} failed: {'; '.join(bad)}")
 
 
 @test.command("add")
@@ -97,5 +99,6 @@ def security_audit(env: str | None = EnvOpt,
         typer.echo(f"{f['severity']:<6} {f['area']}: {f['message']}")
     if not found:
         typer.echo("no findings")
-    if any(f["severity"] == "high" for f in found):
-        raise typer.Exit(1)
+    high = [f"{f['area']}: {f['message']}" for f in found if f["severity"] == "high"]
+    if high:
+        raise ProbeFailure(f"security audit: {len(high)} high finding(s): {'; '.join(high)}")
