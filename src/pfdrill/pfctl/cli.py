@@ -49,7 +49,7 @@ class _Tee(io.TextIOBase):
         self.inner = inner
         self.kept: list[str] = []
 
-    def write(self, s: str | bytes) -> int:  # type: ignore[override]
+    def write(self, s: str | bytes) -> int:
         # click may hand a text stream without .buffer bytes; keep the journal text.
         text = s.decode("utf-8", "replace") if isinstance(s, bytes) else s
         self.kept.append(text)
