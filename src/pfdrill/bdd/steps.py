@@ -114,8 +114,18 @@ class PytestBridge(BaseObserver):
 
 
 def _scenario_name(request: pytest.FixtureRequest) -> str:
-    scenario = getattr(getattr(request.node, "function", None), "__scenario__", None)
-    return str(getattr(scenario, "name", "") or request.node.name)
+    """The scenario's own name, with an outline's example values filled in."""
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry as registry
+    except ImportError:  # pytest-bdd moved it: fall back to the test's name
+        return str(request.node.name)
+    function = getattr(request.node, "function", None)
+    template = registry.get(function) if function is not None else None
+    if template is None:
+        return str(request.node.name)
+    example = (request.getfixturevalue("_pytest_bdd_example")
+               if "_pytest_bdd_example" in request.fixturenames else {})
+    return str(template.render(example).name)
 
 
 @pytest.fixture
@@ -241,11 +251,13 @@ _METRIC_OPS = {None: Op.EQ, "above": Op.GT, "below": Op.LT, "at least": Op.GE,
                "at most": Op.LE}
 
 
-@step(parsers.re(r'the metric "(?P<query>[^"]+)" is (?:(?P<op>above|below|at least|at most) )?'
+# PromQL has quotes of its own: write them as \" (or use PromQL's single quotes).
+@step(parsers.re(r'the metric "(?P<query>(?:[^"\\]|\\.)+)" is '
+                 r"(?:(?P<op>above|below|at least|at most) )?"
                  r"(?P<value>-?\d+(?:\.\d+)?) within " + SECONDS + "$"))
 def metric(drill: ScenarioDrill, query: str, op: str | None, value: str, seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.METRIC, query, "", _METRIC_OPS[op], value),
-                  float(seconds))
+    drill.outcome(CheckSpec(CheckKind.METRIC, query.replace('\\"', '"'), "", _METRIC_OPS[op],
+                            value), float(seconds))
 
 
 @step(parsers.re(r"the steady state is restored within " + SECONDS + "$"))

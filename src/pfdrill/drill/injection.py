@@ -13,6 +13,7 @@ def inject(s: DrillSession, fault: FaultSpec) -> Outcome:
     driver.validate(fault.params)
     s.fault = driver
     s.fault_active = True  # before inject: a half-done injection is still rolled back
+    s.inject_started_wall = s.clock.now()
     driver.inject(fault.params)
     s.injected_at = s.elapsed()
     s.injected_wall = s.clock.now()

@@ -58,7 +58,7 @@ def _section_evidence(s: DrillSession, run: SectionRun) -> SectionEvidence:
 
 def wait_checks(s: DrillSession, specs: Sequence[CheckSpec], *, within: float,
                 into: list[CheckEvidence] | None = None) -> Outcome:
-    since = s.injected_wall or s.t0_wall
+    since = s.evidence_since()
     res = checks.wait(specs, s.env, since=since, timeout_s=within)
     at = round(res.finished_mono - s.t0, 3)
     evs = [CheckEvidence(description=c.describe(), ok=o.ok, observed=o.observed, at=at,
@@ -95,7 +95,7 @@ def recover(s: DrillSession, sections: Sequence[str], extra: Sequence[CheckSpec]
         steady = SteadyState(at=round(s.elapsed(), 3),
                              holds=bool(samples) and all(s.ok for s in samples),
                              samples=samples)
-        since = s.injected_wall or s.t0_wall
+        since = s.evidence_since()
         return tuple(checks.observe(c, s.env, since) for c in extra), steady
 
     (obs, steady), ok = s.poll(look, lambda v: v[1].holds and all(o.ok for o in v[0]),
@@ -128,7 +128,7 @@ def judge_criteria(s: DrillSession, wanted: Sequence[criteria.Criterion],
     arts = s.read("artifacts", lambda: tuple(env.artifacts.artifacts())) or ()
     s.artifacts = arts
     texts = {a.path: env.artifacts.read_text(a) for a in arts if a.kind in _TEXT_KINDS}
-    since = s.injected_wall or s.t0_wall
+    since = s.evidence_since()
     s.notifications = s.read("sink", lambda: tuple(
         n if n.at is not None else dataclasses.replace(
             n, at=round(s.offset(dt.datetime.fromisoformat(n.received_wall)), 3))

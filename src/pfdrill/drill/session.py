@@ -119,6 +119,7 @@ class DrillSession:
         # safety state
         self.injected_at: float | None = None
         self.injected_wall: dt.datetime | None = None
+        self.inject_started_wall: dt.datetime | None = None  # evidence "since the fault" from here
         self.fault: Fault | None = None
         self.fault_active = False
         self.snapshot: Snapshot | None = None
@@ -133,6 +134,10 @@ class DrillSession:
 
     def offset(self, wall: dt.datetime) -> float:
         return (wall - self.t0_wall).total_seconds()
+
+    def evidence_since(self) -> dt.datetime:
+        """Where evidence of the fault (logs, notifications) may start: the inject action's start."""
+        return self.inject_started_wall or self.t0_wall
 
     def since_injection(self) -> float | None:
         return None if self.injected_at is None else self.elapsed() - self.injected_at
