@@ -85,7 +85,7 @@ def test_scenario_outline_covers_both_adapter_failure_modes(pytester: pytest.Pyt
     props = [{p.get("name"): p.get("value") for p in tc.iter("property")} for tc in cases]
     assert [p["pfdrill.verdict"] for p in props] == [
         "the-policy-adapter-fails-fail-open: PASSED", "the-policy-adapter-fails-fail-closed: PASSED"]
-    assert all(float(p["pfdrill.mttd"]) > 0 and float(p["pfdrill.mttr"]) > 0 for p in props)
+    assert all(float(p["pfdrill.mttd"] or 0) > 0 and float(p["pfdrill.mttr"] or 0) > 0 for p in props)
     assert str(props[0]["pfdrill.classify"]).startswith("passed")
 
 
