@@ -64,6 +64,7 @@ class HttpPermitSource:
         self.path = (parsed.path or "") + "/v1/permit"
         self._host_header = parsed.netloc
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._closing: list[asyncio.StreamWriter] = []  # awaited in close()
         self._pool_size = pool_size
 
     async def decide(self, principal: str, action: str, timeout_s: float) -> Decision:
@@ -123,11 +124,15 @@ class HttpPermitSource:
                 self._idle.append(conn)
             else:
                 writer.close()
+                # Bounded: a long-running watcher must not collect every closed connection.
+                self._closing = [*self._closing[-63:], writer]
 
     async def close(self) -> None:
-        while self._idle:
-            _, writer = self._idle.pop()
-            writer.close()
+        writers = [w for _, w in self._idle] + self._closing
+        self._idle, self._closing = [], []
+        for w in writers:
+            w.close()
+        await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
 
 
 class CachedPermitSource:
