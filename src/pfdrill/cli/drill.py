@@ -56,7 +56,8 @@ def validate(file: Path = typer.Argument(..., help="A drill suite to check."),
     from pfdrill.drill import suitefile, wiring
 
     suite = suitefile.select(suitefile.load(file), only)
-    catalog, runbook = wiring.static_checkers()
-    suitefile.check(suite, catalog, runbook)
+    # runbook sections first: that check needs nothing but the runbook files
+    suitefile.check(suite, wiring.AnyFault(), wiring.RunbookChecker())
+    suitefile.check(suite, wiring.fault_catalog(), wiring.RunbookChecker())
     typer.echo(f"{file}: suite {suite.name!r}, {len(suite.drills)} drill(s) valid: "
                + ", ".join(d.name for d in suite.drills))

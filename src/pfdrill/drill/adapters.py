@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import sqlite3
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from pfdrill.obs.api import PrometheusAPI
     from pfdrill.obs.profile import TimingProfile as ObsProfile
     from pfdrill.obs.rules import RuleSet
-    from pfdrill.runbook.executor import Session
+    from pfdrill.runbook.runner import Runner
     from pfdrill.sink.client import SinkClient
 
 
@@ -200,65 +199,40 @@ _MAGIC = {b"%PDF": "pdf", b"BEGIN:VCALENDAR": "ics", b"\x1f\x8b": "tar.gz"}
 
 
 class SandboxRunbook:
-    """The runbook executor, one sandbox per drill (its incident store and files are evidence)."""
+    """The runbook executor's drill front door: one sandbox per runbook for the whole drill."""
 
-    def __init__(self, client: ClusterClient, env: Any) -> None:
-        self._client, self._env = client, env
-        self._session: Session | None = None
-        self._books: dict[str, Any] = {}
-
-    def _book(self, path: str) -> Any:
-        from pfdrill.runbook import parser
-
-        if path not in self._books:
-            self._books[path] = parser.parse_file(path)
-        return self._books[path]
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self._path: str | None = None
 
     def validate(self, runbook: str, sections: Sequence[str]) -> None:
-        from pfdrill.runbook import selection
-
-        selection.select(self._book(runbook), list(sections))
-
-    def _vars(self, env: Mapping[str, str]) -> Any:
-        from pfdrill.runbook.environment import DrillVars
-
-        fields = {f.name for f in dataclasses.fields(DrillVars)}
-        return DrillVars(**{k.lower(): v for k, v in env.items() if k.lower() in fields})
+        self._runner.validate(runbook, sections)
 
     def run_section(self, runbook: str, section: str, env: Mapping[str, str]) -> SectionRun:
-        from pfdrill.runbook import executor, selection
-
-        book = self._book(runbook)
-        if self._session is None or self._session.book is not book:
-            self.close()
-            self._session = executor.Session(book, self._env, self._client, self._vars(env))
-        else:
-            self._session.drill = self._vars(env)  # DURATION, ROOT_CAUSE... move on
-        run = self._session.run(selection.select(book, [section]))
-        evs = run.results
+        self._path = runbook
+        run = self._runner.run_section(runbook, section, env)
         cmds = tuple(CommandRun(command=r.command.text, outcome=r.outcome,
                                 exit_code=r.exit_status,
                                 started=dt.datetime.fromisoformat(r.started_wall),
                                 duration_s=r.duration_s, output=r.to_evidence().output,
-                                reason=r.reason, line=r.command.line) for r in evs)
-        ok = all(r.outcome.value in ("ok", "skipped") for r in evs) and all(
-            e.ok for e in getattr(run, "expectations", ()))
-        return SectionRun(section=section, ok=ok, commands=cmds)
+                                reason=r.reason, line=r.command.line) for r in run.results)
+        sections = run.section_evidence()
+        reason = "; ".join(f"{e.section}: {e.reason}" for e in sections if not e.ok)
+        return SectionRun(section=section, ok=run.ok, commands=cmds, reason=reason)
 
     @property
     def root(self) -> Path | None:
-        return self._session.root if self._session else None
+        return self._runner.sandbox(self._path) if self._path else None
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self._runner.close()
 
     # evidence ---------------------------------------------------------------------------
     def incident(self, incident_id: str) -> IncidentRecord | None:
-        if self._session is None:
+        root = self.root
+        if root is None:
             return None
-        db = self._session.box.pfctl_state / "pfctl.db"
+        db = root / ".pfdrill" / "pfctl-state" / "pfctl.db"
         if not db.is_file():
             return None
         # pfctl's store (pfdrill.pfctl.store) sits in a higher layer; read its table directly
@@ -375,7 +349,9 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile,
                          alertmanager_url=ep.alertmanager_url or "",
                          rules_file=str(rules_dir / obs_rules.RULES_FILE) if rules_dir else "",
                          kubectl=kubectl, runtime_dir=info.runtime_dir)
-    runbook = SandboxRunbook(client, rb_env)
+    from pfdrill.runbook.runner import Runner
+
+    runbook = SandboxRunbook(Runner(rb_env, client, factory.config))
     keepers: tuple[LiveRulesKeeper, ...] = ()
     if rules_dir is not None:
         keepers = (LiveRulesKeeper(rules_dir, lambda: obs_stack.reload(ep, factory.paths)),)
