@@ -10,10 +10,11 @@ from pfdrill.report import bundle
 
 
 def runs(root: Path) -> list[Path]:
-    """Report directories under ``root``, oldest first (run ids sort by time)."""
+    """Report directories under ``root``, oldest first (by when their bundle was written)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if (p / bundle.EVIDENCE).is_file())
+    found = [p for p in root.iterdir() if (p / bundle.EVIDENCE).is_file()]
+    return sorted(found, key=lambda p: ((p / bundle.EVIDENCE).stat().st_mtime_ns, p.name))
 
 
 def find(root: Path, run: str | None) -> Path:
