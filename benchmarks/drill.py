@@ -1,0 +1,150 @@
+"""Wall time of a drill suite, split into intrinsic waiting and pfdrill's own overhead.
+
+    .venv/bin/python benchmarks/drill.py [drills/weekly.yaml] [--only NAME] [--fake]
+
+Intrinsic waiting is time the drill spends on the system under test: waiting
+for alerts to fire and be notified (the detector), polling the world between
+looks (the clock's sleeps while waiting for classification, mitigation,
+steady state, a fault's proof), and the runbook's own commands. Everything
+else — preflight checks, snapshots, restore, evidence collection, report
+writing — is pfdrill's overhead. Targets (issue 7): the weekly suite under
+10 minutes in the ``drill`` profile, overhead under 10% of wall time.
+
+``--fake`` runs against the simulated world instead of the drill cluster: its
+clock is virtual, so the intrinsic figure is simulated time and the wall time
+is pure pfdrill overhead (a regression check of the engine itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pfdrill.drill import fake, suitefile, wiring
+from pfdrill.drill.environment import DrillEnvironment
+from pfdrill.drill.observer import BaseObserver
+from pfdrill.drill.suite import SuiteRunner, new_run_id
+from pfdrill.model.result import DrillResult
+from pfdrill.model.sla import TimingProfile
+from pfdrill.report.writer import ReportWriter
+
+
+class Meter:
+    """Accumulates real (or, for the fake, virtual) seconds spent waiting on the world."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.waiting = 0.0
+
+    def timed(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = self.clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.waiting += self.clock() - start
+        return wrapper
+
+
+class _Proxy:
+    def __init__(self, target: Any, meter: Meter, methods: Sequence[str]) -> None:
+        self._target = target
+        for name in methods:
+            setattr(self, name, meter.timed(getattr(target, name)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+class Metered:
+    """An environment factory whose environments report their waiting to a meter."""
+
+    def __init__(self, inner: Any, meter_for: Callable[[DrillEnvironment], Meter]) -> None:
+        self.inner = inner
+        self.meter_for = meter_for
+        self.meters: list[Meter] = []
+
+    def build(self, profile: TimingProfile) -> DrillEnvironment:
+        env: DrillEnvironment = self.inner.build(profile)
+        meter = self.meter_for(env)
+        self.meters.append(meter)
+        return dataclasses.replace(
+            env, clock=_Proxy(env.clock, meter, ["sleep"]),
+            detector=_Proxy(env.detector, meter, ["wait_for_notification"]),
+            runbook=_Proxy(env.runbook, meter, ["run_section"]))
+
+
+class PerDrill(BaseObserver):
+    def __init__(self, meters: list[Meter]) -> None:
+        self.meters = meters
+        self.rows: list[tuple[DrillResult, float, float]] = []
+        self._start = (0.0, 0.0)
+
+    def started(self, header: Any, spec: Any, run_id: str) -> None:
+        self._start = (time.monotonic(), sum(m.waiting for m in self.meters))
+
+    def finished(self, result: DrillResult) -> None:
+        wall = time.monotonic() - self._start[0]
+        waiting = sum(m.waiting for m in self.meters) - self._start[1]
+        self.rows.append((result, wall, waiting))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("suite", nargs="?", default="drills/weekly.yaml")
+    ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--profile", default="drill", choices=("drill", "production"))
+    ap.add_argument("--fake", action="store_true", help="simulated world, virtual clock")
+    args = ap.parse_args(argv)
+
+    profile = TimingProfile(args.profile)
+    suite = suitefile.select(suitefile.load(args.suite, profile=profile), args.only)
+    state = Path(tempfile.mkdtemp(prefix="pfdrill-bench-"))
+    inner: Any
+    if args.fake:
+        world = fake.FakeWorld()
+        inner = fake.FakeEnvironmentFactory(world, state)
+        factory = Metered(inner, lambda env: Meter(world.clock.monotonic))
+    else:
+        inner = wiring.StackEnvironmentFactory.from_options()
+        factory = Metered(inner, lambda env: Meter(time.monotonic))
+    run_id = new_run_id()
+    per = PerDrill(factory.meters)
+    writer = ReportWriter(state / "reports" / run_id, run_id=run_id, suite=suite.name,
+                          file=suite.file)
+    start = time.monotonic()
+    result = SuiteRunner(suite, factory, run_id=run_id, observers=[per, writer]).run()
+    wall = time.monotonic() - start
+
+    print(f"suite {suite.name} ({len(suite.drills)} drills, profile {profile.value}"
+          f"{', fake world' if args.fake else ''}): {result.counts['passed']} passed")
+    print(f"{'drill':<28} {'verdict':<8} {'wall s':>8} {'waiting s':>10} {'overhead s':>11} "
+          f"{'MTTD':>6} {'MTTR':>6}")
+    for r, w, waiting in per.rows:
+        over = "-" if args.fake else f"{w - waiting:11.1f}"
+        m = r.measures
+        print(f"{r.name:<28} {r.verdict.value:<8} {w:8.2f} {waiting:10.1f} {over:>11} "
+              f"{m.mttd or 0:6.1f} {m.mttr or 0:6.1f}")
+    waiting = sum(m.waiting for m in factory.meters)
+    if args.fake:
+        print(f"wall {wall:.2f} s for {waiting:.0f} s of simulated drill time "
+              f"(engine overhead {1000 * wall / max(1, len(per.rows)):.0f} ms per drill)")
+    else:
+        overhead = wall - waiting
+        share = overhead / wall if wall else 0.0
+        print(f"wall {wall:.1f} s = waiting {waiting:.1f} s + pfdrill overhead {overhead:.1f} s "
+              f"({100 * share:.1f}%)")
+        print(f"targets: suite < 600 s: {'met' if wall < 600 else 'MISSED'}; "
+              f"overhead < 10%: {'met' if share < 0.10 else 'MISSED'}")
+    print(f"reports: {writer.directory}")
+    return 0 if result.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
