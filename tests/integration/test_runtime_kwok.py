@@ -186,3 +186,18 @@ def test_prometheus_targets_carry_namespace_and_pod_labels(app: Any) -> None:
     mine = [t for t in targets if t["labels"]["namespace"] == NS]
     assert mine and all(t["labels"]["job"] == "web" and t["labels"]["pod"] for t in mine)
     assert all(t["targets"][0].startswith("127.0.0.1:") for t in mine)
+
+
+def test_kubectl_top_shows_the_processes_real_usage(app: Any) -> None:
+    """metrics-server scrapes kwok's resource endpoint, fed by the runtime from /proc."""
+    def top() -> dict[str, int] | None:
+        out = kubectl(app, "top", "pods", "--no-headers", check=False)
+        if out.returncode != 0:
+            return None
+        rows = [ln.split() for ln in out.stdout.splitlines() if ln.strip()]
+        mem = {r[0]: int(r[2].rstrip("Mi")) for r in rows if r[2].endswith("Mi")}
+        return mem if len(mem) == len(pods_of(app)) else None
+
+    mem = wait_for(top, timeout=120, what="kubectl top pods")
+    # A Python HTTP server holds several MiB resident; a fake value would be 0 or constant.
+    assert all(v >= 5 for v in mem.values()), mem

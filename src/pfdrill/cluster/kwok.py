@@ -26,6 +26,7 @@ from pfdrill.settings.paths import Paths
 
 # kwok CRDs the process runtime needs (logs, exec, port-forward) and kubectl top uses.
 CRDS = ("Logs", "Exec", "PortForward", "Attach", "Metric", "ResourceUsage", "ClusterResourceUsage")
+ADDONS = Path(__file__).with_name("addons")
 
 
 def _quiet(_msg: str) -> None:
@@ -111,6 +112,8 @@ class KwokProvider:
                 "etcdctlBinary": str(b["etcd"]),
                 "kwokControllerBinary": str(b["kwok"]),
                 "metricsServerBinary": str(b["metrics-server"]),
+                # A local kustomize dir: kwokctl builds it with kubectl, nothing is fetched.
+                "metricsServerManifests": [str(ADDONS / "metrics-server")],
                 "quietPull": True,
             },
         }
@@ -118,7 +121,8 @@ class KwokProvider:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["KWOK_WORKDIR"] = str(self.workdir)
-        # kwokctl must not fall back to a download: make every URL unreachable too.
+        # kwokctl must not fall back to a download: make every remote URL unreachable too.
+        # (Components inherit this env; everything they talk to is local.)
         env["HTTPS_PROXY"] = env["HTTP_PROXY"] = "http://127.0.0.1:9"
         env["NO_PROXY"] = "127.0.0.1,localhost"
         return env
@@ -137,7 +141,8 @@ class KwokProvider:
     def create_command(self) -> list[str]:
         """The kwokctl arguments for creating the cluster (also used by the benchmark)."""
         return ["create", "cluster", "--kubeconfig", str(self.kubeconfig()),
-                "--enable-crds", ",".join(CRDS), "--wait", f"{int(self.ready_timeout)}s"]
+                "--enable-crds", ",".join(CRDS), "--enable", "metrics-server",
+                "--wait", f"{int(self.ready_timeout)}s"]
 
     def write_config(self) -> None:
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +171,41 @@ class KwokProvider:
         self.write_config()
         progress(f"[cluster] creating kwok cluster {self.name!r} (kube {self._kube_version}, binary runtime)")
         self._kwokctl(*self.create_command(), timeout=self.ready_timeout + 30)
-        self._kwokctl("scale", "node", "--replicas", str(self.nodes), timeout=60, config=False)
+        from pfdrill.cluster.client import KubeClient
+
+        metric = yaml.safe_load((ADDONS / "metrics-resource.yaml").read_text())
+        KubeClient(self.kubeconfig(), self.context()).apply(
+            [*self.node_objects(), metric], field_manager="pfdrill")
+
+    def node_objects(self) -> list[dict[str, object]]:
+        """The fake nodes, reachable as a kubelet would be: at 127.0.0.1.
+
+        kwokctl's own ``scale node`` gives nodes TEST-NET InternalIPs (192.0.2.x),
+        which on some machines are real, foreign addresses. metrics-server dials a
+        node's InternalIP, so pfdrill's nodes advertise loopback, where the kwok
+        controller serves the kubelet API.
+        """
+        nodes: list[dict[str, object]] = []
+        for i in range(self.nodes):
+            name = f"kwok-node-{i}"
+            nodes.append({
+                "apiVersion": "v1", "kind": "Node",
+                "metadata": {
+                    "name": name,
+                    "annotations": {"kwok.x-k8s.io/node": "fake",
+                                    "metrics.k8s.io/resource-metrics-path":
+                                        f"/metrics/nodes/{name}/metrics/resource"},
+                    "labels": {"type": "kwok", "kubernetes.io/hostname": name,
+                               "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                               "node-role.kubernetes.io/agent": ""}},
+                "spec": {"podCIDR": f"10.0.{i}.0/24", "podCIDRs": [f"10.0.{i}.0/24"]},
+                "status": {
+                    "addresses": [{"type": "Hostname", "address": "localhost"},
+                                  {"type": "InternalIP", "address": "127.0.0.1"}],
+                    "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                    "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
+            })
+        return nodes
 
     def wait_ready(self, progress: Progress = _quiet, started: float | None = None) -> ClusterStatus:
         """Nodes Ready and the default service account present (pods need it)."""

@@ -156,6 +156,7 @@ class Runtime:
         for runner in self.pods.values():
             runner.probe()
             runner.report_status()
+            runner.report_usage()
         for ns in namespaces:
             self._update_endpoints(ns, services[ns])
         self._write_files()

@@ -15,7 +15,7 @@ from typing import Any
 
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import PfdrillError
-from pfdrill.runtime import podspec, volumes
+from pfdrill.runtime import podspec, usage, volumes
 from pfdrill.runtime.ports import free_port
 from pfdrill.runtime.process import ContainerProcess
 
@@ -48,6 +48,8 @@ class PodRunner:
         self.problems: list[str] = []
         self._reported: tuple[dict[str, int], bool] | None = None
         self._next_probe: dict[str, float] = {}
+        self._samplers: dict[str, usage.UsageSampler] = {}
+        self._next_usage = 0.0
 
     @property
     def key(self) -> str:
@@ -266,6 +268,27 @@ class PodRunner:
             self._reported = current
         except PfdrillError as exc:
             log.warning("pod %s: status not reported: %s", self.key, exc)
+
+    def report_usage(self, every: float = 5.0) -> None:
+        """Publish the containers' real CPU and memory as a kwok ResourceUsage (``kubectl top``)."""
+        now = time.monotonic()
+        if self.stand_in or not self.containers or now < self._next_usage:
+            return
+        self._next_usage = now + every
+        usages = []
+        for name, proc in self.containers.items():
+            cores, mem = self._samplers.setdefault(name, usage.UsageSampler()).sample(proc.pid)
+            usages.append({"containers": [name], "usage": {
+                "cpu": {"value": usage.quantity_cpu(cores)},
+                "memory": {"value": usage.quantity_memory(mem)}}})
+        owner = [{"apiVersion": "v1", "kind": "Pod", "name": self.name, "uid": self.uid}]
+        obj = {"apiVersion": KWOK_API, "kind": "ResourceUsage",
+               "metadata": {"name": self.name, "namespace": self.namespace, "ownerReferences": owner},
+               "spec": {"usages": usages}}
+        try:
+            self.client.apply([obj], field_manager="pfdrill-runtime")
+        except PfdrillError as exc:
+            log.debug("pod %s: usage not reported: %s", self.key, exc)
 
     def endpoint(self, target_port: str | int) -> str | None:
         """Local address serving ``target_port`` (name or number) of this pod, if ready."""
