@@ -2,14 +2,16 @@
 
 Build and run a drill from Python::
 
+    from pathlib import Path
     from pfdrill.drill import engine, fake, suitefile
 
     suite = suitefile.load("drills/weekly.yaml")
-    world = fake.FakeWorld()                      # or wiring.RealEnvironmentFactory(...)
-    env = fake.environment(world)
+    world = fake.FakeWorld()                      # a simulated fabric; for the real one:
+    env = fake.environment(world, Path("/tmp/pfdrill-example"))
+    # env = wiring.StackEnvironmentFactory.from_options().build(suite.drills[0].profile)
     result = engine.Drill(suite.drills[0], env, run_id="example").run()
-    print(result.headline())                      # "adapter-fail-open: PASSED"
-    print(result.measures.mttd)                   # seconds from injection to notification
+    print(result.headline())                      # adapter-fail-open: PASSED
+    print(result.measures.mttd)                   # seconds, injection -> first notification
 
 Phases run in :data:`~pfdrill.model.timeline.PHASE_ORDER`. A failed
 preflight or injection makes the rest pointless (they are skipped); any other

@@ -310,3 +310,15 @@ def test_result_round_trips_through_json(fail_open: DrillSpec, env: DrillEnviron
     result = run(fail_open, env)
     again = DrillResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert again == result
+
+
+def test_the_engine_docstring_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import textwrap
+
+    doc = engine.__doc__ or ""
+    code = textwrap.dedent(doc.split("::\n", 1)[1].split("\n\n\n", 1)[0].split("Phases run")[0])
+    monkeypatch.chdir(Path(__file__).resolve().parents[3])
+    exec(compile(code.replace("/tmp/pfdrill-example", str(tmp_path)), "example", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "adapter-fail-open: PASSED" and float(out[1]) > 0
