@@ -129,7 +129,7 @@ def _scenario_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def drill(request: pytest.FixtureRequest, pfdrill_environment: DrillEnvironment,
+def pfdrill_drill(request: pytest.FixtureRequest, pfdrill_environment: DrillEnvironment,
           pfdrill_runbook: str, pfdrill_run_id: str,
           pfdrill_report_observers: list[DrillObserver]) -> Iterator[ScenarioDrill]:
     """The scenario's drill; restored on teardown whatever happened (SIGTERM included)."""
@@ -162,8 +162,8 @@ def parse_params(text: str | None) -> dict[str, ParamValue]:
 
 # --- Background --------------------------------------------------------------------------
 @step("the drill cluster is available")
-def cluster_available(drill: ScenarioDrill) -> None:
-    env = drill.env
+def cluster_available(pfdrill_drill: ScenarioDrill) -> None:
+    env = pfdrill_drill.env
     try:
         env.cluster.namespace_labels(env.namespace)
     except ObjectNotFound:
@@ -172,8 +172,8 @@ def cluster_available(drill: ScenarioDrill) -> None:
 
 
 @step("the reference fabric is deployed")
-def fabric_deployed(drill: ScenarioDrill) -> None:
-    env = drill.env
+def fabric_deployed(pfdrill_drill: ScenarioDrill) -> None:
+    env = pfdrill_drill.env
     for name in ("sidecar-watcher", "policy-adapter"):
         try:
             dep = env.cluster.get_deployment(env.namespace, name)
@@ -185,66 +185,66 @@ def fabric_deployed(drill: ScenarioDrill) -> None:
 
 
 @step("the fabric is in steady state")
-def steady_state(drill: ScenarioDrill) -> None:
-    drill.steady_state()
+def steady_state(pfdrill_drill: ScenarioDrill) -> None:
+    pfdrill_drill.steady_state()
 
 
 # --- fault, detection, classification ----------------------------------------------------
 @step(parsers.re(r'the fault "(?P<fault>[^"]+)" is injected(?: with (?P<params>.+))?$'))
-def inject(drill: ScenarioDrill, fault: str, params: str | None) -> None:
-    drill.inject(fault, parse_params(params))
+def inject(pfdrill_drill: ScenarioDrill, fault: str, params: str | None) -> None:
+    pfdrill_drill.inject(fault, parse_params(params))
 
 
 @step(parsers.re(r'(?:an alert|one of the alerts) "(?P<alerts>[^"]+)" fires within '
                  + SECONDS + "$"))
-def alert_fires(drill: ScenarioDrill, alerts: str, seconds: str) -> None:
-    drill.alert_fires([a.strip() for a in alerts.split(",") if a.strip()], float(seconds))
+def alert_fires(pfdrill_drill: ScenarioDrill, alerts: str, seconds: str) -> None:
+    pfdrill_drill.alert_fires([a.strip() for a in alerts.split(",") if a.strip()], float(seconds))
 
 
 @step(parsers.re(r"the incident is classified as (?P<severity>SEV-?[1-4]|none)"
                  r"(?: within (?P<seconds>\d+(?:\.\d+)?) seconds?)?$"))
-def classified(drill: ScenarioDrill, severity: str, seconds: str | None) -> None:
-    drill.classified_as(Severity.parse(severity), float(seconds) if seconds else None)
+def classified(pfdrill_drill: ScenarioDrill, severity: str, seconds: str | None) -> None:
+    pfdrill_drill.classified_as(Severity.parse(severity), float(seconds) if seconds else None)
 
 
 # --- response ------------------------------------------------------------------------------
 @step(parsers.re(r'the runbook section "(?P<section>[^"]+)" is executed$'))
-def run_section(drill: ScenarioDrill, section: str) -> None:
-    drill.run_section(section)
+def run_section(pfdrill_drill: ScenarioDrill, section: str) -> None:
+    pfdrill_drill.run_section(section)
 
 
 @step("the fault is rolled back")
-def rolled_back(drill: ScenarioDrill) -> None:
-    drill.rollback()
+def rolled_back(pfdrill_drill: ScenarioDrill) -> None:
+    pfdrill_drill.rollback()
 
 
 # --- outcome checks: Then … within N seconds -----------------------------------------------
 @step(parsers.re(r'the ConfigMap "(?P<name>[^"]+)" has "(?P<key>[^"]+)" set to '
                  r'"(?P<value>[^"]*)" within ' + SECONDS + "$"))
-def configmap_value(drill: ScenarioDrill, name: str, key: str, value: str, seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.CONFIGMAP, name, key, Op.EQ, value), float(seconds))
+def configmap_value(pfdrill_drill: ScenarioDrill, name: str, key: str, value: str, seconds: str) -> None:
+    pfdrill_drill.outcome(CheckSpec(CheckKind.CONFIGMAP, name, key, Op.EQ, value), float(seconds))
 
 
 @step(parsers.re(r'the deployment "(?P<name>[^"]+)" has (?P<count>\d+) (?P<ready>ready )?'
                  r"replicas? within " + SECONDS + "$"))
-def replicas(drill: ScenarioDrill, name: str, count: str, ready: str | None,
+def replicas(pfdrill_drill: ScenarioDrill, name: str, count: str, ready: str | None,
              seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.REPLICAS, name, "ready" if ready else "desired", Op.EQ,
+    pfdrill_drill.outcome(CheckSpec(CheckKind.REPLICAS, name, "ready" if ready else "desired", Op.EQ,
                             count), float(seconds))
 
 
 @step(parsers.re(r'the sink holds (?:a|an|(?P<count>\d+)) "(?P<channel>[^"]+)" '
                  r'notifications?(?: matching "(?P<pattern>[^"]+)")? within ' + SECONDS + "$"))
-def notification(drill: ScenarioDrill, count: str | None, channel: str, pattern: str | None,
+def notification(pfdrill_drill: ScenarioDrill, count: str | None, channel: str, pattern: str | None,
                  seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.NOTIFICATION, channel, pattern or "", Op.GE,
+    pfdrill_drill.outcome(CheckSpec(CheckKind.NOTIFICATION, channel, pattern or "", Op.GE,
                             count or "1"), float(seconds))
 
 
 @step(parsers.re(r'the logs of "(?P<selector>[^"]+)" contain "(?P<pattern>[^"]+)" within '
                  + SECONDS + "$"))
-def log_line(drill: ScenarioDrill, selector: str, pattern: str, seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.LOG, selector, "", Op.CONTAINS, pattern), float(seconds))
+def log_line(pfdrill_drill: ScenarioDrill, selector: str, pattern: str, seconds: str) -> None:
+    pfdrill_drill.outcome(CheckSpec(CheckKind.LOG, selector, "", Op.CONTAINS, pattern), float(seconds))
 
 
 _METRIC_OPS = {None: Op.EQ, "above": Op.GT, "below": Op.LT, "at least": Op.GE,
@@ -255,25 +255,25 @@ _METRIC_OPS = {None: Op.EQ, "above": Op.GT, "below": Op.LT, "at least": Op.GE,
 @step(parsers.re(r'the metric "(?P<query>(?:[^"\\]|\\.)+)" is '
                  r"(?:(?P<op>above|below|at least|at most) )?"
                  r"(?P<value>-?\d+(?:\.\d+)?) within " + SECONDS + "$"))
-def metric(drill: ScenarioDrill, query: str, op: str | None, value: str, seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.METRIC, query.replace('\\"', '"'), "", _METRIC_OPS[op],
+def metric(pfdrill_drill: ScenarioDrill, query: str, op: str | None, value: str, seconds: str) -> None:
+    pfdrill_drill.outcome(CheckSpec(CheckKind.METRIC, query.replace('\\"', '"'), "", _METRIC_OPS[op],
                             value), float(seconds))
 
 
 @step(parsers.re(r"the steady state is restored within " + SECONDS + "$"))
-def steady_restored(drill: ScenarioDrill, seconds: str) -> None:
-    drill.outcome(CheckSpec(CheckKind.STEADY_STATE), float(seconds))
+def steady_restored(pfdrill_drill: ScenarioDrill, seconds: str) -> None:
+    pfdrill_drill.outcome(CheckSpec(CheckKind.STEADY_STATE), float(seconds))
 
 
 # --- success criteria ----------------------------------------------------------------------
 @step("all success criteria are met")
-def all_criteria(drill: ScenarioDrill) -> None:
-    drill.success_criteria()
+def all_criteria(pfdrill_drill: ScenarioDrill) -> None:
+    pfdrill_drill.success_criteria()
 
 
 @step(parsers.re(r'the success criteria "(?P<names>[^"]+)" are met$'))
-def some_criteria(drill: ScenarioDrill, names: str) -> None:
+def some_criteria(pfdrill_drill: ScenarioDrill, names: str) -> None:
     try:
-        drill.success_criteria([n.strip() for n in names.split(",") if n.strip()])
+        pfdrill_drill.success_criteria([n.strip() for n in names.split(",") if n.strip()])
     except ValueError as exc:
         raise InvalidInput(f"unknown success criterion: {exc}") from None
