@@ -322,3 +322,20 @@ def test_the_engine_docstring_example_runs(tmp_path: Path, monkeypatch: pytest.M
     exec(compile(code.replace("/tmp/pfdrill-example", str(tmp_path)), "example", "exec"), {})
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "adapter-fail-open: PASSED" and float(out[1]) > 0
+
+
+def test_progress_prints_each_phase_against_its_budget(fail_open: DrillSpec,
+                                                       world: fake.FakeWorld,
+                                                       env: DrillEnvironment) -> None:
+    import io
+
+    from pfdrill.drill.progress import ProgressPrinter
+
+    world.silenced.add("PolicyAdapterFailingOpen")
+    out = io.StringIO()
+    run(fail_open, env, observers=[ProgressPrinter(out, live=False)])
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("▶ adapter-fail-open: adapter_failure(")
+    assert any(line.startswith("  ✓ preflight") and "/ 90 s" in line for line in lines)
+    assert any(line.startswith("  ✗ detect") and "no notification" in line for line in lines)
+    assert lines[-1].startswith("■ adapter-fail-open: FAILED in detect")
