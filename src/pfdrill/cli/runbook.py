@@ -16,6 +16,21 @@ SectionOpt = typer.Option([], "--section", "-s",
                                "Default: the whole runbook.")
 
 
+def _observability(cluster: str) -> dict[str, str]:
+    """Endpoints of the cluster's observability stack (``pfdrill obs up``), if it runs."""
+    from pfdrill.detect import pipeline
+    from pfdrill.obs import rules
+
+    ep = pipeline.status(cluster).endpoints
+    if ep is None:
+        return {}
+    out = {"prometheus_url": ep.prometheus_url, "alertmanager_url": ep.alertmanager_url or "",
+           "sink_url": ep.sink_url or ""}
+    if ep.rules_dir:
+        out["rules_file"] = str(Path(ep.rules_dir) / rules.RENDERED_FILE)
+    return out
+
+
 @app.command("parse")
 def parse_cmd(
     runbook: Path = typer.Argument(..., help="Markdown runbook."),
@@ -93,10 +108,16 @@ def check_cmd(
     else:
         runtime_dir = ""
     client = KubeClient(kubeconfig, context)
+    obs = _observability(cluster)
     env = Environment(kubeconfig=str(kubeconfig), context=client.context,
-                      namespace=namespace or cfg.namespace, sink_url=sink_url,
-                      prometheus_url=prometheus_url or (cfg.prometheus_url or ""),
-                      rules_file=rules_file, runtime_dir=runtime_dir)
+                      namespace=namespace or cfg.namespace,
+                      sink_url=sink_url or obs.get("sink_url", ""),
+                      prometheus_url=prometheus_url or cfg.prometheus_url or obs.get(
+                          "prometheus_url", ""),
+                      alertmanager_url=cfg.alertmanager_url or obs.get("alertmanager_url", ""),
+                      rules_file=rules_file or obs.get("rules_file", ""), runtime_dir=runtime_dir,
+                      scenarios_dir=str(Path("scenarios").resolve())
+                      if Path("scenarios").is_dir() else "")
     opts = Options(stream_seconds=stream_seconds, inputs=str(inputs) if inputs else "",
                    keep_sandbox=keep_sandbox)
     run = runner.check(runbook, env, client, cfg, drill, section, opts)

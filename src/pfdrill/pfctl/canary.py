@@ -38,6 +38,7 @@ class CanaryResult:
     outcome: str
     status: int | None
     detail: str = ""
+    retried: str = ""  # a transport error the retry got past
 
     @property
     def ok(self) -> bool:
@@ -63,16 +64,27 @@ def compliant(authority: Authority) -> list[Variant]:
 
 
 def send(url: str, variant: Variant, mode: EnforcementMode, client: httpx.Client) -> CanaryResult:
+    """One decision. A connection dropped before any answer is retried once, as any client
+    would (a pod going away mid-roll); an answer, right or wrong, is never retried."""
     want_allow, want_outcome = expectation(variant, mode)
-    try:
-        response = client.post(f"{url}/v1/decide", content=variant.body,
-                               headers={"Content-Type": "application/json"})
-        answer = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return CanaryResult(variant.name, want_allow, want_outcome, None, "error", None, str(exc))
+    retried = ""
+    for attempt in (1, 2):
+        try:
+            response = client.post(f"{url}/v1/decide", content=variant.body,
+                                   headers={"Content-Type": "application/json"})
+            answer = response.json()
+            break
+        except httpx.TransportError as exc:
+            if attempt == 2:
+                return CanaryResult(variant.name, want_allow, want_outcome, None, "error", None,
+                                    f"{exc} (after a retry)")
+            retried = f"retried after: {exc}"
+        except (httpx.HTTPError, ValueError) as exc:
+            return CanaryResult(variant.name, want_allow, want_outcome, None, "error", None,
+                                str(exc))
     return CanaryResult(variant.name, want_allow, want_outcome, answer.get("allow"),
                         str(answer.get("outcome", "")), response.status_code,
-                        json.dumps({k: answer.get(k) for k in ("reason", "rule")}))
+                        json.dumps({k: answer.get(k) for k in ("reason", "rule")}), retried)
 
 
 def run(url: str, variants_: Iterable[Variant], mode: EnforcementMode,

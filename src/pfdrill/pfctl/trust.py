@@ -90,14 +90,15 @@ def rotate(ctx: Context, settle_s: float = 60.0, retire_old: bool = False) -> di
     keep = ctx.state_dir / "rotated-ca" / f"{new.key_id}.key"
     new.save(keep)
     probes = canary.compliant(old)[:2] + canary.compliant(new)[:2]
-    sent = failed = 0
+    sent = failed = retried = 0
     problems: list[str] = []
 
     def probe(include_new: bool) -> None:
-        nonlocal sent, failed
+        nonlocal sent, failed, retried
         batch = probes if include_new else probes[:2]
         for r in canary.run(url, batch, mode):
             sent += 1
+            retried += bool(r.retried)
             if not r.allow:
                 failed += 1
                 problems.append(f"{r.name}: {r.outcome} {r.detail}")
@@ -129,7 +130,8 @@ def rotate(ctx: Context, settle_s: float = 60.0, retire_old: bool = False) -> di
     result = {"old_key": old.key_id, "new_key": new.key_id,
               "bundle_keys": [new.key_id] if retire_old else list(merged.key_ids),
               "new_ca_key_file": str(keep), "mode": mode.value, "decisions": sent,
-              "failed_decisions": failed, "problems": problems[:10]}
+              "failed_decisions": failed, "transport_retries": retried,
+              "problems": problems[:10]}
     if failed or problems:
         raise RotationFailed(f"rotation broke {failed} of {sent} decisions: "
                              f"{'; '.join(problems[:3])}")

@@ -25,6 +25,8 @@ class Call:
     stderr: str = ""
     bounded: bool = False
     malformed: bool = False
+    verdict: str = ""  # a watched ConfigMap patch: accepted | refused | unobserved
+    verdict_detail: str = ""
 
     @property
     def failed(self) -> bool:
@@ -44,7 +46,8 @@ def _call(entry: dict[str, Any], ended: bool) -> Call:
         refused=bool(entry.get("refused")),
     )
     return Call(record, str(entry.get("stdout") or ""), str(entry.get("stderr") or ""),
-                bool(entry.get("bounded")), bool(entry.get("malformed")))
+                bool(entry.get("bounded")), bool(entry.get("malformed")),
+                str(entry.get("verdict") or ""), str(entry.get("verdict_detail") or ""))
 
 
 def read(path: Path, command_index: str) -> tuple[Call, ...]:

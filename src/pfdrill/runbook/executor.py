@@ -140,6 +140,24 @@ class AuditCounter:
         return self.delivered.get(channel, 0)
 
 
+class SinkCounter:
+    """Notifications the sink itself journaled per channel since the session began."""
+
+    def __init__(self, url: str, since: float) -> None:
+        self.url = url
+        self.since = since
+
+    def count(self, channel: str) -> int:
+        from pfdrill.model.detection import Channel
+        from pfdrill.sink.client import SinkClient
+
+        try:
+            chosen = Channel(channel)
+        except ValueError:
+            return 0
+        return len(SinkClient(self.url).records(chosen, since=self.since))
+
+
 class Session:
     """One sandbox, any number of :meth:`run` calls; close it (or use ``with``)."""
 
@@ -157,7 +175,8 @@ class Session:
         self._index = 0
         self.box = sandbox.create(env, client, book, self.drill, self.options)
         self.audit_counter = AuditCounter()
-        self.counter = counter or self.audit_counter
+        self.counter = counter or (SinkCounter(env.sink_url, time.time()) if env.sink_url
+                                   else self.audit_counter)
         self.observer = observer if observer is not None else KubectlLogObserver(
             env.kubectl_path(), self.box.env, env.namespace, "app=sidecar-watcher")
         self.ctx = verify.Context(client, self.observer, self.options, env.namespace)

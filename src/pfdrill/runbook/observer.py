@@ -51,37 +51,50 @@ def _ts(text: str) -> dt.datetime | None:
         return None
 
 
-def judge_reloads(lines: list[str], since: dt.datetime,
-                  expected: Mapping[str, str]) -> ConfigVerdict | None:
-    """The verdict the log ``lines`` support for a change at ``since``; None if they say nothing yet.
+def _pod(raw: str) -> str:
+    return raw[1:raw.index("]")] if raw.startswith("[") and "]" in raw else ""
 
-    ``kubectl logs --prefix`` lines start with ``[pod/NAME/container]``; each
-    pod must have reloaded. A refusal anywhere wins.
+
+def judge_reloads(lines: list[str], since: dt.datetime, expected: Mapping[str, str],
+                  final: bool = False) -> ConfigVerdict | None:
+    """The verdict the log ``lines`` support for a change made at ``since``; None: keep waiting.
+
+    ``kubectl logs --prefix`` lines start with ``[pod/NAME/container]``. Only
+    reloads logged after the change count (a pod that just started logs the
+    old value a moment before). A refusal anywhere is the verdict at once;
+    acceptance needs every pod that logs at all to have reloaded the expected
+    mode. With ``final`` (the time is up) partial evidence is judged as it is.
     """
-    slack = since - dt.timedelta(seconds=1)  # a reload logged in the same instant as the patch
-    accepted: dict[str, str] = {}
+    pods: set[str] = set()
+    latest: dict[str, str] = {}
     for raw in lines:
-        pod = raw[1:raw.index("]")] if raw.startswith("[") and "]" in raw else ""
+        pods.add(_pod(raw))
         entry = logline.parse(raw)
         if entry is None or entry.event != "config_reload":
             continue
         when = _ts(entry.ts)
-        if when is None or when < slack:
+        if when is None or when < since:
             continue
         result = entry.fields.get("result", "")
         if result == "failure":
             return ConfigVerdict(Verdict.REFUSED, entry.fields.get("msg", "policy-config refused"))
         if result == "success":
-            accepted[pod] = entry.fields.get("mode", "")
-    if not accepted:
-        return None
+            latest[_pod(raw)] = entry.fields.get("mode", "")
     want = expected.get("enforcement_mode", "").strip().lower()
-    if want and any(mode != want for mode in accepted.values()):
-        modes = ", ".join(f"{p or 'watcher'}: {m}" for p, m in sorted(accepted.items()))
-        return ConfigVerdict(Verdict.REFUSED, f"watcher reloaded with another mode ({modes})")
-    mode = next(iter(accepted.values()))
-    return ConfigVerdict(Verdict.ACCEPTED,
-                         f"{len(accepted)} watcher pod(s) reloaded policy-config (mode={mode})")
+    good = {p for p, mode in latest.items() if not want or mode == want}
+    if good and good >= pods:
+        return ConfigVerdict(Verdict.ACCEPTED, f"{len(good)} watcher pod(s) reloaded "
+                             f"policy-config (mode={latest[next(iter(good))]})")
+    if not final:
+        return None
+    other = {p: m for p, m in latest.items() if p not in good}
+    if other:
+        modes = ", ".join(f"{p or 'watcher'}: {m}" for p, m in sorted(other.items()))
+        return ConfigVerdict(Verdict.REFUSED, f"watcher kept another mode ({modes})")
+    if good:
+        return ConfigVerdict(Verdict.ACCEPTED, f"{len(good)} of {len(pods)} watcher pod(s) "
+                             f"reloaded policy-config")
+    return None
 
 
 class KubectlLogObserver:
@@ -117,13 +130,14 @@ class KubectlLogObserver:
         problem = ""
         while True:
             lines, problem = self._lines()
-            verdict = judge_reloads(lines, since, expected)
+            final = time.monotonic() >= deadline
+            verdict = judge_reloads(lines, since, expected, final=final)
             if verdict is not None:
                 return verdict
             if problem == _NO_PODS:
                 return ConfigVerdict(Verdict.UNOBSERVED,
                                      f"no pod matching {self.selector} is running to apply it")
-            if time.monotonic() >= deadline:
+            if final:
                 break
             time.sleep(self.poll_s)
         detail = f"no sidecar-watcher reload logged within {timeout_s:g}s"

@@ -174,6 +174,10 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
         "PFDRILL_STATE_DIR": str(paths.state),
         "PFDRILL_CACHE_DIR": str(paths.cache),
         "PFCTL_CONFIG": str(private / "pfctl.yaml"),
+        "PFDRILL_NAMESPACE": env.namespace,
+        "PFDRILL_WATCH_CONFIGMAP": FABRIC.policy_config,
+        "PFDRILL_WATCHER_SELECTOR": FABRIC.watcher_selector,
+        "PFDRILL_CONFIG_SECONDS": f"{options.config_seconds:g}",
         "PFCTL_TIMELINE": str(private / "pfctl-state" / "timeline.jsonl"),
         # Anything that honours proxies and is not bound for 127.0.0.1 hits a closed port.
         **{k: proxy for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",

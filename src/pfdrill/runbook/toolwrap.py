@@ -28,6 +28,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -136,17 +137,55 @@ def _streams(sub: str, args: Sequence[str]) -> bool:
     return sub == "get" and any(a in ("-w", "--watch", "--watch-only") for a in args)
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_local_ports(args: list[str]) -> tuple[list[str], str]:
-    """``9090:9090`` → ``:9090`` (kubectl then picks a free local port)."""
+    """``9090:9090`` stays when 9090 is free; else ``:9090`` (kubectl picks a free local port)."""
     out, notes = [], []
     for a in args:
         m = re.fullmatch(r"(\d+):(\d+)", a)
-        if m:
+        if m and not _port_free(int(m.group(1))):
             out.append(f":{m.group(2)}")
-            notes.append(f"local port {m.group(1)} replaced by a free one")
+            notes.append(f"local port {m.group(1)} is taken: a free one was used")
         else:
             out.append(a)
     return out, "; ".join(notes)
+
+
+def _watch_reload(args: Sequence[str], started: str, stdout: bytes) -> dict[str, str]:
+    """After a successful patch of the watched ConfigMap, wait for the watcher's verdict.
+
+    Observing here, right after the patch, sees the reload even when the same
+    runbook command scales the watcher away a moment later.
+    """
+    watched = os.environ.get("PFDRILL_WATCH_CONFIGMAP", "")
+    words = [a for a in args if not a.startswith("-")]
+    names = {w.split("/", 1)[-1] for w in words[1:3]}
+    if not watched or _kubectl_sub(args) != "patch" or watched not in names or \
+            b"(no change)" in stdout:
+        return {}
+    from pfdrill.runbook.observer import KubectlLogObserver
+
+    ns = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-n", "--namespace")),
+              os.environ.get("PFDRILL_NAMESPACE", "default"))
+    patch = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-p", "--patch")), "")
+    try:
+        data = json.loads(patch).get("data") or {}
+    except (ValueError, AttributeError):
+        data = {}
+    observer = KubectlLogObserver(_real(Tool.KUBECTL), os.environ, ns,
+                                  os.environ.get("PFDRILL_WATCHER_SELECTOR", "app=sidecar-watcher"))
+    seen = observer.config_verdict(dt.datetime.fromisoformat(started),
+                                   {str(k): str(v) for k, v in data.items()},
+                                   float(os.environ.get("PFDRILL_CONFIG_SECONDS", "10")))
+    return {"verdict": seen.verdict.value, "verdict_detail": seen.detail}
 
 
 def run_kubectl(args: list[str]) -> int:
@@ -187,10 +226,12 @@ def run_kubectl(args: list[str]) -> int:
         sys.stdout.flush()
     sys.stderr.buffer.write(proc_done.stderr)
     sys.stderr.flush()
+    verdict = _watch_reload(args, start, proc_done.stdout or b"") \
+        if proc_done.returncode == 0 else {}
     _audit({"phase": "end", "tool": "kubectl", "argv": _redact(args), "rc": proc_done.returncode,
             "started": start, "duration": time.monotonic() - t0, "note": note,
             "stdout": (proc_done.stdout or b"").decode("utf-8", "replace")[-2000:],
-            "stderr": proc_done.stderr.decode("utf-8", "replace")[-2000:]})
+            "stderr": proc_done.stderr.decode("utf-8", "replace")[-2000:], **verdict})
     return proc_done.returncode
 
 

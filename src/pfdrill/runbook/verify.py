@@ -32,7 +32,7 @@ from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
 from pfdrill.model.runbook import EffectCheck
 from pfdrill.runbook.audit import Call
 from pfdrill.runbook.environment import FABRIC, Options
-from pfdrill.runbook.observer import FabricObserver, Verdict
+from pfdrill.runbook.observer import ConfigVerdict, FabricObserver, Verdict
 
 
 class ChangeKind(enum.Enum):
@@ -192,28 +192,36 @@ def _verify_configmap(changes: list[Change], ctx: Context) -> list[EffectCheck]:
     checks = [EffectCheck(f"{what} holds {shown}", True, shown)]
     if last.name != FABRIC.policy_config:
         return checks
+    v = _verdict(last, want, ctx)
     try:
         PolicyConfig.parse(have)
     except ConfigRefused as exc:
         refusal = f"the fabric refuses this policy-config: {exc}"
-        observed = ""
-        if ctx.observer is not None and not last.unchanged:
-            v = ctx.observer.config_verdict(_started(last), want, ctx.options.config_seconds)
-            observed = f" (sidecar-watcher: {v.detail})" if v.verdict is Verdict.REFUSED else ""
+        observed = f" (sidecar-watcher: {v.detail})" if v and v.verdict is Verdict.REFUSED else ""
         checks.append(EffectCheck("sidecar-watcher accepts it", False, str(exc),
                                   reason=refusal + observed))
         return checks
-    if ctx.observer is None or last.unchanged:
+    if v is None:
         note = "value unchanged: nothing to reload" if last.unchanged else "no observer"
         checks.append(EffectCheck("sidecar-watcher accepts it", True, note))
         return checks
-    v = ctx.observer.config_verdict(_started(last), want, ctx.options.config_seconds)
     if v.verdict is Verdict.REFUSED:
         checks.append(EffectCheck("sidecar-watcher accepts it", False, v.detail,
                                   reason=f"sidecar-watcher refused the change: {v.detail}"))
     else:
         checks.append(EffectCheck("sidecar-watcher accepts it", True, v.detail))
     return checks
+
+
+def _verdict(change: Change, want: dict[str, str], ctx: Context) -> ConfigVerdict | None:
+    """The watcher's verdict: as the wrapper saw it right after the patch, else observed now."""
+    if change.unchanged:
+        return None
+    if change.call.verdict:
+        return ConfigVerdict(Verdict(change.call.verdict), change.call.verdict_detail)
+    if ctx.observer is None:
+        return None
+    return ctx.observer.config_verdict(_started(change), want, ctx.options.config_seconds)
 
 
 def _started(change: Change) -> dt.datetime:

@@ -61,7 +61,8 @@ def rotate(credentials: bool = typer.Option(False, "--credentials",
     r = trust.rotate(ctx(env), retire_old=retire_old)
     typer.echo(f"rotated: new CA {r['new_key']} (old {r['old_key']}); bundle "
                f"{', '.join(r['bundle_keys'])}; {r['decisions']} canary decisions, "
-               f"{r['failed_decisions']} failed")
+               f"{r['failed_decisions']} failed ({r['transport_retries']} retried after a dropped "
+               f"connection)")
 
 
 def register(app: typer.Typer) -> None:
