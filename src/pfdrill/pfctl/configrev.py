@@ -11,7 +11,6 @@ the sidecar-watcher to accept it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -21,9 +20,9 @@ import yaml
 
 from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
-from pfdrill.pfctl.context import Context, kubectl_path
+from pfdrill.pfctl.context import Context
 from pfdrill.runbook.environment import FABRIC
-from pfdrill.runbook.observer import KubectlLogObserver, Verdict
+from pfdrill.runbook.observer import Verdict
 
 REPO_FILE = "policy/policy-config.yaml"
 
@@ -142,11 +141,7 @@ def deploy(ctx: Context, file: Path, timeout_s: float = 15.0) -> dict[str, Any]:
     ctx.store.mark_deployed(rev)
     verdict = "unchanged"
     if any(before.get(k) != v for k, v in changes.items()):
-        env = {**os.environ, "KUBECONFIG": ctx.env.kubeconfig} if ctx.env.kubeconfig else dict(
-            os.environ)
-        observer = KubectlLogObserver(kubectl_path(ctx.env), env, ctx.namespace,
-                                      FABRIC.watcher_selector)
-        seen = observer.config_verdict(started, changes, timeout_s)
+        seen = ctx.observer(FABRIC.watcher_selector).config_verdict(started, changes, timeout_s)
         if seen.verdict is Verdict.REFUSED:
             raise InvalidInput(f"the sidecar-watcher refused the deployed config: {seen.detail}",
                                file=file)

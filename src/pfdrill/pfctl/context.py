@@ -23,6 +23,7 @@ from pfdrill.errors import ClusterError, EnvironmentProblem, InvalidInput, Servi
 from pfdrill.pfctl import settings
 from pfdrill.pfctl.store import Store
 from pfdrill.runbook.environment import FABRIC
+from pfdrill.runbook.observer import FabricObserver, KubectlLogObserver
 
 
 class LogReader(Protocol):
@@ -79,6 +80,15 @@ class Context:
     logs: LogReader
     repo: Path | None = None
     cwd: Path = dataclasses.field(default_factory=Path.cwd)
+    # How a reload is watched, by pod selector (kubectl logs unless a test says otherwise).
+    observers: Callable[[str], FabricObserver] | None = None
+
+    def observer(self, selector: str) -> FabricObserver:
+        if self.observers is not None:
+            return self.observers(selector)
+        env = {**os.environ, **({"KUBECONFIG": self.env.kubeconfig} if self.env.kubeconfig
+                                else {})}
+        return KubectlLogObserver(kubectl_path(self.env), env, self.namespace, selector)
 
     @functools.cached_property
     def client(self) -> ClusterClient:

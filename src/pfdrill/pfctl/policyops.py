@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,9 @@ from pfdrill.fabric.labels import Label
 from pfdrill.fabric.policy import ConfigRefused, FailureMode, PolicyConfig
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
 from pfdrill.pfctl import canary, trust
-from pfdrill.pfctl.context import Context, kubectl_path
+from pfdrill.pfctl.context import Context
 from pfdrill.runbook.environment import FABRIC
-from pfdrill.runbook.observer import KubectlLogObserver, Verdict
+from pfdrill.runbook.observer import Verdict
 
 DECLASS_CONFIGMAP = "policy-declass"
 # validation name → (policy-config key, value when enabled, value when disabled)
@@ -41,11 +40,6 @@ VALIDATIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _observer(ctx: Context, selector: str) -> KubectlLogObserver:
-    env = {**os.environ, **({"KUBECONFIG": ctx.env.kubeconfig} if ctx.env.kubeconfig else {})}
-    return KubectlLogObserver(kubectl_path(ctx.env), env, ctx.namespace, selector)
-
-
 def _patch_and_confirm(ctx: Context, name: str, data: dict[str, str], selector: str,
                        expected: dict[str, str], timeout_s: float) -> str:
     before = ctx.client.get_configmap(ctx.namespace, name)
@@ -53,7 +47,7 @@ def _patch_and_confirm(ctx: Context, name: str, data: dict[str, str], selector: 
     ctx.client.patch_configmap(ctx.namespace, name, data)
     if all(before.get(k) == v for k, v in data.items()):
         return "unchanged"
-    seen = _observer(ctx, selector).config_verdict(started, expected, timeout_s)
+    seen = ctx.observer(selector).config_verdict(started, expected, timeout_s)
     if seen.verdict is Verdict.REFUSED:
         raise InvalidInput(f"{name} was refused: {seen.detail}")
     return seen.detail
