@@ -53,12 +53,15 @@ test-unit: venv
 	$(BIN)/pytest -m "not cluster and not servers"
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests features benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 bench: deps
 	$(BIN)/python benchmarks/cluster_lifecycle.py
+	$(BIN)/python benchmarks/fabric.py
+	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/drill.py
 
 cluster-up: deps
 	$(BIN)/pfdrill cluster up

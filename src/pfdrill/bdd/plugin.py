@@ -25,11 +25,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write drill reports of Gherkin scenarios to DIR/<run-id>/")
     group.addoption("--pfdrill-profile", default="drill", choices=("drill", "production"),
                     help="timing profile for Gherkin drills (default: drill)")
+    group.addoption("--pfdrill-cluster", default="pfdrill-test", metavar="NAME",
+                    help="name of the embedded kwok cluster the drill_cluster fixture starts")
+    group.addoption("--pfdrill-keep-cluster", action="store_true", default=False,
+                    help="leave the drill cluster running after the session (faster reruns)")
     parser.addini("pfdrill_runbook", "runbook the Gherkin runbook steps execute",
                   default="runbooks/policy-enforcement-incident-response.md")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    steps = importlib.import_module("pfdrill.bdd.steps")
-    if not config.pluginmanager.is_registered(steps):
-        config.pluginmanager.register(steps, "pfdrill-steps")
+    for module, name in (("pfdrill.bdd.steps", "pfdrill-steps"),
+                         ("pfdrill.bdd.cluster", "pfdrill-cluster")):
+        plugin = importlib.import_module(module)
+        if not config.pluginmanager.is_registered(plugin):
+            config.pluginmanager.register(plugin, name)
