@@ -31,7 +31,7 @@ from pfdrill.obs import profile as profiles
 from pfdrill.obs import promtool, rules
 from pfdrill.obs.profile import TimingProfile
 
-_SCAN = (0.25, 0.5, 0.8, 0.9, 0.95, 1.05, 1.1, 1.25, 2.0, 4.0)
+_SCAN = (0.5, 0.9, 1.1, 2.0)  # times the threshold; refined where an alert is off
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,19 +123,17 @@ def _scan_values(bound: Bound, inside: float, outside: float, kind: Kind) -> lis
     if kind in (Kind.FLAG, Kind.COUNT):
         return sorted({inside, outside})
     t = bound.value
-    grid = [t * m for m in _SCAN] if t != 0 else [0.0, 0.005, 0.05, 0.5, 5.0]
+    grid = [t * m for m in _SCAN] if t != 0 else [0.0, 0.05, 0.5]
     return sorted({*grid, inside, outside})
 
 
 def _switch(values: Sequence[float], fired: Sequence[bool], threshold: float) -> str:
     """Describe where firing changes nearest the threshold."""
-    pairs = list(zip(values, fired, strict=True))
-    changes = [(a, b) for (a, fa), (b, fb) in itertools.pairwise(pairs) if fa != fb]
-    if not changes:
+    found = _bracket(values, fired, threshold)
+    if found is None:
         state = "always fires" if all(fired) else "never fires"
         return f"{state} in {values[0]:g}..{values[-1]:g}"
-    a, b = min(changes, key=lambda ab: abs((ab[0] + ab[1]) / 2 - threshold))
-    return f"switches between {a:.6g} and {b:.6g}"
+    return f"switches between {found[0]:.6g} and {found[1]:.6g}"
 
 
 def _test_file(directory: Path, name: str, rule_file: Path, prof: TimingProfile,
@@ -172,6 +170,32 @@ def _write_probes(rule_file: Path, prof: TimingProfile,
     return files
 
 
+_Case = tuple[str, float, Indicator]  # (alert, value, indicator)
+_Fired = dict[str, dict[tuple[str, float], bool]]  # profile -> (alert, value) -> fired
+
+
+def _probe_all(cases: dict[str, set[_Case]], rendered: dict[str, Path], base: Path,
+               round_: int, fired: _Fired) -> None:
+    """Run every case of every profile in one (parallel) promtool call; record who fired."""
+    files: dict[str, dict[Path, tuple[str, float]]] = {}
+    for name, wanted in cases.items():
+        ordered = sorted(wanted, key=lambda c: (c[0], c[1]))
+        files[name] = _write_probes(rendered[name], profiles.get(name), ordered,
+                                    base / f"round{round_}")
+    run = promtool.run_tests([f for per in files.values() for f in per])
+    for name, per in files.items():
+        # exp_alerts is empty: a file passes exactly when the alert stays silent.
+        fired.setdefault(name, {}).update({case: not run.passed[f] for f, case in per.items()})
+
+
+def _bracket(values: Sequence[float], fired: Sequence[bool], threshold: float) -> tuple[float, float] | None:
+    pairs = list(zip(values, fired, strict=True))
+    changes = [(a, b) for (a, fa), (b, fb) in itertools.pairwise(pairs) if fa != fb]
+    if not changes:
+        return None
+    return min(changes, key=lambda ab: abs((ab[0] + ab[1]) / 2 - threshold))
+
+
 def check(table: ThresholdTable, source: Path | None = None,
           profile_names: Iterable[str] = ("drill", "production"),
           workdir: Path | None = None) -> Report:
@@ -188,16 +212,26 @@ def check(table: ThresholdTable, source: Path | None = None,
             ruleset = ruleset or rules.load(path)
         assert ruleset is not None
         plans = [_plan(row, table, ruleset) for row in table.rows]
-        cases = sorted({(alert, v, row.indicator)
-                        for row, alerts, bounds, _ in plans for alert in alerts
-                        for (_, _, _, _, scan) in bounds for v in scan},
-                       key=lambda c: (c[0], c[1]))
-        files = {name: _write_probes(path, profiles.get(name), cases, base)
-                 for name, path in rendered.items()}
-        run = promtool.run_tests([f for per in files.values() for f in per])
-        # exp_alerts is empty: a file passes exactly when the alert stays silent.
-        fired = {name: {case: not run.passed[f] for f, case in per.items()}
-                 for name, per in files.items()}
+        first = {(alert, v, row.indicator) for row, alerts, bounds, _ in plans for alert in alerts
+                 for (_, _, _, _, scan) in bounds for v in scan}
+        fired: _Fired = {}
+        _probe_all({name: first for name in rendered}, rendered, base, 1, fired)
+        # Where an alert switches off its threshold, probe finely between the two scan
+        # values around the switch, so the report can say where it really fires.
+        finer: dict[str, set[_Case]] = {}
+        for row, alerts, bounds, _ in plans:
+            for bound, _, inside, outside, scan in bounds:
+                for name, results in fired.items():
+                    for alert in alerts:
+                        if results[(alert, inside)] and not results[(alert, outside)]:
+                            continue
+                        found = _bracket(scan, [results[(alert, v)] for v in scan], bound.value)
+                        if found is not None and row.indicator.spec.kind not in (Kind.FLAG, Kind.COUNT):
+                            a, b = found
+                            finer.setdefault(name, set()).update(
+                                (alert, a + (b - a) * i / 10, row.indicator) for i in range(1, 10))
+        if finer:
+            _probe_all(finer, rendered, base, 2, fired)
         reports = [_row_report(plan, table, fired) for plan in plans]
     row_ids = {r.id for r in table.rows}
     stray = tuple(f"{a.name} (row {a.row!r})" for a in ruleset.alerts if a.row not in row_ids)
@@ -241,7 +275,9 @@ def _row_report(plan: _Plan, table: ThresholdTable,
             for alert in alerts:
                 key = f"{name}:{alert}" if len(alerts) > 1 else name
                 per_profile[key] = (results[(alert, inside)], results[(alert, outside)])
-                observed[key] = _switch(scan, [results[(alert, v)] for v in scan], bound.value)
+                lo, hi = min(scan), max(scan)
+                seen = sorted(v for (a, v) in results if a == alert and lo <= v <= hi)
+                observed[key] = _switch(seen, [results[(alert, v)] for v in seen], bound.value)
         out.append(Boundary(
             row=row.id, bound=bound.text(upper=upper), threshold=bound.value, inside=inside,
             outside=outside, classifier_ok=matched == [True, False], fired=per_profile,

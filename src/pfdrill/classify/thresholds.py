@@ -28,6 +28,11 @@ _TOP_KEYS = {"tolerance", "baseline_floors", "severities"}
 _FLOOR_SIGNALS = {"reject_rate"}
 
 
+def _same(value: float, threshold: float) -> bool:
+    """Equal up to floating-point noise: 0.012/0.01 - 1 is 0.2 for a table that says 0.2."""
+    return abs(value - threshold) <= 1e-9 * max(1.0, abs(threshold))
+
+
 @dataclasses.dataclass(frozen=True)
 class Bound:
     value: float
@@ -52,11 +57,13 @@ class Row:
         if math.isnan(value):
             return False
         if self.lower is not None and (
-            value < self.lower.value or (value == self.lower.value and not self.lower.inclusive)
+            (value < self.lower.value and not _same(value, self.lower.value))
+            or (_same(value, self.lower.value) and not self.lower.inclusive)
         ):
             return False
         return not (self.upper is not None and (
-            value > self.upper.value or (value == self.upper.value and not self.upper.inclusive)
+            (value > self.upper.value and not _same(value, self.upper.value))
+            or (_same(value, self.upper.value) and not self.upper.inclusive)
         ))
 
     @property
