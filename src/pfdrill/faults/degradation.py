@@ -1,0 +1,71 @@
+"""Performance degradation: each decision made slower by a chosen percentage of the baseline.
+
+The mean decision latency is measured first (``monitor_duration_seconds``,
+sum over count, across watchers); then ConfigMap ``fabric-chaos`` makes every
+decision ``percent`` % slower — by sleeping (``latency``) or by spinning the
+CPU (``cpu``: CPU contention, ``cpu_burn_ms``). The runbook: 20–50% is SEV-3,
+above 50% SEV-2.
+
+Proof: the live mean latency is at least the baseline plus the injected share
+(within the proof tolerance).
+"""
+
+from __future__ import annotations
+
+from pfdrill.errors import EnvironmentProblem
+from pfdrill.faults.base import Observation, Params, Recorder
+from pfdrill.faults.context import FaultContext
+from pfdrill.faults.kind import FaultKind
+from pfdrill.faults.metrics import mean_latency_s
+from pfdrill.faults.observe import PROVE_WINDOW_S, TOLERANCE
+from pfdrill.faults.params import Param, ParamSpec
+from pfdrill.faults.state import FaultState
+from pfdrill.model.drill import ParamValue
+
+CONFIGMAP = "fabric-chaos"
+KNOB = {"latency": "added_latency_ms", "cpu": "cpu_burn_ms"}
+NUDGE = 20  # requests of our own per window, so the mean exists without other traffic
+
+
+def mean_ms(ctx: FaultContext, seconds: float) -> float | None:
+    before, after = ctx.window(seconds, nudge=NUDGE)
+    mean = mean_latency_s(before, after)
+    return None if mean is None else mean * 1000
+
+
+class PerformanceDegradation:
+    kind = FaultKind.PERFORMANCE_DEGRADATION
+    summary = "decisions made slower by a percentage of the baseline latency (sleep or CPU burn)"
+    spec = ParamSpec((
+        Param("percent", "added latency, % of the measured baseline mean", default=60.0,
+              low=0.0, high=100_000.0, low_open=True),
+        Param("kind", "how the time is added", default="latency", choices=tuple(KNOB)),
+        Param("baseline_window_s", "seconds over which the baseline is measured", default=5.0,
+              low=1.0, high=300.0),
+    ))
+    terms = ("latency", "performance", "degradation", "slow", "cpu")
+
+    def validate(self, params: Params) -> dict[str, ParamValue]:
+        return self.spec.resolve(self.kind.value, params)
+
+    def inject(self, ctx: FaultContext, params: Params, rec: Recorder) -> None:
+        baseline = mean_ms(ctx, float(params["baseline_window_s"]))
+        if baseline is None:
+            raise EnvironmentProblem(f"fault {self.kind.value}: no decisions in the baseline "
+                                     "window, so there is no latency to degrade")
+        added = baseline * float(params["percent"]) / 100
+        rec.measure("baseline_latency_ms", baseline)
+        rec.measure("added_ms", added)
+        rec.set_configmap(CONFIGMAP, {KNOB[str(params["kind"])]: f"{added:.4f}"})
+
+    def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
+        baseline = state.measured.get("baseline_latency_ms", 0.0)
+        percent = float(state.params["percent"])
+        live = mean_ms(ctx, PROVE_WINDOW_S)
+        if live is None:
+            return Observation(False, "no decisions to measure")
+        want = baseline * (1 + TOLERANCE * percent / 100)
+        change = (live / baseline - 1) * 100 if baseline > 0 else 0.0
+        return Observation(live >= want,
+                           f"mean decision latency {live:.3f} ms vs baseline {baseline:.3f} ms "
+                           f"({change:+.0f}%, injected +{percent:g}%)")

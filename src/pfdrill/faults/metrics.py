@@ -1,0 +1,204 @@
+"""Reading the fabric's own metrics per pod, to prove a fault and to measure baselines.
+
+A fault's proof must observe the fault itself (an error rate, a gauge), not
+the alert it raises, so it reads the watchers' ``/metrics`` directly: on the
+kwok cluster every pod's address is in the process runtime's file-SD
+``targets.json``; elsewhere Prometheus holds the same series. Either way the
+result is a :class:`Scrape` — series values per pod — and rates come from two
+scrapes, per pod, so a pod that restarts (counter reset) or goes away does
+not produce a negative rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from pfdrill.errors import ServiceUnavailable
+from pfdrill.model import metrics as m
+from pfdrill.obs.api import PrometheusAPI
+
+Series = dict[str, float]  # series key -> value
+
+
+def series_key(name: str, labels: Mapping[str, str] | None = None) -> str:
+    """``name{a="1",b="2"}`` with labels sorted — the key both readers produce."""
+    if not labels:
+        return name
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def parse_exposition(text: str) -> Series:
+    """The samples of a Prometheus text exposition (comments and blank lines skipped)."""
+    out: Series = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "{" in line:
+            name, _, rest = line.partition("{")
+            inner, _, tail = rest.rpartition("}")
+            labels = _labels(inner)
+        else:
+            name, _, tail = line.partition(" ")
+            labels = {}
+        value = tail.split()
+        if not value:
+            continue
+        try:
+            out[series_key(name, labels)] = float(value[0])
+        except ValueError:
+            continue
+    return out
+
+
+def _labels(inner: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    i = 0
+    while i < len(inner):
+        eq = inner.find("=", i)
+        if eq < 0:
+            break
+        key = inner[i:eq].strip().lstrip(",").strip()
+        j = eq + 2  # skip ="
+        value = []
+        while j < len(inner) and inner[j] != '"':
+            if inner[j] == "\\" and j + 1 < len(inner):
+                j += 1
+            value.append(inner[j])
+            j += 1
+        labels[key] = "".join(value)
+        i = j + 1
+    return labels
+
+
+@dataclasses.dataclass(frozen=True)
+class Scrape:
+    """Series per pod of one job at one moment (``at``: monotonic seconds)."""
+
+    job: str
+    at: float
+    pods: dict[str, Series]
+
+    def total(self, name: str, labels: Mapping[str, str] | None = None) -> float:
+        key = series_key(name, labels)
+        return sum(series.get(key, 0.0) for series in self.pods.values())
+
+    def values(self, name: str, labels: Mapping[str, str] | None = None) -> list[float]:
+        """The series' value on each pod that has it."""
+        key = series_key(name, labels)
+        return [series[key] for series in self.pods.values() if key in series]
+
+    def to_flat(self) -> dict[str, float]:
+        """For the state file: ``pod|series`` -> value."""
+        return {f"{pod}|{k}": v for pod, series in self.pods.items() for k, v in series.items()}
+
+    @classmethod
+    def from_flat(cls, job: str, flat: Mapping[str, float], at: float = 0.0) -> Scrape:
+        pods: dict[str, Series] = {}
+        for key, value in flat.items():
+            pod, _, series = key.partition("|")
+            pods.setdefault(pod, {})[series] = value
+        return cls(job, at, pods)
+
+
+def delta(before: Scrape, after: Scrape, name: str, labels: Mapping[str, str] | None = None) -> float:
+    """How much a counter grew between two scrapes, summed per pod (resets count from zero)."""
+    key = series_key(name, labels)
+    grown = 0.0
+    for pod, series in after.pods.items():
+        now = series.get(key)
+        if now is None:
+            continue
+        then = before.pods.get(pod, {}).get(key, 0.0)
+        grown += now - then if now >= then else now
+    return grown
+
+
+def rate(before: Scrape, after: Scrape, name: str, labels: Mapping[str, str] | None = None) -> float:
+    span = after.at - before.at
+    return delta(before, after, name, labels) / span if span > 0 else 0.0
+
+
+def reject_total_delta(before: Scrape, after: Scrape) -> float:
+    """Rejections of every reason (``permit_rejects_total`` is labelled by reason)."""
+    return sum(delta(before, after, m.PERMIT_REJECTS.name, {"reason": r}) for r in m.REJECT_REASONS)
+
+
+def adapter_error_delta(before: Scrape, after: Scrape) -> float:
+    return sum(delta(before, after, m.ADAPTER_ERRORS.name, {"kind": k}) for k in m.ADAPTER_ERROR_KINDS)
+
+
+def mean_latency_s(before: Scrape, after: Scrape) -> float | None:
+    """Mean decision latency between two scrapes, from the histogram's sum and count."""
+    count = delta(before, after, f"{m.MONITOR_DURATION.name}_count")
+    if count <= 0:
+        return None
+    return delta(before, after, f"{m.MONITOR_DURATION.name}_sum") / count
+
+
+class MetricsReader(Protocol):
+    def scrape(self, job: str) -> Scrape: ...
+
+
+class TargetsFileReader:
+    """Scrape every pod listed in the process runtime's ``targets.json`` (kwok)."""
+
+    def __init__(self, targets_file: Path, namespace: str, timeout_s: float = 2.0) -> None:
+        self.targets_file = targets_file
+        self.namespace = namespace
+        self._client = httpx.Client(timeout=timeout_s)
+
+    def _targets(self, job: str) -> list[tuple[str, str]]:
+        try:
+            groups = json.loads(self.targets_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ServiceUnavailable(f"cannot read scrape targets {self.targets_file}: {exc}") from None
+        out = []
+        for group in groups:
+            labels = group.get("labels") or {}
+            if labels.get("job") != job or labels.get("namespace") != self.namespace:
+                continue
+            path = labels.get("__metrics_path__", "/metrics")
+            for address in group.get("targets") or []:
+                out.append((str(labels.get("pod", address)), f"http://{address}{path}"))
+        return out
+
+    def scrape(self, job: str) -> Scrape:
+        pods: dict[str, Series] = {}
+        for pod, url in self._targets(job):
+            try:
+                response = self._client.get(url)
+            except httpx.HTTPError:
+                continue  # a pod that is going away: it simply has no series
+            if response.status_code == 200:
+                pods[pod] = parse_exposition(response.text)
+        return Scrape(job, time.monotonic(), pods)
+
+
+class PrometheusReader:
+    """The same series from a Prometheus that scrapes the fabric (kind, existing clusters)."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.api = PrometheusAPI(url)
+        self.namespace = namespace
+
+    def scrape(self, job: str) -> Scrape:
+        samples = self.api.query(f'{{job="{job}",namespace="{self.namespace}"}}')
+        pods: dict[str, Series] = {}
+        for s in samples:
+            labels = dict(s.labels)
+            name = labels.pop("__name__", "")
+            pod = labels.pop("pod", "") or labels.get("instance", "")
+            for drop in ("job", "namespace", "instance"):
+                labels.pop(drop, None)
+            if name and name != "up":
+                pods.setdefault(pod, {})[series_key(name, labels)] = s.value
+        return Scrape(job, time.monotonic(), pods)
