@@ -28,13 +28,21 @@ def _stack(provider: str, name: str, kubeconfig: Path | None, context: str | Non
 
 @app.command("up")
 def up(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
-       context: str | None = ContextOpt, config: Path | None = ConfigOpt) -> None:
+       context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+       everything: bool = typer.Option(False, "--all", help="Also the sink, Prometheus, "
+                                       "Alertmanager and the reference fabric."),
+       profile: str = typer.Option("drill", "--profile", help="Timing profile for --all: "
+                                   "drill or production.")) -> None:
     """Create the cluster (idempotent), start the process runtime (kwok), print the status."""
+    from pfdrill.errors import InvalidInput
     from pfdrill.stack.environment import Stack
 
+    if profile not in ("drill", "production"):
+        raise InvalidInput(f"unknown profile {profile!r}: expected drill or production")
     stack = _stack(provider, name, kubeconfig, context, config)
     assert isinstance(stack, Stack)
-    info = stack.up(progress=lambda m: typer.echo(m, err=True))
+    echo = lambda m: typer.echo(m, err=True)  # noqa: E731
+    info = stack.up_all(profile, progress=echo) if everything else stack.up(progress=echo)
     _print(info.to_dict())
 
 

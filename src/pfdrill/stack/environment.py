@@ -17,7 +17,6 @@ from typing import Any
 from pfdrill.cluster import provider as providers
 from pfdrill.cluster.kwok import KwokProvider
 from pfdrill.cluster.provider import Provider, ProviderKind
-from pfdrill.errors import InvalidInput
 from pfdrill.model.cluster import ClusterStatus
 from pfdrill.runtime import daemon
 from pfdrill.settings.config import Config, load_config
@@ -119,7 +118,37 @@ class Stack:
         progress(f"[runtime] process runtime running (pid {pid}, state {self.runtime_dir})")
         return st
 
+    def up_all(self, profile: str = "drill", progress: Progress = _quiet) -> StackInfo:
+        """Everything a drill needs, idempotently: cluster, runtime, sink + Prometheus +
+        Alertmanager in ``profile`` (unless the config names an in-cluster Prometheus),
+        and the reference fabric deployed and ready."""
+        from pfdrill.cluster.client import KubeClient
+        from pfdrill.detect import pipeline
+        from pfdrill.fabric import deploy
+
+        info = self.up(progress)
+        if info.targets_file is not None and not self.config.prometheus_url:
+            ep = pipeline.up(self.name, profile, targets_file=info.targets_file, paths=self.paths)
+            progress(f"[obs] Prometheus {ep.prometheus_url}, Alertmanager {ep.alertmanager_url}, "
+                     f"sink {ep.sink_url} ({profile} profile)")
+            # The in-cluster 'prometheus' Service is a stand-in for this Prometheus.
+            host = ep.prometheus_url.split("://", 1)[-1].rstrip("/")
+            _write_json(self.runtime_dir / "stand-ins.json", {"prometheus": host})
+        elif self.kind is ProviderKind.KWOK:
+            pipeline.start_sink(pipeline.sink_dir(self.name, self.paths))
+        client = KubeClient(info.kubeconfig, info.context)
+        status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180)
+        ready = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
+        progress(f"[fabric] deployed in {status.namespace}: {ready}; enforcement_mode="
+                 f"{status.enforcement_mode}")
+        return info
+
     def down(self, progress: Progress = _quiet) -> None:
+        from pfdrill.detect import pipeline
+
+        stopped = pipeline.down(self.name, self.paths)
+        if stopped:
+            progress(f"[obs] stopped {', '.join(stopped)}")
         if self.kind is ProviderKind.KWOK and daemon.stop_detached(self.runtime_dir):
             progress("[runtime] process runtime stopped")
         self.provider().down(progress)
@@ -129,15 +158,12 @@ class Stack:
         return self.info(self.provider().status())
 
     def _record(self, info: StackInfo) -> None:
-        path = self.paths.state / "stacks" / f"{self.name}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(info.to_dict(), indent=2))
-        os.replace(tmp, path)
+        _write_json(self.paths.state / "stacks" / f"{self.name}.json", info.to_dict())
 
 
-def parse_provider(text: str) -> ProviderKind:
-    try:
-        return ProviderKind.parse(text)
-    except InvalidInput:
-        raise
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
