@@ -221,7 +221,8 @@ class RunbookRun(Record):
             failed = [r for r in by[name] if r.outcome is CommandOutcome.FAILED]
             unmet = [e for e in self.expectations if e.section == name and not e.ok]
             reason = "; ".join([*(f"line {r.command.line}: {r.reason}" for r in failed),
-                                *(f"line {e.line}: expected {e.text}, observed {e.observed}"
+                                *(f"line {e.line}: expected {e.text.removeprefix('expect ')}, "
+                                  f"observed {e.observed}"
                                   for e in unmet)])
             out.append(SectionEvidence(section=name, ok=not failed and not unmet,
                                        commands=tuple(r.to_evidence() for r in by[name]),
