@@ -95,7 +95,7 @@ def _bounded(field: str) -> st.SearchStrategy[float]:
 
 signals_strategy = st.fixed_dictionaries(
     {name: st.one_of(st.none(), _bounded(name)) for name in Signals.names()}
-).map(lambda d: Signals(**d))
+).map(Signals.from_dict)
 baselines = st.builds(Baseline, latency_mean_seconds=st.one_of(st.none(), st.floats(0.0001, 1.0)),
                       reject_rate=st.one_of(st.none(), st.floats(0, 50)))
 
