@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from pfctl_support import StubObserver  # type: ignore[import-not-found]
 
 from pfdrill.cluster.fake import FakeCluster
 from pfdrill.fabric import certs, dfa
@@ -14,24 +14,10 @@ from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.rules import RULES_KEY
 from pfdrill.pfctl.context import Context, StaticLogs
 from pfdrill.pfctl.settings import EnvSettings
-from pfdrill.runbook.observer import ConfigVerdict, Verdict
 
 REPO = Path(__file__).resolve().parents[3]
 DFA = (REPO / "deploy" / "fabric" / "dfa.json").read_bytes()
 RULES = (REPO / "deploy" / "fabric" / "adapter-rules.yaml").read_text()
-
-
-class StubObserver:
-    """Answers every reload question with one verdict, and remembers the questions."""
-
-    def __init__(self, verdict: Verdict = Verdict.ACCEPTED, detail: str = "2 pod(s) reloaded"):
-        self.verdict = ConfigVerdict(verdict, detail)
-        self.asked: list[dict[str, str]] = []
-
-    def config_verdict(self, since: dt.datetime, expected: Mapping[str, str],
-                       timeout_s: float) -> ConfigVerdict:
-        self.asked.append(dict(expected))
-        return self.verdict
 
 
 @pytest.fixture
