@@ -18,7 +18,8 @@ FileOpt = typer.Option(..., "--file", help="YAML mapping of policy-config keys."
 def show(env: str | None = EnvOpt,
          fmt: str = typer.Option("yaml", "--format", help="json, yaml or text.")) -> None:
     """The live policy-config and what the fabric makes of it."""
-    emit(configrev.show(ctx(env)), check_format(fmt))
+    chosen = check_format(fmt)
+    emit(configrev.show(ctx(env)), chosen)
 
 
 @app.command("diff")

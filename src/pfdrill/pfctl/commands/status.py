@@ -17,8 +17,8 @@ def show(click_ctx: typer.Context, env: str | None = EnvOpt,
     """Enforcement mode, replicas, DFA, trust bundle, open incident, status page."""
     if click_ctx.invoked_subcommand is not None:
         return
-    doc = status_lib.show(ctx(env))
-    emit(doc, check_format(fmt))
+    chosen = check_format(fmt)
+    emit(status_lib.show(ctx(env)), chosen)
 
 
 @app.command("update")
