@@ -1,0 +1,160 @@
+"""Loading and checking experiment files: what pfdrill demands beyond chaostoolkit's own rules.
+
+chaostoolkit accepts an experiment without a steady-state hypothesis ("just
+exploring") and, by default, skips rollbacks when a run is interrupted. A
+drill scenario may do neither:
+
+- it states a steady-state hypothesis with at least one probe, each with a tolerance;
+- every ``pfdrill.chaos.actions.inject_fault`` in the method has a
+  ``rollback_fault`` for the same fault or key in ``rollbacks``;
+- ``runtime.rollbacks.strategy`` is ``always``, so rollbacks run even when the
+  method fails or is interrupted midway;
+- the faults named exist and their literal parameters are valid.
+
+Errors are one line naming the file (and line, when the item has one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pfdrill.errors import InvalidInput
+from pfdrill.faults.fault import check_params
+
+ACTIONS = "pfdrill.chaos.actions"
+_SUBST = re.compile(r"\$\{[^}]+\}")
+
+
+class Located:
+    """Line numbers of an experiment's items, from the YAML/JSON source (1-based)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple[str | int, ...], int] = {}
+        try:
+            node = yaml.compose(text)
+        except yaml.YAMLError:
+            return
+        if node is not None:
+            self._walk(node, ())
+
+    def _walk(self, node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode) and len(path) < 3:
+            for key, value in node.value:
+                self._walk(value, (*path, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode) and len(path) < 3:
+            for i, item in enumerate(node.value):
+                self._walk(item, (*path, i))
+
+    def line(self, *path: str | int) -> int | None:
+        return self.lines.get(tuple(path))
+
+
+def load(path: Path) -> tuple[dict[str, Any], Located]:
+    """The experiment in ``path`` (JSON or YAML) and where its items are."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the experiment: {exc.strerror or exc}", file=path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InvalidInput(f"not valid JSON/YAML: {getattr(exc, 'problem', exc)}", file=path,
+                           line=mark.line + 1 if mark is not None else None) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("an experiment must be a mapping (title, description, method, ...)", file=path)
+    return data, Located(text)
+
+
+def _pfdrill_call(activity: Any, func: str) -> Mapping[str, Any] | None:
+    if not isinstance(activity, dict):
+        return None
+    provider = activity.get("provider")
+    if not isinstance(provider, dict) or provider.get("module") != ACTIONS or provider.get("func") != func:
+        return None
+    args = provider.get("arguments") or {}
+    return args if isinstance(args, dict) else {}
+
+
+def _key(args: Mapping[str, Any]) -> str | None:
+    """The state key an inject/rollback call uses (its default follows the fault's name)."""
+    key, fault = args.get("key"), args.get("fault")
+    if key:
+        return str(key)
+    if isinstance(fault, str) and fault and _literal(fault):
+        return f"chaos-{fault.strip().lower().replace('-', '_')}"
+    return None
+
+
+def _literal(value: Any) -> bool:
+    return not (isinstance(value, str) and _SUBST.search(value))
+
+
+def check(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
+          where: Located | None = None) -> None:
+    """InvalidInput naming ``source`` for the first rule the experiment breaks."""
+    loc = where or Located("")
+
+    def fail(message: str, *path: str | int) -> InvalidInput:
+        return InvalidInput(message, file=source, line=loc.line(*path) if path else None)
+
+    hypothesis = experiment.get("steady-state-hypothesis")
+    if not isinstance(hypothesis, dict):
+        raise fail("the experiment has no steady-state-hypothesis: a drill scenario must say what "
+                   "healthy means before it injects anything")
+    probes = hypothesis.get("probes")
+    if not isinstance(probes, list) or not probes:
+        raise fail("the steady-state-hypothesis has no probes", "steady-state-hypothesis")
+    for i, probe in enumerate(probes):
+        if not isinstance(probe, dict) or ("ref" not in probe and "tolerance" not in probe):
+            name = probe.get("name", f"#{i + 1}") if isinstance(probe, dict) else f"#{i + 1}"
+            raise fail(f"steady-state probe {name!r} has no tolerance", "steady-state-hypothesis", "probes", i)
+    method = experiment.get("method")
+    if not isinstance(method, list) or not method:
+        raise fail("the experiment has no method")
+    rollbacks = experiment.get("rollbacks") or []
+    if not isinstance(rollbacks, list):
+        raise fail("rollbacks must be a list", "rollbacks")
+    if deferred_rollback(experiment):
+        return _check_strategy(experiment, fail)
+    undo_keys = {_key(a) for a in (_pfdrill_call(r, "rollback_fault") for r in rollbacks)
+                 if a is not None} - {None}
+    for i, activity in enumerate(method):
+        args = _pfdrill_call(activity, "inject_fault")
+        if args is None:
+            continue
+        fault = args.get("fault")
+        if not isinstance(fault, str) or not fault:
+            raise fail("inject_fault needs a 'fault' argument", "method", i)
+        if _literal(fault):
+            params = args.get("params") or {}
+            if not isinstance(params, dict):
+                raise fail("inject_fault 'params' must be a mapping", "method", i)
+            try:
+                check_params(fault, {k: v for k, v in params.items() if _literal(v)})
+            except InvalidInput as exc:
+                raise fail(exc.message, "method", i) from None
+        if _key(args) not in undo_keys:
+            raise fail(f"inject_fault of {fault!r} (key {_key(args)!r}) has no rollback_fault "
+                       "with that key in rollbacks", "method", i)
+    _check_strategy(experiment, fail)
+
+
+def deferred_rollback(experiment: Mapping[str, Any]) -> bool:
+    """True for pfdrill's own inject-only experiments: the drill rolls back in a later one."""
+    return any(isinstance(e, dict) and e.get("name") == "pfdrill" and e.get("rollback") == "deferred"
+               for e in experiment.get("extensions") or [])
+
+
+def _check_strategy(experiment: Mapping[str, Any], fail: Callable[..., InvalidInput]) -> None:
+    strategy = ((experiment.get("runtime") or {}).get("rollbacks") or {}).get("strategy")
+    if strategy != "always":
+        raise fail("runtime.rollbacks.strategy must be 'always' so that rollbacks run even when "
+                   f"the method fails or is interrupted midway (it is {strategy!r})",
+                   *(("runtime",) if strategy is not None else ()))

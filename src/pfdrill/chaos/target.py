@@ -1,0 +1,129 @@
+"""From a chaostoolkit ``configuration`` to the :class:`FaultContext` the activities act on.
+
+Every key is optional; each has an environment variable, so ``chaos run``
+works with ``--var pfdrill_context=...`` as well as ``PFDRILL_CONTEXT=...``:
+
+=========================  =======================  =========================================
+configuration key          environment variable     meaning (default)
+=========================  =======================  =========================================
+``pfdrill_cluster``        ``PFDRILL_CLUSTER``      kwok cluster name (``pfdrill``)
+``pfdrill_kubeconfig``     ``PFDRILL_KUBECONFIG``   kubeconfig file (the kwok cluster's)
+``pfdrill_context``        ``PFDRILL_CONTEXT``      context (the kubeconfig's current one)
+``pfdrill_namespace``      ``PFDRILL_NAMESPACE``    fabric namespace (pfdrill config's)
+``pfdrill_state_dir``      ``PFDRILL_STATE_DIR``    pfdrill state dir (fault state, the CA)
+``pfdrill_config``         ``PFDRILL_CONFIG``       pfdrill config file (allow-list)
+``pfdrill_watcher_url``    ``PFDRILL_WATCHER_URL``  watcher URL (kwok Service proxy)
+``pfdrill_prometheus_url`` ``PFDRILL_PROMETHEUS_URL`` Prometheus, when there is no kwok runtime
+``pfdrill_runtime_dir``    ``PFDRILL_RUNTIME_DIR``  kwok process runtime dir (found from the cluster)
+=========================  =======================  =========================================
+
+Contexts are cached per process: one experiment calls many activities.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pfdrill.cluster.client import KubeClient
+from pfdrill.faults.context import FaultContext
+from pfdrill.faults.metrics import MetricsReader, PrometheusReader, TargetsFileReader
+from pfdrill.settings.config import load_config
+from pfdrill.settings.paths import Paths
+from pfdrill.stack.environment import Stack
+
+KEYS: dict[str, str] = {
+    "pfdrill_cluster": "PFDRILL_CLUSTER",
+    "pfdrill_kubeconfig": "PFDRILL_KUBECONFIG",
+    "pfdrill_context": "PFDRILL_CONTEXT",
+    "pfdrill_namespace": "PFDRILL_NAMESPACE",
+    "pfdrill_state_dir": "PFDRILL_STATE_DIR",
+    "pfdrill_config": "PFDRILL_CONFIG",
+    "pfdrill_watcher_url": "PFDRILL_WATCHER_URL",
+    "pfdrill_prometheus_url": "PFDRILL_PROMETHEUS_URL",
+    "pfdrill_runtime_dir": "PFDRILL_RUNTIME_DIR",
+}
+DEFAULT_CLUSTER = "pfdrill"
+WATCHER_SERVICE = "sidecar-watcher"
+
+_cache: dict[tuple[str, ...], FaultContext] = {}
+_lock = threading.Lock()
+
+
+def setting(configuration: Mapping[str, Any] | None, key: str) -> str:
+    """The configuration's value, else the environment's, else ""."""
+    value = (configuration or {}).get(key)
+    if value in (None, ""):
+        value = os.environ.get(KEYS[key], "")
+    return str(value).strip()
+
+
+def experiment_configuration() -> dict[str, dict[str, str]]:
+    """The ``configuration`` block of pfdrill's scenarios: every key from its env var."""
+    return {key: {"type": "env", "key": env, "default": ""} for key, env in KEYS.items()}
+
+
+def _services_address(runtime_dir: Path, namespace: str) -> str | None:
+    try:
+        data = json.loads((runtime_dir / "services.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = data.get(f"{namespace}/{WATCHER_SERVICE}")
+    return f"http://{entry['address']}" if entry else None
+
+
+def context(configuration: Mapping[str, Any] | None = None) -> FaultContext:
+    """The fault context the configuration names (built once per process and settings)."""
+    values = tuple(setting(configuration, k) for k in KEYS)
+    with _lock:
+        found = _cache.get(values)
+        if found is None:
+            found = _cache[values] = _build(dict(zip(KEYS, values, strict=True)))
+        return found
+
+
+def _build(s: dict[str, str]) -> FaultContext:
+    paths = Paths.from_env()
+    if s["pfdrill_state_dir"]:
+        paths = Paths(cache=paths.cache, state=Path(s["pfdrill_state_dir"]))
+    config = load_config(s["pfdrill_config"] or None)
+    if s["pfdrill_namespace"]:
+        from dataclasses import replace
+
+        config = replace(config, namespace=s["pfdrill_namespace"])
+    runtime_dir = Path(s["pfdrill_runtime_dir"]) if s["pfdrill_runtime_dir"] else None
+    if s["pfdrill_kubeconfig"]:
+        kubeconfig = Path(s["pfdrill_kubeconfig"])
+        client = KubeClient(kubeconfig, s["pfdrill_context"] or None)
+        if runtime_dir is None and client.context.startswith("kwok-"):
+            guess = Stack(name=client.context.removeprefix("kwok-"), paths=paths, config=config).runtime_dir
+            runtime_dir = guess if guess.is_dir() else None
+    else:
+        stack = Stack(name=s["pfdrill_cluster"] or DEFAULT_CLUSTER, paths=paths, config=config)
+        info = stack.info()
+        kubeconfig = Path(info.kubeconfig)
+        client = KubeClient(kubeconfig, s["pfdrill_context"] or info.context)
+        if runtime_dir is None and info.runtime_dir:
+            runtime_dir = Path(info.runtime_dir)
+    metrics: MetricsReader | None = None
+    prometheus = s["pfdrill_prometheus_url"] or config.prometheus_url
+    if runtime_dir is not None and (runtime_dir / "targets.json").is_file():
+        metrics = TargetsFileReader(runtime_dir / "targets.json", config.namespace)
+    elif prometheus:
+        metrics = PrometheusReader(prometheus, config.namespace)
+    watcher = s["pfdrill_watcher_url"] or (
+        _services_address(runtime_dir, config.namespace) if runtime_dir else None)
+    return FaultContext(client, config, paths, metrics=metrics, watcher_url=watcher,
+                        kubeconfig=kubeconfig)
+
+
+def forget() -> None:
+    """Drop cached contexts (after a configuration or environment change)."""
+    with _lock:
+        for ctx in _cache.values():
+            ctx.close()
+        _cache.clear()
