@@ -82,6 +82,8 @@ def check_cmd(
     keep_sandbox: bool = typer.Option(False, "--keep-sandbox", help="Keep the sandbox directory."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the run as JSON here."),
     config: Path | None = typer.Option(None, "--config", help="pfdrill config (allow-list)."),
+    runtime: Path | None = typer.Option(None, "--runtime-dir",
+                                        help="kwok process runtime state (Service addresses)."),
 ) -> None:
     """Run the runbook against the drill environment; print the coverage table.
 
@@ -99,14 +101,22 @@ def check_cmd(
     runner.load(runbook, section)  # every input error before touching the cluster
     drill = DrillVars(severity=severity,
                       incident_id=incident_id or f"INC-{uuid.uuid4().hex[:8].upper()}")
-    if kubeconfig is None:
-        from pfdrill.stack.environment import Stack
+    from pfdrill.stack.environment import Stack
 
+    if kubeconfig is None:
         info = Stack(name=cluster, config=cfg).info()
         kubeconfig, context = Path(info.kubeconfig), context or info.context
         runtime_dir = info.runtime_dir
     else:
-        runtime_dir = ""
+        # <state>/clusters/<name>/kubeconfig is a pfdrill kwok cluster: its process
+        # runtime keeps Service addresses in <state>/runtime/<name>.
+        owner = kubeconfig.resolve().parent
+        guess = owner.parent.parent / "runtime" / owner.name
+        runtime_dir = str(guess) if owner.parent.name == "clusters" and (
+            guess / "services.json").is_file() else ""
+        cluster = owner.name if runtime_dir else cluster
+    if runtime:
+        runtime_dir = str(runtime)
     client = KubeClient(kubeconfig, context)
     obs = _observability(cluster)
     env = Environment(kubeconfig=str(kubeconfig), context=client.context,
