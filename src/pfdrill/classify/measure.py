@@ -30,8 +30,12 @@ def measure(prometheus: PrometheusAPI, at: float | None = None) -> Signals:
     return Signals.from_dict(values)
 
 
-def measure_baseline(prometheus: PrometheusAPI, over_s: float = 30.0) -> Baseline:
-    """The steady-state baseline: each baselined signal averaged over the last ``over_s``."""
+def measure_baseline(prometheus: PrometheusAPI, over_s: float = 60.0) -> Baseline:
+    """The steady-state baseline: each baselined signal averaged over the last ``over_s``.
+
+    Measure once traffic has run for at least a rate window: a baseline taken in
+    the first seconds of load came out 35% below the later steady state.
+    """
     when = time.time()
     span = max(1, round(over_s))
     latency = prometheus.value(f"avg_over_time(pfdrill:latency_mean_seconds[{span}s])", at=when)

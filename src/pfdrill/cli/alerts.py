@@ -88,7 +88,7 @@ def conform(thresholds: Path | None = ThresholdsOpt, runbook: Path | None = Runb
 
 @app.command("baseline")
 def baseline(name: str = NameOpt, config: Path | None = ConfigOpt,
-             over: float = typer.Option(30.0, "--over", help="Average over the last N seconds.")) -> None:
+             over: float = typer.Option(60.0, "--over", help="Average over the last N seconds.")) -> None:
     """Measure the steady-state baseline from Prometheus and publish it through the sink."""
     from pfdrill.classify import measure
     from pfdrill.errors import ServiceUnavailable

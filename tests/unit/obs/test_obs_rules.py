@@ -52,7 +52,7 @@ def test_every_sev123_row_has_an_alert_with_its_labels() -> None:
     assert {a.row for a in ruleset.alerts} <= {r.id for r in table.rows}
 
 
-@pytest.mark.parametrize(("name", "window", "hold"), [("drill", "10s", 2.0), ("production", "5m", 60.0)])
+@pytest.mark.parametrize(("name", "window", "hold"), [("drill", "30s", 2.0), ("production", "5m", 60.0)])
 def test_profiles_differ_only_in_timing(name: str, window: str, hold: float) -> None:
     text = rules.render(SOURCE, profiles.get(name))
     assert "${" not in text
