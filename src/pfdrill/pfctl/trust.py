@@ -84,6 +84,9 @@ def rotate(ctx: Context, settle_s: float = 60.0, retire_old: bool = False) -> di
                            f"nothing to rotate from")
     if old.key_id not in bundle.keys:
         raise InvalidInput(f"the context's CA {old.key_id} is not in the current bundle")
+    if ctx.client.get_deployment(ctx.namespace, FABRIC.watcher).ready == 0:
+        raise InvalidInput(f"no ready {FABRIC.watcher}: a rotation could not be verified (and "
+                           f"would change nothing that decides); bring the watchers back first")
     url = ctx.watcher_url()
     mode = _mode(ctx)
     new = Authority.generate()
