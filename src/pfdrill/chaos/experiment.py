@@ -33,7 +33,9 @@ from pfdrill.model.drill import ParamValue
 Experiment = dict[str, Any]
 ACTIONS, PROBES, CONTROL = "pfdrill.chaos.actions", "pfdrill.chaos.probes", "pfdrill.chaos.control"
 DEFAULT_HOLD_S = "3"
-RATE_WINDOW_S = 3
+# Rates over a few seconds of baseline traffic (20 req/s) are noisy: one request in a
+# hundred is 1%. Tolerances say "normal", the alert rules judge the thresholds.
+RATE_WINDOW_S = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,11 +129,11 @@ def hypothesis() -> dict[str, Any]:
                    metric=m.ENFORCEMENT_MODE.name, labels={"mode": "enforce"}, aggregate="min"),
             _probe("the bridge guarantee holds on every watcher", "watcher_gauge", 1,
                    metric=m.BRIDGE_OK.name, aggregate="min"),
-            _probe("certificate verification failures at most 2%", "cert_failure_ratio",
-                   _range(0, 0.02), window_s=w),
+            _probe("certificate verification failures at most 5%", "cert_failure_ratio",
+                   _range(0, 0.05), window_s=w),
             _probe("at most 15% of requests rejected", "reject_share", _range(0, 0.15), window_s=w),
-            _probe("adapter errors on at most 1% of requests", "adapter_error_ratio",
-                   _range(0, 0.01), window_s=w),
+            _probe("adapter errors on at most 5% of requests", "adapter_error_ratio",
+                   _range(0, 0.05), window_s=w),
         ],
     }
 
@@ -183,7 +185,8 @@ def build(spec: ScenarioSpec) -> Experiment:
          "provider": _python(PROBES, "observe_fault", fault=spec.fault.value, key="${pfdrill_key}",
                              seconds="${pfdrill_hold_s}")},
         _rollback(spec.fault, f"roll back {spec.fault.value}"),
-        _wait_ready(),
+        {"type": "probe", "name": "wait until the fabric is healthy again",
+         "provider": _python(PROBES, "wait_fabric_healthy", timeout_s=120)},
     ]
     exp["rollbacks"] = [_rollback(spec.fault, f"roll back {spec.fault.value} (if still injected)")]
     return exp

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pfdrill.chaos import experiment, runner
+from pfdrill.chaos import experiment, runner, target
 from pfdrill.chaos.journal import summarize
 from pfdrill.errors import PermanentFaultError
 from pfdrill.faults.base import Observation
@@ -29,24 +29,15 @@ from pfdrill.model.drill import ParamValue
 from pfdrill.model.evidence import ChaosJournal
 
 
-def configuration_for(ctx: FaultContext) -> dict[str, str]:
-    """``--var``-style values that make chaostoolkit activities reach ``ctx``'s cluster."""
-    out = {"pfdrill_context": ctx.context, "pfdrill_namespace": ctx.namespace,
-           "pfdrill_state_dir": str(ctx.paths.state)}
-    if ctx.kubeconfig is not None:
-        out["pfdrill_kubeconfig"] = str(ctx.kubeconfig)
-    if ctx.watcher_url:
-        out["pfdrill_watcher_url"] = ctx.watcher_url
-    return out
-
-
 class ChaosFault:
     def __init__(self, kind: FaultKind, ctx: FaultContext, key: str, journal_dir: Path,
                  variables: Mapping[str, Any] | None = None) -> None:
         self.direct = InjectableFault(kind, ctx, key=key)
         self.kind = kind
         self.journal_dir = journal_dir
-        self.variables = {**configuration_for(ctx), **dict(variables or {}), "pfdrill_key": key}
+        # The activities of these in-process runs act on this very context (same client,
+        # same metrics reader), not on one rebuilt from the environment.
+        self.variables = {**dict(variables or {}), **target.pin(ctx), "pfdrill_key": key}
         self.journals: list[dict[str, Any]] = []
         self.journal_paths: list[Path] = []
 

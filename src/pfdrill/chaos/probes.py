@@ -39,7 +39,8 @@ from pfdrill.faults.metrics import (
 from pfdrill.model import metrics as m
 
 Configuration = Mapping[str, Any] | None
-REUSE_S = 1.0  # a window that ended this recently is reused by the next rate probe
+REUSE_S = 1.0
+HEALTH_REQUESTS = 6  # compliant requests fabric_healthy sends (when the watcher URL is known)  # a window that ended this recently is reused by the next rate probe
 
 AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "min": min, "max": max, "sum": lambda v: float(sum(v)),
@@ -89,6 +90,32 @@ def wait_fabric_ready(timeout_s: float = 120.0, require_replicas: bool = True,
         if time.monotonic() >= deadline:
             raise ProbeFailure(f"the fabric was not ready within {float(timeout_s):g}s")
         time.sleep(1.0)
+
+
+def fabric_healthy(configuration: Configuration = None) -> bool:
+    """Ready (see :func:`fabric_ready`), every desired watcher reports its local
+    guarantees holding (config, DFA and trust bundle loaded, a deciding mode), and
+    compliant requests of our own are allowed end to end (the adapter answers)."""
+    if not fabric_ready(True, configuration):
+        return False
+    ctx = target.context(configuration)
+    wanted = ctx.cluster.get_deployment(ctx.namespace, deploy.WORKLOADS[0]).replicas
+    values = ctx.scrape().values(m.BRIDGE_OK.name)
+    if len(values) < wanted or not all(v == 1 for v in values):
+        return False
+    answers = ctx.send_compliant(HEALTH_REQUESTS)
+    return all(status == 200 for status, _why in answers)
+
+
+def wait_fabric_healthy(timeout_s: float = 120.0, configuration: Configuration = None) -> bool:
+    """Block until :func:`fabric_healthy` (after a rollback: reloads take a moment)."""
+    deadline = time.monotonic() + float(timeout_s)
+    while True:
+        if fabric_healthy(configuration):
+            return True
+        if time.monotonic() >= deadline:
+            raise ProbeFailure(f"the fabric was not healthy within {float(timeout_s):g}s")
+        time.sleep(0.5)
 
 
 def watcher_gauge(metric: str, labels: Mapping[str, str] | None = None, aggregate: str = "min",

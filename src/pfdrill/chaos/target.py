@@ -17,7 +17,10 @@ configuration key          environment variable     meaning (default)
 ``pfdrill_runtime_dir``    ``PFDRILL_RUNTIME_DIR``  kwok process runtime dir (found from the cluster)
 =========================  =======================  =========================================
 
-Contexts are cached per process: one experiment calls many activities.
+Contexts are cached per process: one experiment calls many activities. A
+program that already holds a :class:`FaultContext` (the drill engine; unit
+tests over a fake cluster) can :func:`pin` it: the returned configuration
+value ``pfdrill_pinned`` makes every activity of an in-process run use it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.cluster.client import KubeClient
+from pfdrill.errors import InvalidInput
 from pfdrill.faults.context import FaultContext
 from pfdrill.faults.metrics import MetricsReader, PrometheusReader, TargetsFileReader
 from pfdrill.settings.config import load_config
@@ -50,7 +54,10 @@ KEYS: dict[str, str] = {
 DEFAULT_CLUSTER = "pfdrill"
 WATCHER_SERVICE = "sidecar-watcher"
 
+PINNED = "pfdrill_pinned"
+
 _cache: dict[tuple[str, ...], FaultContext] = {}
+_pinned: dict[str, FaultContext] = {}
 _lock = threading.Lock()
 
 
@@ -64,7 +71,11 @@ def setting(configuration: Mapping[str, Any] | None, key: str) -> str:
 
 def experiment_configuration() -> dict[str, dict[str, str]]:
     """The ``configuration`` block of pfdrill's scenarios: every key from its env var."""
-    return {key: {"type": "env", "key": env, "default": ""} for key, env in KEYS.items()}
+    out: dict[str, dict[str, str]] = {
+        key: {"type": "env", "key": env, "default": ""} for key, env in KEYS.items()}
+    # In-process only (see pin); from the environment it is always empty.
+    out[PINNED] = {"type": "env", "key": "PFDRILL_PINNED_CONTEXT", "default": ""}
+    return out
 
 
 def _services_address(runtime_dir: Path, namespace: str) -> str | None:
@@ -78,6 +89,12 @@ def _services_address(runtime_dir: Path, namespace: str) -> str | None:
 
 def context(configuration: Mapping[str, Any] | None = None) -> FaultContext:
     """The fault context the configuration names (built once per process and settings)."""
+    pinned = str((configuration or {}).get(PINNED) or "")
+    if pinned:
+        with _lock:
+            if pinned not in _pinned:
+                raise InvalidInput(f"{PINNED}={pinned!r} names no context pinned in this process")
+            return _pinned[pinned]
     values = tuple(setting(configuration, k) for k in KEYS)
     with _lock:
         found = _cache.get(values)
@@ -119,6 +136,19 @@ def _build(s: dict[str, str]) -> FaultContext:
         _services_address(runtime_dir, config.namespace) if runtime_dir else None)
     return FaultContext(client, config, paths, metrics=metrics, watcher_url=watcher,
                         kubeconfig=kubeconfig)
+
+
+def pin(ctx: FaultContext) -> dict[str, str]:
+    """Make ``ctx`` the context of runs in this process given the returned configuration."""
+    token = f"ctx-{id(ctx):x}"
+    with _lock:
+        _pinned[token] = ctx
+    return {PINNED: token}
+
+
+def unpin(configuration: Mapping[str, Any]) -> None:
+    with _lock:
+        _pinned.pop(str(configuration.get(PINNED) or ""), None)
 
 
 def forget() -> None:

@@ -1,0 +1,151 @@
+"""A simulated fabric for unit tests: metrics that follow the cluster's configuration.
+
+:class:`SimulatedFabric` is a :class:`~pfdrill.faults.metrics.MetricsReader`
+over a :class:`~pfdrill.cluster.fake.FakeCluster`. It exports what the real
+watchers would, as a function of what the faults change: the enforcement mode
+and ``bridge_guarantee_local_checks_ok`` from ``policy-config``,
+``dfa_integrity_ok`` from ``dfa-artifact``, ``trust_bundle_ok`` and certificate
+failures from ``fabric-certs``, adapter errors (or fail-open passes) while
+``policy-adapter`` has no replica or its knobs say so, latency from
+``fabric-chaos``. Counters grow with a virtual clock (:meth:`advance`,
+or ``sleep`` handed to the :class:`FaultContext`) at a steady request rate with
+4% rejections, one pod per watcher replica. Traffic that faults generate
+with locust is outside it: those faults are tested on the real cluster.
+"""
+
+from __future__ import annotations
+
+from pfdrill.cluster.fake import FakeCluster
+from pfdrill.errors import InvalidInput, ObjectNotFound
+from pfdrill.fabric import certs
+from pfdrill.fabric import dfa as dfa_mod
+from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
+from pfdrill.faults.metrics import Scrape, Series, series_key
+from pfdrill.model import metrics as m
+
+RATE = 20.0  # requests per second per watcher
+REJECT_SHARE = 0.04
+LATENCY_S = 0.002
+
+
+class SimulatedFabric:
+    def __init__(self, cluster: FakeCluster, namespace: str = "production",
+                 ca_key_id: str | None = None) -> None:
+        self.cluster = cluster
+        self.namespace = namespace
+        self.ca_key_id = ca_key_id  # the key id certificates carry; None: any parsed bundle verifies
+        self.now = 0.0
+        self._totals: dict[str, Series] = {}
+        self._last = 0.0
+
+    # --- the virtual clock -----------------------------------------------------------
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self._accumulate()
+        self.now += max(0.0, seconds)
+
+    # --- what the configuration means ----------------------------------------------
+    def _cm(self, name: str) -> dict[str, str]:
+        try:
+            return self.cluster.get_configmap(self.namespace, name)
+        except ObjectNotFound:
+            return {}
+
+    def _config(self) -> PolicyConfig:
+        try:
+            return PolicyConfig.parse(self._cm("policy-config"))
+        except ConfigRefused:
+            return PolicyConfig()
+
+    def _dfa_ok(self) -> bool:
+        try:
+            dfa_mod.load_artifact({k: v.encode() for k, v in self._cm("dfa-artifact").items()})
+        except dfa_mod.DfaRefused:
+            return False
+        return True
+
+    def _bundle(self) -> certs.TrustBundle | None:
+        try:
+            raw = self.cluster.get_secret(self.namespace, "fabric-certs").get(certs.BUNDLE_KEY, b"")
+            return certs.TrustBundle.parse(raw)
+        except (ObjectNotFound, InvalidInput):
+            return None
+
+    def _adapter_down(self) -> bool:
+        try:
+            replicas = self.cluster.get_deployment(self.namespace, "policy-adapter").replicas
+        except ObjectNotFound:
+            return True
+        knobs = self._cm("policy-adapter-config")
+        return replicas == 0 or float(knobs.get("error_rate") or 0) > 0 or \
+            float(knobs.get("added_latency_ms") or 0) > self._config().adapter_timeout_ms
+
+    def _pods(self) -> list[str]:
+        return sorted(p.name for p in self.cluster.list_pods(self.namespace, "app=sidecar-watcher")
+                      if not p.deleting)
+
+    def _gauges(self) -> Series:
+        cfg = self._config()
+        bundle = self._bundle()
+        dfa_ok = self._dfa_ok()
+        deciding = cfg.enforcement_mode.value in ("enforce", "monitor", "shadow")
+        out: Series = {series_key(m.ENFORCEMENT_MODE.name, {"mode": mode}):
+                       1.0 if mode == cfg.enforcement_mode.value else 0.0 for mode in m.ENFORCEMENT_MODES}
+        out[m.DFA_INTEGRITY_OK.name] = 1.0 if dfa_ok else 0.0
+        out[m.TRUST_BUNDLE_OK.name] = 1.0 if bundle is not None else 0.0
+        out[m.CONFIG_LAST_RELOAD_OK.name] = 1.0
+        out[m.BRIDGE_OK.name] = 1.0 if dfa_ok and bundle is not None and deciding else 0.0
+        return out
+
+    def _rates(self) -> Series:
+        """Per-second growth of each counter on one watcher, under the current configuration."""
+        cfg = self._config()
+        bundle = self._bundle()
+        cert_fail = 0.0
+        if bundle is not None and self.ca_key_id is not None and self.ca_key_id not in bundle.key_ids:
+            cert_fail = 1.0
+        adapter_down = self._adapter_down()
+        fail_open = cfg.adapter_failure_mode.value == "fail_open"
+        chaos = self._cm("fabric-chaos")
+        added = float(chaos.get("added_latency_ms") or 0) + float(chaos.get("cpu_burn_ms") or 0)
+        rejects = REJECT_SHARE + cert_fail * (1 - REJECT_SHARE)
+        if adapter_down and not fail_open:
+            rejects = 1.0
+        rates: Series = {
+            m.REQUESTS.name: RATE,
+            m.CERTS.name: RATE,
+            m.CERTS_VERIFIED.name: RATE * (1 - cert_fail),
+            series_key(m.PERMIT_REJECTS.name, {"reason": "permit"}): RATE * rejects,
+            series_key(m.ADAPTER_ERRORS.name, {"kind": "connect"}): RATE if adapter_down else 0.0,
+            m.ADAPTER_FAIL_OPEN.name: RATE if adapter_down and fail_open else 0.0,
+            f"{m.MONITOR_DURATION.name}_count": RATE,
+            f"{m.MONITOR_DURATION.name}_sum": RATE * (LATENCY_S + added / 1000),
+            m.WITNESS_VALIDATIONS.name: RATE,
+            m.WITNESS_FAILURES.name: 0.0,
+            m.NI_REJECTS.name: 0.0,
+        }
+        return rates
+
+    def _accumulate(self) -> None:
+        span = self.now - self._last
+        self._last = self.now
+        if span <= 0:
+            return
+        rates = self._rates()
+        for pod in self._pods():
+            totals = self._totals.setdefault(pod, {})
+            for key, per_s in rates.items():
+                totals[key] = totals.get(key, 0.0) + per_s * span
+
+    def scrape(self, job: str) -> Scrape:
+        self._accumulate()
+        if job != m.JOB_WATCHER:
+            return Scrape(job, self.now, {})
+        gauges = self._gauges()
+        pods = {pod: {**self._totals.get(pod, {}), **gauges} for pod in self._pods()}
+        return Scrape(job, self.now, pods)
