@@ -9,6 +9,7 @@ observability stack (Prometheus, Alertmanager, sink) for the drill cluster.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from typing import Any
 import pytest
 
 from pfdrill.detect import pipeline
+from pfdrill.errors import ClusterError
 from pfdrill.fabric import deploy
 from pfdrill.obs import rules
 from pfdrill.runbook.environment import Environment
+from pfdrill.runbook.observer import KubectlLogObserver, Verdict
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths
 
@@ -34,10 +37,25 @@ class Drill:
     config: Config
 
     def reset(self) -> None:
-        """Re-apply the fabric's manifests: enforce, two watchers, the reference policy."""
-        status = deploy.deploy(self.cluster.client, config=self.config, paths=self.paths,
-                               timeout_s=180)
+        """Re-apply the fabric's manifests: enforce, two watchers, the reference policy.
+
+        Returns once the watchers run the manifest's policy-config, not just once the
+        ConfigMap says so (they reload it a moment later).
+        """
+        client = self.cluster.client
+        try:
+            before = client.get_configmap("production", "policy-config")
+        except ClusterError:
+            before = {}
+        since = dt.datetime.now(dt.UTC)
+        status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180)
         assert status.ready
+        after = client.get_configmap("production", "policy-config")
+        if before and before != after:
+            observer = KubectlLogObserver(self.env.kubectl, self.cluster.env, "production",
+                                          "app=sidecar-watcher")
+            seen = observer.config_verdict(since, after, 30)
+            assert seen.verdict is not Verdict.REFUSED, seen.detail
 
 
 def drill_environment(drill_cluster: Any, tmp: Path) -> Iterator[Drill]:
