@@ -266,6 +266,9 @@ class Session:
             except subprocess.TimeoutExpired:
                 timed_out = True
                 self._kill_group(proc)
+            except BaseException:
+                self._kill_group(proc)  # Ctrl-C or SIGTERM: never leave a runbook command behind
+                raise
             self._kill_group(proc, grace=0.0)  # background jobs the command left behind
         duration = time.monotonic() - t_start
         status_file = self.box.private / "out" / f"{idx}.status"
