@@ -7,6 +7,8 @@ Declared in every scenario (``"controls": [{"name": "pfdrill", "provider":
   (:func:`pfdrill.chaos.scenario.check`: no steady-state hypothesis, an
   injection without rollback, rollbacks not forced) — the run ends
   ``interrupted`` with the reason and nothing is changed;
+- fails the run when the steady state does not hold before the method
+  (chaostoolkit itself would end it "completed", exit status 0);
 - stops the method as soon as a pfdrill activity in it fails (an injection
   refused or half done, a fault never observed): chaostoolkit would otherwise
   carry on and let the run pass. With ``rollbacks.strategy: always`` the
@@ -28,13 +30,28 @@ _state = threading.local()
 
 
 def before_experiment_control(context: dict[str, Any], **kwargs: Any) -> None:
+    _state.method_started = False
+    _state.in_method = False
     try:
         scenario.check(context, source=str(context.get("title") or "<experiment>"))
     except InvalidInput as exc:
         raise InterruptExecution(f"pfdrill: refusing to run: {exc}") from None
 
 
+def after_experiment_control(context: dict[str, Any], state: dict[str, Any] | None = None,
+                             **kwargs: Any) -> None:
+    # chaostoolkit ends a run whose steady state does not hold *before* the method as
+    # "completed" (exit status 0): nothing was tested, so the journal says "failed".
+    if not isinstance(state, dict):
+        return
+    before = (state.get("steady_states") or {}).get("before")
+    if isinstance(before, dict) and before.get("steady_state_met") is False \
+            and state.get("status") == "completed":
+        state["status"] = "failed"
+
+
 def before_method_control(context: dict[str, Any], **kwargs: Any) -> None:
+    _state.method_started = True
     _state.in_method = True
 
 

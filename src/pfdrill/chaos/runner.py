@@ -115,8 +115,10 @@ def run_file(path: Path, *, variables: Mapping[str, Any] | None = None,
 
 
 def succeeded(journal: Mapping[str, Any]) -> bool:
-    """What ``chaos run`` exits 0 for: completed and not deviated."""
-    return journal.get("status") == "completed" and not journal.get("deviated", False)
+    """Completed, not deviated, and the steady state held before the method (when checked)."""
+    before = (journal.get("steady_states") or {}).get("before")
+    held = not isinstance(before, Mapping) or before.get("steady_state_met") is not False
+    return journal.get("status") == "completed" and not journal.get("deviated", False) and held
 
 
 def main(argv: list[str] | None = None) -> int:

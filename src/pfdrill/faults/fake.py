@@ -15,13 +15,22 @@ with locust is outside it: those faults are tested on the real cluster.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+from pathlib import Path
+from typing import Any
+
 from pfdrill.cluster.fake import FakeCluster
 from pfdrill.errors import InvalidInput, ObjectNotFound
-from pfdrill.fabric import certs
+from pfdrill.fabric import certs, deploy
 from pfdrill.fabric import dfa as dfa_mod
+from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
+from pfdrill.faults.context import FaultContext
 from pfdrill.faults.metrics import Scrape, Series, series_key
 from pfdrill.model import metrics as m
+from pfdrill.settings.config import Config
+from pfdrill.settings.paths import Paths
 
 RATE = 20.0  # requests per second per watcher
 REJECT_SHARE = 0.04
@@ -149,3 +158,54 @@ class SimulatedFabric:
         gauges = self._gauges()
         pods = {pod: {**self._totals.get(pod, {}), **gauges} for pod in self._pods()}
         return Scrape(job, self.now, pods)
+
+
+NS = "production"
+CONTEXT = "kwok-pfdrill-fake"
+CONFIGMAPS = ("policy-config", "dfa-artifact", "policy-adapter-config", "fabric-chaos")
+DEPLOYMENTS = ("sidecar-watcher", "policy-adapter")
+
+
+@dataclasses.dataclass
+class FabricWorld:
+    """The reference fabric's objects on a FakeCluster, a simulated fabric, and a context on both."""
+
+    cluster: FakeCluster
+    sim: SimulatedFabric
+    ctx: FaultContext
+    paths: Paths
+
+    def snapshot(self) -> dict[str, Any]:
+        """ConfigMaps, Secrets and replica counts: what no fault may leave changed."""
+        ns = self.ctx.namespace
+        return {
+            "configmaps": {n: self.cluster.get_configmap(ns, n) for n in CONFIGMAPS},
+            "secrets": {"fabric-certs": self.cluster.get_secret(ns, "fabric-certs")},
+            "replicas": {d: self.cluster.get_deployment(ns, d).replicas for d in DEPLOYMENTS},
+        }
+
+    def later_context(self) -> FaultContext:
+        """What another process would build: same cluster and state dir, nothing shared in memory."""
+        return FaultContext(self.cluster, self.ctx.config, self.paths, metrics=self.sim,
+                            clock=self.sim.clock, sleep=self.sim.sleep)
+
+
+def fabric_world(directory: Path, *, opted_in: bool = True, config: Config | None = None,
+                 context: str = CONTEXT) -> FabricWorld:
+    """The fabric as ``pfdrill fabric deploy`` renders it, on a FakeCluster (state under ``directory``)."""
+    paths = Paths(cache=directory / "cache", state=directory / "state")
+    cfg = config or Config()
+    cluster = FakeCluster(context)
+    cluster.add_namespace(cfg.namespace, {cfg.optin_key: cfg.optin_value} if opted_in else {})
+    for obj in deploy.render_for(context, config=cfg, paths=paths):
+        name = obj["metadata"]["name"]
+        if obj["kind"] == "ConfigMap":
+            cluster.add_configmap(cfg.namespace, name, {k: str(v) for k, v in (obj.get("data") or {}).items()})
+        elif obj["kind"] == "Secret":
+            cluster.add_secret(cfg.namespace, name, {k: base64.b64decode(v) for k, v in obj["data"].items()})
+        elif obj["kind"] == "Deployment":
+            cluster.add_deployment(cfg.namespace, name, int(obj["spec"]["replicas"]), {"app": name})
+    cluster.calls.clear()
+    sim = SimulatedFabric(cluster, cfg.namespace, ca_key_id=Authority.for_context(context, paths).key_id)
+    ctx = FaultContext(cluster, cfg, paths, metrics=sim, clock=sim.clock, sleep=sim.sleep)
+    return FabricWorld(cluster, sim, ctx, paths)

@@ -39,6 +39,10 @@ LOG = "worker.log"
 DEFAULT_MAX_S = 3600.0
 
 
+# Workers this process started: kept (not garbage-collected while running) and reaped by stop().
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def new_token(role: str) -> str:
     return f"pfdrill-{role}-{secrets.token_hex(6)}"
 
@@ -72,6 +76,7 @@ def spawn(role: str, token: str, directory: Path, spec: dict[str, Any], descript
                                 start_new_session=True, cwd=directory)
     finally:
         log.close()
+    _children[proc.pid] = proc
     worker = Worker(role=role, token=token, pid=proc.pid, directory=str(directory),
                     description=description)
     deadline = time.monotonic() + wait_s
@@ -123,6 +128,9 @@ def stop(worker: Worker, timeout_s: float = 25.0) -> bool:
 
     Returns True when a running worker was stopped, False when none was left.
     """
+    child = _children.get(worker.pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(worker.pid, None)  # exited by itself (an error, or max_seconds)
     pids = [p for p in ([worker.pid] if worker.pid else []) + _find(worker.token)
             if _is_ours(p, worker.token)]
     pids = sorted(set(pids))
@@ -138,6 +146,11 @@ def stop(worker: Worker, timeout_s: float = 25.0) -> bool:
         if _is_ours(pid, worker.token):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)  # its own session: the group is it and locust
+    for pid in pids:
+        child = _children.pop(pid, None)
+        if child is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=5)
     return True
 
 
