@@ -173,6 +173,7 @@ class Session:
         self.options = options or Options()
         self.t0 = time.monotonic() if t0 is None else t0
         self._index = 0
+        self._declared = False
         self.box = sandbox.create(env, client, book, self.drill, self.options)
         self.audit_counter = AuditCounter()
         self.counter = counter or (SinkCounter(env.sink_url, time.time()) if env.sink_url
@@ -202,6 +203,7 @@ class Session:
         if not any(s.commands for s in sections):
             names = ", ".join(s.name for s in sections) or "(none)"
             raise InvalidInput(f"no commands to run in: {names}", file=self.book.source)
+        self._declare(sections)
         results: list[CommandResult] = []
         expectations: list[ExpectationResult] = []
         for section in sections:
@@ -218,6 +220,27 @@ class Session:
                           severity=self.drill.severity, sections=tuple(s.name for s in sections),
                           sandbox=str(self.root), results=tuple(results),
                           expectations=tuple(expectations))
+
+    def _declare(self, sections: tuple[Section, ...]) -> None:
+        """Run alone, a later section (post-mortem, communication) needs the incident to exist.
+
+        When nothing chosen declares it and no earlier run of this session did, the drill's
+        incident is declared in the sandbox's store first, as the responder would have.
+        """
+        if self._declared or not self.drill.incident_id:
+            return
+        if any("incident create" in c.text for s in sections for c in s.commands):
+            self._declared = True
+            return
+        done = subprocess.run(
+            [str(self.root / "pfctl"), "incident", "create", "--incident-id", self.drill.incident_id,
+             "--severity", self.drill.severity, "--description", self.drill.description],
+            cwd=self.root, env={k: v for k, v in self.box.env.items() if k != "PFDRILL_AUDIT"},
+            capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0 and "already exists" not in done.stderr:
+            self.box.notes.append(f"could not declare {self.drill.incident_id}: "
+                                  f"{done.stderr.strip()}")
+        self._declared = True
 
     def _expectation(self, e: expect.Expectation, ran: list[CommandResult]) -> ExpectationResult:
         last = next((r for r in reversed(ran) if r.outcome is not CommandOutcome.NOT_EXECUTABLE),

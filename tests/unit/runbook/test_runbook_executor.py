@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pfdrill.cluster.fake import FakeCluster
+from pfdrill.errors import InvalidInput
 from pfdrill.model.evidence import CommandOutcome
 from pfdrill.model.runbook import RunbookRun
 from pfdrill.runbook import coverage, executor, parser
@@ -177,3 +178,49 @@ def test_expectations_are_checked_after_their_section(tmp_path: Path, env: Envir
     assert mode.after_line == 4
     assert other.ok and other.skipped
     assert not r.ok
+
+
+def test_a_drill_runs_sections_one_by_one_in_one_sandbox(tmp_path: Path, env: Environment,
+                                                         cluster: FakeCluster) -> None:
+    from pfdrill.runbook import runner
+    from pfdrill.settings.config import Config
+
+    path = tmp_path / "rb.md"
+    path.write_text("# R\n## Respond\n```bash\nexport MARK=$SEVERITY\necho respond > note\n```\n"
+                    "## Recover\n```bash\necho \"$MARK $(cat note)\"\n```\n")
+    config = Config(allowed_contexts=("fake",))
+    r = runner.Runner(env, cluster, config, Options(stream_seconds=1.0))
+    try:
+        with pytest.raises(InvalidInput, match="no section named 'Rollback'"):
+            r.validate(str(path), ["Respond", "Rollback"])
+        first = r.run_section(str(path), "Respond", {"SEVERITY": "SEV-2", "INCIDENT_ID": "I-1"})
+        second = r.run_section(str(path), "Recover", {"SEVERITY": "SEV-2"})
+        assert first.ok and second.ok
+        assert second.results[0].stdout == "SEV-2 respond\n"
+        assert r.sandbox(str(path)) is not None
+    finally:
+        r.close()
+
+
+def test_check_refuses_a_context_or_namespace_not_opted_in(tmp_path: Path, env: Environment,
+                                                           cluster: FakeCluster) -> None:
+    from pfdrill.errors import SafetyRefused
+    from pfdrill.runbook import runner
+    from pfdrill.settings.config import Config
+
+    path = tmp_path / "rb.md"
+    path.write_text("# R\n## S\n```bash\nkubectl scale deployment x --replicas=0\n```\n")
+    with pytest.raises(SafetyRefused, match="not on the allow-list"):
+        runner.check(path, env, cluster, Config(), DrillVars())
+    cluster.add_namespace("production", {})
+    with pytest.raises(SafetyRefused, match="not opted in"):
+        runner.check(path, env, cluster, Config(allowed_contexts=("fake",)), DrillVars())
+    assert cluster.mutations == []
+
+
+def test_a_section_run_alone_finds_the_drills_incident_declared(
+        tmp_path: Path, env: Environment, cluster: FakeCluster) -> None:
+    r = run(tmp_path, env, cluster, './pfctl incident update --incident-id "$INCIDENT_ID" '
+                                    '--status resolved --resolution done')
+    (res,) = r.results
+    assert res.ok, res.reason
