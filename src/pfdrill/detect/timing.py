@@ -30,7 +30,11 @@ class NotificationSource(Protocol):
 
 
 def lower_bound(rule: AlertRule, profile: TimingProfile) -> LowerBound:
-    """scrape + evaluation + ``for`` (+ one scrape for a rate) (+ group_wait to notify)."""
+    """scrape + evaluation + ``for`` (+ one scrape for a rate) (+ group_wait to notify).
+
+    Rates also need their window to fill far enough to cross the threshold,
+    which depends on the size of the fault; that part is not in the bound.
+    """
     try:
         rate_based = Indicator.parse(rule.signal).spec.rate_based
     except ValueError:

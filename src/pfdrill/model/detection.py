@@ -132,14 +132,17 @@ class Notification:
 
 @dataclasses.dataclass(frozen=True)
 class LowerBound:
-    """The time the alert pipeline needs by construction, per alert.
+    """The time the alert pipeline needs by construction, per alert (the issue's "bound").
 
     A change becomes visible at the next scrape, is seen by the next rule
     evaluation, must then hold for ``for``; a rate needs one more scrape so that
     the new samples enter the window; Alertmanager then waits ``group_wait``
-    before the first notification. Detection cannot reliably beat
-    ``alert_s``/``notification_s``; how far above it a drill lands is the figure
-    of merit.
+    before the first notification. ``alert_s``/``notification_s`` add the whole
+    scrape and evaluation intervals, so they are what a healthy pipeline takes
+    when the change lands just after a scrape; with luck in the phases a
+    detection comes in under them (down to ``minimum_s``, ``for`` alone). How far
+    a drill lands from them is the figure of merit; far above means something in
+    the pipeline is slow.
     """
 
     scrape_s: float
@@ -155,6 +158,11 @@ class LowerBound:
     @property
     def notification_s(self) -> float:
         return self.alert_s + self.group_wait_s
+
+    @property
+    def minimum_s(self) -> float:
+        """No alert can fire sooner than its ``for`` after the change."""
+        return self.for_s
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
