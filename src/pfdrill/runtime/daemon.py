@@ -56,6 +56,8 @@ class Runtime:
         self.stop_event = threading.Event()
         self._stoppers: list[threading.Thread] = []
         self._last_files: dict[str, str] = {}
+        self._services: dict[str, list[Obj]] = {}
+        self.drain_seconds = 1.0
 
     # paths ---------------------------------------------------------------
     @property
@@ -121,13 +123,18 @@ class Runtime:
                 self.raw[info.uid] = raw
 
     def reconcile(self) -> None:
-        # Pods gone (deleted, or no longer Running): stop their processes in the background.
-        for uid in [u for u in self.pods if u not in self.raw or not _running(self.raw[u])]:
+        # Pods gone (deleted, or no longer Running): out of the Service endpoints first,
+        # then, after a short drain, their processes are stopped in the background — the
+        # order a kubelet and kube-proxy give a terminating pod.
+        gone = [u for u in self.pods if u not in self.raw or not _running(self.raw[u])]
+        for uid in gone:
             runner = self.pods.pop(uid)
             log.info("stopping pod %s", runner.key)
             t = threading.Thread(target=self._stop_runner, args=(runner,), daemon=True)
-            t.start()
             self._stoppers.append(t)
+        if gone:
+            for ns, svcs in self._services.items():
+                self._update_endpoints(ns, svcs)
         namespaces = sorted({(r.get("metadata") or {}).get("namespace", "") for r in self.raw.values()})
         configmaps: dict[str, dict[str, dict[str, str]]] = {}
         secrets: dict[str, dict[str, dict[str, bytes]]] = {}
@@ -139,7 +146,15 @@ class Runtime:
                            for o in self.client.list_objects("v1", "Secret", ns)}
             services[ns] = self.client.list_objects("v1", "Service", ns)
             self._ensure_service_ports(ns, services[ns])
+        self._services = services
         stand_ins = self.stand_ins()
+        for t in self._stoppers:
+            if t.ident is None:
+                t.start()
+        self._stoppers = [t for t in self._stoppers if t.is_alive()]
+        for runner in self.pods.values():
+            if runner.retarget(stand_ins):
+                log.info("stand-in %s now reaches %s", runner.key, runner.stand_in_target or "nothing")
         for uid, raw in list(self.raw.items()):
             ns = raw["metadata"]["namespace"]
             if uid not in self.pods and _running(raw):
@@ -232,6 +247,8 @@ class Runtime:
                 self._last_files[str(path)] = text
 
     def _stop_runner(self, runner: PodRunner) -> None:
+        # In-flight requests finish while no new connection reaches this pod.
+        self.stop_event.wait(self.drain_seconds)
         runner.stop()
         runner.remove_files()
 
@@ -242,6 +259,9 @@ class Runtime:
             t = threading.Thread(target=runner.stop, daemon=True)
             t.start()
             threads.append(t)
+        for t in self._stoppers:
+            if t.ident is None:
+                t.start()
         for t in threads + self._stoppers:
             t.join(timeout=15)
         self.pods.clear()

@@ -121,9 +121,7 @@ class PodRunner:
                                                free_port())
                         for p in c.get("ports") or []]
             if self.stand_in:
-                _host, _, port = self.stand_in_target.rpartition(":")
-                assigned = [podspec.PortAssignment(p.name, p.container_port, int(port or 0))
-                            for p in assigned]
+                assigned = self._stand_in_ports(assigned)
             self.ports[cname] = assigned
             log_file = self.dir / "logs" / f"{cname}.log"
             log_file.touch()
@@ -133,7 +131,7 @@ class PodRunner:
                          for p in assigned if p.local_port]
             if self.stand_in:
                 self.ready[cname] = bool(self.stand_in_target)
-                continue
+                continue  # a stand-in runs nothing: its forwards reach the real server
             env = self._env(c, assigned, configmaps, secrets, services)
             execs.append({"containers": [cname], "local": {
                 "workDir": str(self.dir),
@@ -154,6 +152,29 @@ class PodRunner:
             self.ready[cname] = podspec.readiness_path(c) is None
             proc.start()
         self._apply_crds(logs, execs, forwards)
+
+    def _stand_in_ports(self, ports: list[podspec.PortAssignment]) -> list[podspec.PortAssignment]:
+        _host, _, port = self.stand_in_target.rpartition(":")
+        return [podspec.PortAssignment(p.name, p.container_port, int(port or 0)) for p in ports]
+
+    def retarget(self, stand_ins: Mapping[str, str]) -> bool:
+        """Point a stand-in pod at its server's current address; True when it changed.
+
+        The observability stack may come up (or move) after the pod started.
+        """
+        target = stand_ins.get(self.stand_in or "", "")
+        if not self.stand_in or target == self.stand_in_target:
+            return False
+        self.stand_in_target = target
+        forwards = []
+        for cname, ports in self.ports.items():
+            self.ports[cname] = self._stand_in_ports(ports)
+            self.ready[cname] = bool(target)
+            forwards += [{"ports": [p.container_port],
+                          "target": {"port": p.local_port, "address": "127.0.0.1"}}
+                         for p in self.ports[cname] if p.local_port]
+        self._apply_crds([], [], forwards)
+        return True
 
     def _env(self, c: Obj, ports: list[podspec.PortAssignment],
              configmaps: Mapping[str, Mapping[str, str]], secrets: Mapping[str, Mapping[str, bytes]],
