@@ -167,6 +167,11 @@ class PrometheusAPI(_HTTP):
         data = self._data("/api/v1/rules")
         return [str(r.get("name")) for g in data.get("groups", []) for r in g.get("rules", [])]
 
+    def alertmanagers(self) -> list[str]:
+        """URLs of the Alertmanagers Prometheus' notifier has discovered."""
+        data = self._data("/api/v1/alertmanagers")
+        return [str(a.get("url")) for a in data.get("activeAlertmanagers", [])]
+
     def targets(self) -> list[dict[str, Any]]:
         data = self._data("/api/v1/targets", {"state": "active"})
         return list(data.get("activeTargets", []))

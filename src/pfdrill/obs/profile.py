@@ -54,6 +54,7 @@ class TimingProfile:
     group_interval_s: float
     repeat_interval_s: float
     sd_refresh_s: float  # file-SD re-read period (inotify usually beats it)
+    resend_delay_s: float = 60.0  # Prometheus re-sends firing alerts this often (a lost send heals)
 
     @property
     def settle_s(self) -> float:
@@ -100,6 +101,7 @@ PROFILES: dict[ProfileName, TimingProfile] = {
         name=ProfileName.DRILL, scrape_interval_s=1, evaluation_interval_s=1,
         rate_window_s=30, for_s=2, baseline_window_s=120, baseline_offset_s=60,
         group_wait_s=1, group_interval_s=2, repeat_interval_s=60, sd_refresh_s=2,
+        resend_delay_s=2,
     ),
 }
 

@@ -30,7 +30,7 @@ from pfdrill.obs import config as obs_config
 from pfdrill.obs import promtool, rules
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI
 from pfdrill.obs.daemon import Daemon, free_port
-from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.profile import TimingProfile, duration
 from pfdrill.settings import Config, Paths
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"
@@ -182,15 +182,17 @@ class Stack:
                 f"--web.external-url=http://127.0.0.1:{port}/",
                 "--web.enable-lifecycle",  # POST /-/reload after a rules edit
                 "--storage.tsdb.retention.time=2d",
+                f"--rules.alert.resend-delay={duration(profile.resend_delay_s)}",
             ]
 
         return self._start(self.prometheus, argv, PrometheusAPI)
 
     def _load_rules_after_discovery(self, prom_url: str, staged: Path) -> None:
         with PrometheusAPI(prom_url) as client:
-            # The sink's static target shows up with the first discovery update.
+            # The sink's static target shows up with the first discovery update; the
+            # Alertmanager too, and an alert that fires before that is dropped, not queued.
             deadline = time.monotonic() + DISCOVERY_TIMEOUT_S
-            while not client.targets() and time.monotonic() < deadline:
+            while (not client.targets() or not client.alertmanagers()) and time.monotonic() < deadline:
                 time.sleep(0.1)
             os.replace(staged, self.rules_dir / rules.RENDERED_FILE)
             client.reload()
