@@ -240,3 +240,26 @@ def test_up_is_idempotent_and_down_leaves_nothing_behind(drill: Pipeline) -> Non
     assert pipeline.status(CLUSTER, drill.paths).components == tuple(
         stack.ComponentStatus(name, None, None, False)
         for name in ("prometheus", "alertmanager", "sink"))
+
+
+def test_an_alert_true_from_the_start_is_notified_within_the_sla(tmp_path: Path) -> None:
+    # No sidecar at all: SidecarWatcherAllDown holds from the first evaluation, before
+    # Prometheus' notifier may have found Alertmanager. Without care that first send is
+    # dropped and only repeated a minute later.
+    paths = Paths(cache=tmp_path / "cache", state=tmp_path / "state")
+    targets = tmp_path / "targets.json"
+    targets.write_text("[]")
+    started = time.time()
+    ep = pipeline.up("itest-empty", "drill", targets_file=targets, paths=paths)
+    try:
+        assert ep.sink_url
+        sink = SinkClient(ep.sink_url)
+        deadline = time.monotonic() + DETECTION_SLA_S
+        notified: list[str] = []
+        while not notified and time.monotonic() < deadline:
+            notified = [a.alertname for n in sink.records(Channel.ALERTMANAGER, since=started)
+                        for a in n.alerts() if a.status == "firing"]
+            time.sleep(0.2)
+        assert notified == ["SidecarWatcherAllDown"]
+    finally:
+        pipeline.down("itest-empty", paths)
