@@ -109,7 +109,7 @@ def test_sigterm_mid_method_still_rolls_back(no_fault_left: FaultsFabric, tmp_pa
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()
     assert code != 0
     journal = json.loads(journal_path.read_text())
     assert journal["status"] == "interrupted", out[-2000:]
@@ -126,11 +126,11 @@ def test_sigkill_mid_method_is_restored_from_the_state_file(no_fault_left: Fault
     try:
         wait_for(lambda: _injected(fab, "scenario-adapter-failure"), timeout=120, what="the injection")
         proc.kill()  # no handler runs: nothing in this process can roll back
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()
     assert fab.kubectl_snapshot()["replicas"]["policy-adapter"] == 0
     done = subprocess.run([str(VENV_BIN / "pfdrill"), "fault", "rollback", "--key", "scenario-adapter-failure"],
                           env=fab.env, capture_output=True, text=True, timeout=120)

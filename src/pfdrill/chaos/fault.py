@@ -116,3 +116,16 @@ class ChaosCatalog:
         kind = FaultKind.parse(name)
         return ChaosFault(kind, self.ctx, f"{self.key_prefix}-{kind.value}", self.journal_dir,
                           self.variables)
+
+
+def catalog_for(*, kubeconfig: str | Path, context: str, namespace: str, state_dir: Path,
+                journal_dir: Path, runtime_dir: str | Path | None = None,
+                prometheus_url: str | None = None, watcher_url: str | None = None,
+                key_prefix: str = "drill") -> ChaosCatalog:
+    """The drill engine's catalog for a running stack (what ``pfdrill drill run`` needs)."""
+    values = {"pfdrill_kubeconfig": str(kubeconfig), "pfdrill_context": context,
+              "pfdrill_namespace": namespace, "pfdrill_state_dir": str(state_dir),
+              "pfdrill_runtime_dir": str(runtime_dir or ""), "pfdrill_prometheus_url": prometheus_url or "",
+              "pfdrill_watcher_url": watcher_url or ""}
+    return ChaosCatalog(target.context({k: v for k, v in values.items() if v}), journal_dir,
+                        key_prefix=key_prefix)

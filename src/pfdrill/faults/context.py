@@ -136,3 +136,5 @@ class FaultContext:
         if self._http is not None:
             self._http.close()
             self._http = None
+        if self.metrics is not None:
+            self.metrics.close()

@@ -151,6 +151,9 @@ class SimulatedFabric:
             for key, per_s in rates.items():
                 totals[key] = totals.get(key, 0.0) + per_s * span
 
+    def close(self) -> None:
+        return None
+
     def scrape(self, job: str) -> Scrape:
         self._accumulate()
         if job != m.JOB_WATCHER:

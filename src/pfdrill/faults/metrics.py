@@ -147,6 +147,8 @@ def mean_latency_s(before: Scrape, after: Scrape) -> float | None:
 class MetricsReader(Protocol):
     def scrape(self, job: str) -> Scrape: ...
 
+    def close(self) -> None: ...
+
 
 class TargetsFileReader:
     """Scrape every pod listed in the process runtime's ``targets.json`` (kwok)."""
@@ -171,6 +173,9 @@ class TargetsFileReader:
                 out.append((str(labels.get("pod", address)), f"http://{address}{path}"))
         return out
 
+    def close(self) -> None:
+        self._client.close()
+
     def scrape(self, job: str) -> Scrape:
         pods: dict[str, Series] = {}
         for pod, url in self._targets(job):
@@ -189,6 +194,9 @@ class PrometheusReader:
     def __init__(self, url: str, namespace: str) -> None:
         self.api = PrometheusAPI(url)
         self.namespace = namespace
+
+    def close(self) -> None:
+        self.api.close()
 
     def scrape(self, job: str) -> Scrape:
         samples = self.api.query(f'{{job="{job}",namespace="{self.namespace}"}}')

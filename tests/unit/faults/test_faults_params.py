@@ -67,3 +67,20 @@ def test_assignments() -> None:
     assert parse_assignments(["a=1", "b = x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(InvalidInput, match=r"--param 'oops': expected NAME=VALUE"):
         parse_assignments(["oops"])
+
+
+def test_static_catalog_validates_like_the_real_one_and_never_injects() -> None:
+    from pfdrill.errors import EnvironmentProblem
+    from pfdrill.faults.catalog import CATALOG
+
+    assert list(CATALOG.names()) == [k.value for k in FaultKind]
+    fault = CATALOG.create("high-reject-rate")
+    fault.validate({"multiplier": 12})
+    with pytest.raises(InvalidInput, match="multiplier=-1 is out of range"):
+        fault.validate({"multiplier": -1})
+    with pytest.raises(InvalidInput, match="unknown fault"):
+        CATALOG.create("nope")
+    with pytest.raises(EnvironmentProblem, match="only validates"):
+        fault.inject({"multiplier": 12})
+    fault.rollback()
+    assert fault.journal() is None and "reject" in fault.root_cause_terms()
