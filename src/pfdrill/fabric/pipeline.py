@@ -114,9 +114,11 @@ CheckFn = Callable[[DecideRequest, Context], Awaitable[Finding | None]]
 
 
 async def check_certificate(req: DecideRequest, ctx: Context) -> Finding | None:
-    ctx.notes.append(Note.CERT_CHECKED)
     if not req.certificate:
+        # No certificate to check: an unauthenticated request, not a verification failure
+        # (certs_total counts certificates presented, so the >1% SEV-1 ratio means what it says).
         return Finding(Check.CERTIFICATE, "certificate:missing", ("UNAUTHORIZED", "AUTH_FAILED"))
+    ctx.notes.append(Note.CERT_CHECKED)
     try:
         cert = ctx.cert_cache.get(req.certificate) if ctx.cert_cache else None
         if cert is None:
