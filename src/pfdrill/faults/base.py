@@ -15,7 +15,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from pfdrill.errors import ObjectNotFound, PermanentFaultError
+from pfdrill.errors import (
+    EnvironmentProblem,
+    ObjectNotFound,
+    PermanentFaultError,
+    TransientFaultError,
+)
 from pfdrill.faults import worker as workers
 from pfdrill.faults.change import Change, ChangeKind, Worker, b64, unb64
 from pfdrill.faults.context import FaultContext
@@ -216,15 +221,19 @@ def undo(ctx: FaultContext, changes: tuple[Change, ...]) -> list[str]:
     done: list[str] = []
     failed: list[str] = []
     first: Exception | None = None
+    transient = True
     for change in reversed(changes):
         try:
             what = UNDO[change.kind](ctx, change)
         except Exception as exc:  # keep going: the remaining changes must still be undone
             failed.append(f"{change.describe()}: {exc}")
             first = first or exc
+            transient = transient and isinstance(exc, EnvironmentProblem)
             continue
         if what:
             done.append(what)
     if failed:
-        raise PermanentFaultError("rollback incomplete: " + "; ".join(failed)) from first
+        # An unreachable API server is worth retrying; anything else is not.
+        kind = TransientFaultError if transient else PermanentFaultError
+        raise kind("rollback incomplete (run it again): " + "; ".join(failed)) from first
     return done

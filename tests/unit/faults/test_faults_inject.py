@@ -243,3 +243,23 @@ def test_root_cause_terms(world: World) -> None:
     assert "adapter" in Catalog(world.ctx).create("adapter_failure").root_cause_terms()
     assert "trust bundle" in Catalog(world.ctx).create("certificate_corruption").root_cause_terms()
     assert sorted(Catalog(world.ctx).names()) == sorted(k.value for k in FaultKind)
+
+
+def test_rollback_keeps_going_past_a_failing_change_and_says_so(world: World,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from pfdrill.errors import ClusterError, TransientFaultError
+
+    f = InjectableFault(FaultKind.ADAPTER_FAILURE, world.ctx, key="flaky")
+    f.inject({"variant": "scaled_to_zero", "failure_mode": "fail_open"})
+
+    def down(*args: Any) -> None:
+        raise ClusterError("scale deployment: cannot reach the API server")
+
+    with monkeypatch.context() as m:
+        m.setattr(world.cluster, "scale_deployment", down)
+        with pytest.raises(TransientFaultError, match=r"rollback incomplete .*Deployment policy-adapter"):
+            f.rollback()
+    # The ConfigMap was still restored, and the fault is still recorded as injected: retry works.
+    assert world.cluster.get_configmap(NS, "policy-config")["adapter_failure_mode"] == "fail_closed"
+    assert f.state() is not None and f.state().active  # type: ignore[union-attr]
+    assert f.rollback_actions() == ["Deployment policy-adapter scaled back to 1"]
