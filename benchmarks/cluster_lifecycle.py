@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from pfdrill.cluster.kwok import KwokProvider
 from pfdrill.settings.paths import Paths

@@ -6,7 +6,6 @@ The public API is what ``__all__`` lists; everything else is internal.
 from __future__ import annotations
 
 from pfdrill._version import __version__
-
 from pfdrill.errors import (
     ClusterError,
     DrillFailed,

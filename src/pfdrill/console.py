@@ -27,8 +27,8 @@ def _classes(name: str) -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-_EXIT = (*_classes("Exit"), typer.Exit)
-_ABORT = (*_classes("Abort"), typer.Abort)
+_EXIT: tuple[type[BaseException], ...] = (*_classes("Exit"), typer.Exit)
+_ABORT: tuple[type[BaseException], ...] = (*_classes("Abort"), typer.Abort)
 _CLICK = _classes("ClickException")
 
 
