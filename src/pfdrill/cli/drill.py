@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -30,19 +31,12 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
         kubeconfig: Path | None = KubeconfigOpt, context: str | None = ContextOpt,
         config: Path | None = ConfigOpt) -> None:
     """Run a suite against the drill cluster; exit 0 when every drill passed, 1 otherwise."""
-    from pfdrill.cluster.provider import ProviderKind
-    from pfdrill.drill import progress, suite, suitefile, wiring
-    from pfdrill.settings.config import load_config
+    from pfdrill.drill import progress, suite, wiring
     from pfdrill.settings.paths import Paths
-    from pfdrill.stack.environment import Stack
 
-    # Validate the suite before anything starts: bad input changes nothing anywhere.
-    suitefile.select(suitefile.load(file), only)
-    stack = Stack(kind=ProviderKind.parse(provider), name=name, config=load_config(config),
-                  kubeconfig=str(kubeconfig) if kubeconfig else None, context=context)
-    stack.up_all((profile or TimingProfile.DRILL).value, progress=lambda m: typer.echo(m, err=True))
-    factory = wiring.StackEnvironmentFactory.from_options(
-        provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config)
+    factory = dataclasses.replace(wiring.StackEnvironmentFactory.from_options(
+        provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config),
+        progress=lambda m: typer.echo(m, err=True))
     outcome = suite.run_file(file, factory, reports=reports,
                              history=Paths.from_env().state / "history.sqlite", only=only,
                              profile=profile,

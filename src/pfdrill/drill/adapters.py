@@ -17,7 +17,7 @@ import hashlib
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.ports import AlertSighting, CommandRun, FaultCatalog, SectionRun
@@ -308,8 +308,7 @@ class KubectlLogs:
         return proc.stdout.splitlines()
 
 
-def build(factory: StackEnvironmentFactory, profile: TimingProfile,
-          catalog: FaultCatalog) -> DrillEnvironment:
+def build(factory: StackEnvironmentFactory, profile: TimingProfile) -> DrillEnvironment:
     import shutil
 
     from pfdrill.cluster.client import KubeClient
@@ -338,6 +337,14 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile,
                                  f"profile; bring it up with {profile.value!r} for this drill")
     prom = PrometheusAPI(ep.prometheus_url)
     sink = SinkClient(ep.sink_url)
+    from pfdrill.chaos.fault import catalog_for
+
+    # The static catalog validated the drill file; drills run the faults as chaostoolkit
+    # experiments against this stack, each leaving its journal as evidence.
+    live_catalog: FaultCatalog = cast(FaultCatalog, catalog_for(
+        kubeconfig=info.kubeconfig, context=info.context, namespace=factory.config.namespace,
+        state_dir=factory.paths.state, journal_dir=factory.paths.state / "journals",
+        runtime_dir=info.runtime_dir or None, prometheus_url=ep.prometheus_url))
     oprof = obs_profile.get(profile.value)
     source = obs_rules.alerts_dir() / obs_rules.RULES_FILE
     ruleset = obs_rules.parse(obs_rules.render(source, oprof), source)
@@ -356,16 +363,21 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile,
     if rules_dir is not None:
         keepers = (LiveRulesKeeper(rules_dir, lambda: obs_stack.reload(ep, factory.paths)),)
 
+    traffic = _baseline_traffic(info, factory)
+
     def close() -> None:
         runbook.close()
         prom.close()
+        if traffic is not None:
+            traffic.stop()
+            traffic.cleanup()
 
     return DrillEnvironment(
         cluster=client, config=factory.config, clock=_clock(),
         steady_state=FabricSteadyState(client, factory.config.namespace, prom),
         snapshotter=ClusterSnapshotter(client, SnapshotPlan(factory.config.namespace)),
         snapshots=SnapshotStore(factory.paths.state / "snapshots"),
-        faults=catalog, detector=PromDetector(prom, sink, ruleset, oprof),
+        faults=live_catalog, detector=PromDetector(prom, sink, ruleset, oprof),
         classifier=PromClassifier(prom, sink), runbook=runbook,
         notifications=SinkNotifications(sink), logs=KubectlLogs(
             rb_env.kubectl_path(), info.kubeconfig, info.context),
@@ -374,6 +386,26 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile,
         profile=profile, poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
         secrets=tuple(rb_env.webhooks().values()), runbook_env=rb_env.webhooks(),
         keepers=keepers, close=close)
+
+
+BASELINE_RATE = 20.0  # req/s of steady traffic while drills run (96% compliant)
+
+
+def _baseline_traffic(info: Any, factory: StackEnvironmentFactory) -> Any:
+    """Steady baseline traffic against the watcher Service for as long as the environment lives.
+
+    Baselines and steady-state probes are rates: without traffic there is nothing to
+    measure. On kwok the Service's local proxy address comes from the runtime; on other
+    clusters set ``watcher_url`` traffic up yourself (the drill then measures what it finds).
+    """
+    from pfdrill.fabric.authority import Authority
+    from pfdrill.load import plan, runner
+
+    address = info.service_address(factory.config.namespace, "sidecar-watcher")
+    if not address:
+        return None
+    return runner.start(plan.LoadPlan.baseline(f"http://{address}", rate=BASELINE_RATE),
+                        Authority.for_context(info.context, factory.paths))
 
 
 def _clock() -> Any:

@@ -26,6 +26,7 @@ from pfdrill.model.evidence import (
     ProbeSample,
     Signal,
 )
+from pfdrill.model.fault import FaultObservation
 
 
 @runtime_checkable
@@ -43,14 +44,6 @@ class SteadyStateProbe(Protocol):
     """The steady-state hypothesis: probes with tolerances on the fabric."""
 
     def check(self) -> Sequence[ProbeSample]: ...
-
-
-@dataclasses.dataclass(frozen=True)
-class FaultObservation:
-    """Whether the fault is observed in effect (by the fault's own probe, not an alert)."""
-
-    proven: bool
-    detail: str
 
 
 class Fault(Protocol):

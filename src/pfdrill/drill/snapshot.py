@@ -30,7 +30,10 @@ class SnapshotPlan(Record):
     """Which objects to snapshot."""
 
     namespace: str
-    configmaps: tuple[str, ...] = ("policy-config", "dfa-artifact")
+    # Every object a fault or a runbook step may change (faults keep their own exact undo
+    # log too; the snapshot is the drill's independent safety net).
+    configmaps: tuple[str, ...] = ("policy-config", "dfa-artifact", "policy-adapter-config",
+                                   "fabric-chaos")
     secrets: tuple[str, ...] = ("fabric-certs",)
     deployments: tuple[str, ...] = ("sidecar-watcher", "policy-adapter")
 

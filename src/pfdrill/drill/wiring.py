@@ -12,10 +12,9 @@ from pfctl's incident store and the sandbox's files. Adapters live in
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.ports import FaultCatalog, RunbookRunner
@@ -54,17 +53,10 @@ class AnyFault:
 
 
 def fault_catalog() -> FaultCatalog:
-    """The fault catalog of :mod:`pfdrill.faults`, or an EnvironmentProblem saying it is missing."""
-    try:
-        module = importlib.import_module("pfdrill.faults.catalog")
-    except ModuleNotFoundError:
-        module = None
-    catalog = getattr(module, "CATALOG", None) if module else None
-    if catalog is None:
-        raise EnvironmentProblem("the fault catalog is not available: pfdrill.faults.catalog "
-                                 "defines no CATALOG (the faults issue is not done yet)")
-    result: FaultCatalog = catalog
-    return result
+    """The fault catalog without a cluster: validates fault names and parameters."""
+    from pfdrill.faults.catalog import CATALOG
+
+    return cast(FaultCatalog, CATALOG)
 
 
 def static_checkers() -> tuple[FaultCatalog, RunbookRunner]:
@@ -80,6 +72,7 @@ class StackEnvironmentFactory:
     context: str | None = None
     config: Config = dataclasses.field(default_factory=load_config)
     paths: Paths = dataclasses.field(default_factory=Paths.from_env)
+    progress: Callable[[str], None] = dataclasses.field(default=lambda _m: None)
 
     @classmethod
     def from_options(cls, *, provider: str = "kwok", name: str = "pfdrill",
@@ -89,6 +82,12 @@ class StackEnvironmentFactory:
                    config=load_config(config))
 
     def build(self, profile: TimingProfile) -> DrillEnvironment:
+        """Bring the whole environment up (idempotent: fast when it runs), then wire it."""
+        from pfdrill.cluster.provider import ProviderKind
         from pfdrill.drill import adapters
+        from pfdrill.stack.environment import Stack
 
-        return adapters.build(self, profile, fault_catalog())
+        Stack(kind=ProviderKind.parse(self.provider), name=self.name, paths=self.paths,
+              config=self.config, kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
+              context=self.context).up_all(profile.value, progress=self.progress)
+        return adapters.build(self, profile)

@@ -28,16 +28,13 @@ from pfdrill.faults.kind import FaultKind
 from pfdrill.faults.params import ParamSpec
 from pfdrill.faults.state import FaultState, StateStore
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fault import FaultObservation
 
 Params = Mapping[str, ParamValue]
 
 
-@dataclasses.dataclass(frozen=True)
-class Observation:
-    """Whether the fault is observed in effect, and what was seen."""
-
-    proven: bool
-    detail: str
+# One record for "is the fault in effect", shared with the drill engine.
+Observation = FaultObservation
 
 
 class Driver(Protocol):

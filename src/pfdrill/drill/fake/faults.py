@@ -14,11 +14,11 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 
 from pfdrill.drill.fake.world import ActiveFault, FakeWorld
-from pfdrill.drill.ports import FaultObservation
 from pfdrill.errors import InvalidInput
 from pfdrill.model.detection import Channel
 from pfdrill.model.drill import ParamValue
 from pfdrill.model.evidence import ChaosJournal, JournalActivity
+from pfdrill.model.fault import FaultObservation
 from pfdrill.model.severity import Severity
 
 Params = Mapping[str, ParamValue]
