@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -34,8 +33,8 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
     from pfdrill.drill import progress, suite, wiring
     from pfdrill.settings.paths import Paths
 
-    factory = dataclasses.replace(wiring.StackEnvironmentFactory.from_options(
-        provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config),
+    factory = wiring.StackEnvironmentFactory.from_options(
+        provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config,
         progress=lambda m: typer.echo(m, err=True))
     outcome = suite.run_file(file, factory, reports=reports,
                              history=Paths.from_env().state / "history.sqlite", only=only,

@@ -77,9 +77,10 @@ class StackEnvironmentFactory:
     @classmethod
     def from_options(cls, *, provider: str = "kwok", name: str = "pfdrill",
                      kubeconfig: Path | None = None, context: str | None = None,
-                     config: Path | None = None) -> StackEnvironmentFactory:
+                     config: Path | None = None,
+                     progress: Callable[[str], None] | None = None) -> StackEnvironmentFactory:
         return cls(provider=provider, name=name, kubeconfig=kubeconfig, context=context,
-                   config=load_config(config))
+                   config=load_config(config), progress=progress or (lambda _m: None))
 
     def build(self, profile: TimingProfile) -> DrillEnvironment:
         """Bring the whole environment up (idempotent: fast when it runs), then wire it."""
