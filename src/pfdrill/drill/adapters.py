@@ -354,7 +354,7 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile) -> DrillEnvi
                          namespace=factory.config.namespace, sink_url=ep.sink_url,
                          prometheus_url=ep.prometheus_url,
                          alertmanager_url=ep.alertmanager_url or "",
-                         rules_file=str(rules_dir / obs_rules.RULES_FILE) if rules_dir else "",
+                         rules_file=str(rules_dir / obs_rules.RENDERED_FILE) if rules_dir else "",
                          kubectl=kubectl, runtime_dir=info.runtime_dir)
     from pfdrill.runbook.runner import Runner
 

@@ -123,12 +123,15 @@ def update(ctx: Context, file: Path) -> dict[str, Any]:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(yaml.safe_dump(dict(sorted(merged.items())), default_flow_style=False))
         _git(repo, "add", REPO_FILE)
-        done = _git(repo, "commit", "-q", "-m", f"policy: update policy-config from {file.name} "
-                    f"(revision {rev})")
-        if done.returncode == 0:
+        # Nothing staged (the same update again) is not an error; `git commit -q` would fail
+        # silently on it.
+        if _git(repo, "diff", "--cached", "--quiet").returncode != 0:
+            done = _git(repo, "commit", "-q", "-m", f"policy: update policy-config from "
+                        f"{file.name} (revision {rev})")
+            if done.returncode != 0:
+                raise EnvironmentProblem(
+                    f"git commit failed: {(done.stderr or done.stdout).strip() or 'no output'}")
             committed = _git(repo, "rev-parse", "--short", "HEAD").stdout.strip()
-        elif "nothing to commit" not in (done.stdout + done.stderr):
-            raise EnvironmentProblem(f"git commit failed: {done.stderr.strip()}")
     return {"revision": rev, "changes": changes, "commit": committed}
 
 

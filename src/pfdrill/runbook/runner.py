@@ -57,7 +57,12 @@ def check(path: str | Path, env: Environment, client: ClusterClient, config: Con
 
 
 class Runner:
-    """Sessions per runbook path, kept open across a drill's phases."""
+    """Sessions per runbook and drill, kept open across that drill's phases.
+
+    A drill is told apart by its ``INCIDENT_ID``: each drill gets a fresh sandbox
+    (shell state, scratch git repository, incident store), so one drill's variables,
+    incidents and commits never leak into the next.
+    """
 
     def __init__(self, env: Environment, client: ClusterClient, config: Config,
                  options: Options | None = None, observer: FabricObserver | None = None) -> None:
@@ -66,7 +71,8 @@ class Runner:
         self.config = config
         self.options = options or Options()
         self.observer = observer
-        self._sessions: dict[str, executor.Session] = {}
+        self._sessions: dict[tuple[str, str], executor.Session] = {}
+        self._current: dict[str, tuple[str, str]] = {}
         self._books: dict[str, Runbook] = {}
 
     def validate(self, runbook: str, sections: Sequence[str]) -> None:
@@ -78,22 +84,29 @@ class Runner:
     def run_section(self, runbook: str, section: str, env: Mapping[str, str]) -> RunbookRun:
         self.validate(runbook, [section])
         book = self._books[runbook]
-        session = self._sessions.get(runbook)
+        current = self._current.get(runbook)
+        incident = env.get("INCIDENT_ID") or (current[1] if current else "")
+        key = (runbook, incident)
+        session = self._sessions.get(key)
         if session is None:
             guard.check_context(self.config, self.env.context)
             guard.check_namespace(self.client, self.env.namespace, self.config)
             session = executor.Session(book, self.env, self.client, drill_vars(env),
                                        self.options, observer=self.observer)
-            self._sessions[runbook] = session
+            self._sessions[key] = session
         else:
             session.box.env.update({k: v for k, v in env.items() if k in _VARS})
+        self._current[runbook] = key
         return session.run(selection.select(book, [section]))
 
     def sandbox(self, runbook: str) -> Path | None:
-        s = self._sessions.get(runbook)
+        """The sandbox of the drill that ran a section of ``runbook`` last."""
+        key = self._current.get(runbook)
+        s = self._sessions.get(key) if key else None
         return s.root if s else None
 
     def close(self) -> None:
         for s in self._sessions.values():
             s.close()
         self._sessions.clear()
+        self._current.clear()

@@ -197,7 +197,12 @@ def test_a_drill_runs_sections_one_by_one_in_one_sandbox(tmp_path: Path, env: En
         second = r.run_section(str(path), "Recover", {"SEVERITY": "SEV-2"})
         assert first.ok and second.ok
         assert second.results[0].stdout == "SEV-2 respond\n"
-        assert r.sandbox(str(path)) is not None
+        box = r.sandbox(str(path))
+        assert box is not None
+        # the next drill (another incident) starts from a fresh sandbox: nothing carries over
+        third = r.run_section(str(path), "Recover", {"SEVERITY": "SEV-1", "INCIDENT_ID": "I-2"})
+        assert r.sandbox(str(path)) != box
+        assert third.results[0].stdout.startswith(" ")  # no MARK, no note from drill I-1
     finally:
         r.close()
 
