@@ -14,6 +14,7 @@ from typing import Any
 from pfdrill.obs import profile as profiles
 from pfdrill.obs.daemon import Daemon
 from pfdrill.obs.stack import ComponentStatus, Endpoints, Stack
+from pfdrill.runtime import daemon
 from pfdrill.settings import Paths
 from pfdrill.sink import service
 from pfdrill.sink.client import SinkClient
@@ -85,10 +86,14 @@ def up(cluster: str, profile: str = "drill", *, targets_file: Path | None = None
     """Sink, Alertmanager and Prometheus for ``cluster``; idempotent."""
     prof = profiles.get(profile)
     sink = start_sink(sink_dir(cluster, paths))
-    return Stack(cluster, paths).up(
-        prof, targets_file=targets_file or default_targets(cluster, paths), sink_url=sink.url,
-        rules_source=rules_source,
-    )
+    targets = targets_file or default_targets(cluster, paths)
+    ep = Stack(cluster, paths).up(prof, targets_file=targets, sink_url=sink.url,
+                                  rules_source=rules_source)
+    if (targets.parent / "state.json").is_file():
+        # The targets come from a kwok process runtime: its 'prometheus' stand-in pods
+        # (kubectl port-forward svc/prometheus) now reach this Prometheus.
+        daemon.set_stand_in(targets.parent, "prometheus", ep.prometheus_url.split("://", 1)[-1].rstrip("/"))
+    return ep
 
 
 def down(cluster: str, paths: Paths | None = None) -> list[str]:

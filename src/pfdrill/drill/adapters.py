@@ -195,6 +195,31 @@ class LiveRulesKeeper:
         return ["alert rules restored and Prometheus reloaded"]
 
 
+class SinkBaselineKeeper:
+    """The baselines published on the sink (the relative alert rules read them)."""
+
+    name = "sink-baselines"
+
+    def __init__(self, sink: SinkClient) -> None:
+        self._sink = sink
+
+    def save(self) -> str:
+        import json
+
+        return json.dumps(self._sink.baselines(), sort_keys=True)
+
+    def restore(self, saved: str) -> Sequence[str]:
+        import json
+
+        want: dict[str, float] = json.loads(saved)
+        have = self._sink.baselines()
+        if want == have:
+            return []
+        # Keys published during the drill are withdrawn (None), the rest put back.
+        self._sink.set_baselines({**{k: None for k in have}, **want})
+        return ["sink baselines restored" if want else "drill baseline withdrawn from the sink"]
+
+
 _MAGIC = {b"%PDF": "pdf", b"BEGIN:VCALENDAR": "ics", b"\x1f\x8b": "tar.gz"}
 
 
@@ -359,9 +384,10 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile) -> DrillEnvi
     from pfdrill.runbook.runner import Runner
 
     runbook = SandboxRunbook(Runner(rb_env, client, factory.config))
-    keepers: tuple[LiveRulesKeeper, ...] = ()
+    keepers: tuple[LiveRulesKeeper | SinkBaselineKeeper, ...] = (SinkBaselineKeeper(sink),)
     if rules_dir is not None:
-        keepers = (LiveRulesKeeper(rules_dir, lambda: obs_stack.reload(ep, factory.paths)),)
+        keepers = (LiveRulesKeeper(rules_dir, lambda: obs_stack.reload(ep, factory.paths)),
+                   *keepers)
 
     traffic = _baseline_traffic(info, factory)
 

@@ -65,11 +65,14 @@ def preflight(s: DrillSession) -> Outcome:
     if not holds:
         return Outcome.failed(
             f"steady state does not hold: {s.steady_before.describe_failures()}")
+    # Saved before the baseline is published: restoring then also withdraws this drill's
+    # baseline, so the next drill's preflight is not judged against a stale one.
+    extra = {k.name: k.save() for k in env.keepers}
     s.baseline = tuple(env.classifier.baseline())
     s.rules_before = s.read("Prometheus rules", env.rules.loaded_rules)
     snap = env.snapshotter.take(run_id=s.run_id, holder=s.holder,
                                 taken_wall=s.clock.now().isoformat())
-    snap = dataclasses.replace(snap, extra={k.name: k.save() for k in env.keepers})
+    snap = dataclasses.replace(snap, extra=extra)
     path = env.snapshots.save(snap)
     s.snapshot = snap
     s.note(EventKind.SNAPSHOT, f"snapshot of {len(snap.configmaps)} ConfigMap(s), "

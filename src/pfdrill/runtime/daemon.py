@@ -271,6 +271,21 @@ class Runtime:
         log.info("runtime stopped")
 
 
+def set_stand_in(rdir: Path, name: str, address: str | None) -> None:
+    """Tell the runtime where the real server behind stand-in pods ``name`` listens
+    (``127.0.0.1:port``), or that it is gone (None). The runtime picks it up live."""
+    path = rdir / "stand-ins.json"
+    try:
+        current = json.loads(path.read_text())
+    except (OSError, ValueError):
+        current = {}
+    if address:
+        current[name] = address
+    else:
+        current.pop(name, None)
+    _write_json(path, current)
+
+
 def _running(raw: Obj) -> bool:
     meta = raw.get("metadata") or {}
     return (raw.get("status") or {}).get("phase") == "Running" and not meta.get("deletionTimestamp")

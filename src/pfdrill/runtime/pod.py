@@ -48,6 +48,7 @@ class PodRunner:
         self.problems: list[str] = []
         self._reported: tuple[dict[str, int], bool] | None = None
         self._next_probe: dict[str, float] = {}
+        self._probe_failures: dict[str, int] = {}
         self._samplers: dict[str, usage.UsageSampler] = {}
         self._next_usage = 0.0
 
@@ -235,17 +236,31 @@ class PodRunner:
             now = time.monotonic()
             if self.ready.get(cname) and now < self._next_probe.get(cname, 0.0):
                 continue
-            period = float((c.get("readinessProbe") or {}).get("periodSeconds", 10))
+            spec = c.get("readinessProbe") or {}
+            period = float(spec.get("periodSeconds", 10))
             self._next_probe[cname] = now + min(period, 2.0)
             port = podspec.find_port(self.ports.get(cname, []), rp[0])
             if port is None:
                 self.ready[cname] = False
                 continue
+            timeout = float(spec.get("timeoutSeconds", 1))
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port.local_port}{rp[1]}", timeout=1) as r:
-                    self.ready[cname] = 200 <= r.status < 400
+                url = f"http://127.0.0.1:{port.local_port}{rp[1]}"
+                with urllib.request.urlopen(url, timeout=timeout) as r:
+                    passed = 200 <= r.status < 400
             except (urllib.error.URLError, OSError, ValueError):
-                self.ready[cname] = False
+                passed = False
+            # Like the kubelet: one success makes a container ready, but only
+            # failureThreshold failures in a row (default 3) make a ready one unready, so
+            # a probe that times out once on a busy machine does not flap the endpoints.
+            if passed:
+                self._probe_failures[cname] = 0
+                self.ready[cname] = True
+            else:
+                failures = self._probe_failures.get(cname, 0) + 1
+                self._probe_failures[cname] = failures
+                if failures >= int(spec.get("failureThreshold", 3)) or not self.ready.get(cname):
+                    self.ready[cname] = False
 
     @property
     def all_ready(self) -> bool:

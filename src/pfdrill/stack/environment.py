@@ -131,9 +131,6 @@ class Stack:
             ep = pipeline.up(self.name, profile, targets_file=info.targets_file, paths=self.paths)
             progress(f"[obs] Prometheus {ep.prometheus_url}, Alertmanager {ep.alertmanager_url}, "
                      f"sink {ep.sink_url} ({profile} profile)")
-            # The in-cluster 'prometheus' Service is a stand-in for this Prometheus.
-            host = ep.prometheus_url.split("://", 1)[-1].rstrip("/")
-            _write_json(self.runtime_dir / "stand-ins.json", {"prometheus": host})
         elif self.kind is ProviderKind.KWOK:
             pipeline.start_sink(pipeline.sink_dir(self.name, self.paths))
         client = KubeClient(info.kubeconfig, info.context)

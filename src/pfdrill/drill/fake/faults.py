@@ -133,9 +133,12 @@ KINDS: dict[str, Kind] = {
     "dfa_tampering": Kind(
         params={"mode": _one_of("sha_mismatch", "schema_invalid")},
         inject=_patch("dfa-artifact", "dfa.json", '{"states": ["tampered"]}'),
-        # The fabric refuses a tampered artifact and keeps the last good automaton.
-        effect=lambda p: Effect(("DfaArtifactRefused",), Severity.SEV3,
-                                ("dfa_load_failures_total rising: DFA artifact refused",)),
+        # The fabric refuses a tampered artifact and keeps the last good automaton, but
+        # reports dfa_integrity_ok 0: a bridge guarantee failure in the table (SEV-1).
+        effect=lambda p: Effect(("DfaIntegrityFailure", "BridgeGuaranteeFailure",
+                                 "DfaArtifactRefused"), Severity.SEV1,
+                                ("dfa_integrity_ok=0: bridge guarantee failure",
+                                 "dfa_load_failures_total rising: DFA artifact refused")),
         proven=lambda w: (not w.dfa_ok(), "dfa-artifact sha256 mismatch"),
         terms=("dfa", "automaton")),
 }
