@@ -15,6 +15,7 @@ profile; the ini value ``pfdrill_runbook`` names the runbook the
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 
@@ -25,8 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write drill reports of Gherkin scenarios to DIR/<run-id>/")
     group.addoption("--pfdrill-profile", default="drill", choices=("drill", "production"),
                     help="timing profile for Gherkin drills (default: drill)")
-    group.addoption("--pfdrill-cluster", default="pfdrill-test", metavar="NAME",
-                    help="name of the embedded kwok cluster the drill_cluster fixture starts")
+    group.addoption("--pfdrill-cluster", default=os.environ.get("PFDRILL_TEST_CLUSTER", "pfdrill-test"),
+                    metavar="NAME", help="name of the embedded kwok cluster the drill_cluster "
+                    "fixture starts (default $PFDRILL_TEST_CLUSTER or pfdrill-test)")
     group.addoption("--pfdrill-keep-cluster", action="store_true", default=False,
                     help="leave the drill cluster running after the session (faster reruns)")
     parser.addini("pfdrill_runbook", "runbook the Gherkin runbook steps execute",
