@@ -64,7 +64,7 @@ def test_status_health_certs_and_the_live_dfa(pfctl: Drill, tmp_path: Path,
         pfctl, "get", "configmap", "dfa-artifact", "-o", "jsonpath={.data.dfa\\.json\\.sha256}"))
     assert cli.main(["validate", "--dfa", str(artifact)]) == 0
     artifact.write_text(artifact.read_text().replace('"export": "reviewed"', '"export": "active"'))
-    assert cli.main(["validate", "--dfa", str(artifact)]) == 2
+    assert cli.main(["validate", "--dfa", str(artifact)]) == 1  # a verdict: the artifact is invalid
     assert "sha256 mismatch" in capsys.readouterr().err
 
 

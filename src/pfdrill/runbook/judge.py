@@ -94,6 +94,8 @@ def _common(obs: Observed) -> Judgement | None:
         for tool, pattern, reason in LIMITATIONS:
             if call.record.tool == tool and pattern.search(call.stderr):
                 return Judgement(NOT_EXECUTABLE, reason)
+    if _finding(obs):
+        return None  # the check ran and its answer is "no": judged by _check below
     if obs.classification.intent is not Intent.CHANGE:
         for call in obs.calls:
             if call.failed and call.record.tool in ("kubectl", "pfctl"):
@@ -145,7 +147,24 @@ def _notification(obs: Observed, ctx: verify.Context) -> Judgement:
     return Judgement(OK, f"delivered (HTTP {statuses})" if sent else "exit 0")
 
 
+def _finding(obs: Observed) -> bool:
+    """A check during an investigation that answered "no" (exit 1: a verdict, not bad usage).
+
+    ``sha256sum -c`` on a tampered artifact or ``pfctl validate --dfa`` refusing it has
+    found what the investigation looks for; the finding is the evidence, not a broken
+    runbook step. Outside investigation sections a failing check still fails.
+    """
+    if obs.classification.intent is not Intent.CHECK or obs.exit_status != 1:
+        return False
+    if "investigation" not in obs.command.section.lower():
+        return False
+    return all(c.record.exit_status in (0, 1, None) for c in obs.calls
+               if c.record.tool in ("kubectl", "pfctl"))
+
+
 def _check(obs: Observed, ctx: verify.Context) -> Judgement:
+    if _finding(obs):
+        return Judgement(OK, f"finding: {_exit_reason(obs)}")
     if obs.exit_status != 0:
         return Judgement(FAILED, f"check failed: {_exit_reason(obs)}")
     return Judgement(OK, "exit 0")

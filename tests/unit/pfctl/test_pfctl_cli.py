@@ -72,8 +72,10 @@ def test_validate_rejects_a_tampered_artifact(pfctl: Path, capsys: pytest.Captur
     dfa = pfctl / "dfa.json"
     dfa.write_text('{"tampered": true}')
     (pfctl / "dfa.json.sha256").write_text("0" * 64 + "  dfa.json\n")
-    assert cli.main(["validate", "--dfa", str(dfa)]) == 2
-    assert "sha256 mismatch" in capsys.readouterr().err
+    # exit 1: a verdict on the artifact (exit 2 stays for bad usage, e.g. a missing file)
+    assert cli.main(["validate", "--dfa", str(dfa)]) == 1
+    assert "INVALID" in (err := capsys.readouterr().err) and "sha256 mismatch" in err
+    assert cli.main(["validate", "--dfa", str(pfctl / "missing.json")]) == 2
 
 
 def test_certs_verify_rejects_a_corrupted_bundle_file(
@@ -81,8 +83,9 @@ def test_certs_verify_rejects_a_corrupted_bundle_file(
     bundle = pfctl / "bundle.json"
     bundle.write_text('{"version": 1, "keys": [{"key_id": "x", "algorithm": "ed25519", '
                       '"public_key": "AAAA"}]}')
-    assert cli.main(["certs", "verify", "--bundle", str(bundle)]) == 2
+    assert cli.main(["certs", "verify", "--bundle", str(bundle)]) == 1
     assert "corrupt trust bundle" in capsys.readouterr().err
+    assert cli.main(["certs", "verify", "--bundle", str(pfctl / "missing.json")]) == 2
 
 
 def test_each_call_is_journaled_inside_a_runbook_sandbox(

@@ -25,13 +25,22 @@ security = typer.Typer(help="Security posture.", no_args_is_help=True)
 def certs_verify(env: str | None = EnvOpt,
                  bundle: Path | None = typer.Option(None, "--bundle",
                                                     help="Verify a bundle file instead.")) -> None:
-    """Parse the trust bundle strictly and prove the CA's certificates verify against it."""
-    if bundle is not None:
-        r = trust.verify_file(bundle)
-    else:
-        c = ctx(env)
-        _, parsed = trust.read_bundle(c)
-        r = trust.verify_bundle(parsed, trust.context_ca(c))
+    """Parse the trust bundle strictly and prove the CA's certificates verify against it.
+
+    Exit 1 when the bundle does not verify (a verdict); exit 2 for bad usage.
+    """
+    if bundle is not None and not bundle.is_file():
+        raise InvalidInput("trust bundle file does not exist", file=bundle)
+    c = None if bundle is not None else ctx(env)
+    try:
+        if bundle is not None:
+            r = trust.verify_file(bundle)
+        else:
+            assert c is not None
+            _, parsed = trust.read_bundle(c)
+            r = trust.verify_bundle(parsed, trust.context_ca(c))
+    except InvalidInput as exc:
+        raise ProbeFailure(f"INVALID: {exc}") from exc
     typer.echo(f"trust bundle OK: {len(r['keys'])} key(s) {', '.join(r['keys'])}; {r['issuer']}")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pfdrill.errors import InvalidInput
+from pfdrill.errors import InvalidInput, ProbeFailure
 from pfdrill.pfctl import collect as collect_lib
 from pfdrill.pfctl import dfacheck, trust, violations
 from pfdrill.pfctl.commands.common import EnvOpt, ctx, emit
@@ -43,8 +43,17 @@ def validate(dfa: Path = typer.Option(..., "--dfa", help="DFA artifact (dfa.json
              sha256: str | None = typer.Option(None, "--sha256",
                                                help="Expected digest or .sha256 file "
                                                     "(default: <dfa>.sha256 beside it).")) -> None:
-    """Check a DFA artifact: schema, sha256, determinism, reachability."""
-    result = dfacheck.validate(dfa, sha256)
+    """Check a DFA artifact: schema, sha256, determinism, reachability.
+
+    Exit 1 when the artifact is invalid (a verdict, like ``sha256sum -c``); exit 2 only
+    for bad usage, such as a file that does not exist.
+    """
+    if not dfa.is_file():
+        raise InvalidInput("DFA artifact does not exist", file=dfa)
+    try:
+        result = dfacheck.validate(dfa, sha256)
+    except InvalidInput as exc:
+        raise ProbeFailure(f"INVALID: {exc}") from exc
     typer.echo(f"{result['file']}: {result['name']} OK")
     for name, detail in result["checks"].items():
         typer.echo(f"  {name}: {detail}")
