@@ -77,6 +77,11 @@ class PromClassifier:
         values = {name: self._prom.value(f"pfdrill:{name}") for name in Signals.names()}
         return Signals.from_dict({**values, "measured_at": dt.datetime.now(dt.UTC).timestamp()})
 
+    def withdraw_baseline(self) -> None:
+        published = self._sink.baselines()
+        if published:
+            self._sink.set_baselines({k: None for k in published})
+
     def baseline(self) -> Sequence[Signal]:
         from pfdrill.model.signals import Baseline
 

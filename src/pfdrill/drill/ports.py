@@ -101,6 +101,11 @@ class Detector(Protocol):
 
 
 class Classifier(Protocol):
+    def withdraw_baseline(self) -> None:
+        """Forget any baseline published before this drill (another drill's, another run's):
+        until this drill measures its own, relative rules compare with the recent past."""
+        ...
+
     def baseline(self) -> Sequence[Signal]:
         """Measure the signals the severity table compares against, in steady state."""
         ...

@@ -55,6 +55,10 @@ def preflight(s: DrillSession) -> Outcome:
     s.note(EventKind.SAFETY, f"lease {ns}/{LEASE_NAME} acquired")
     if stale is not None:
         _restore_stale(s, stale)
+    # A baseline left by an earlier drill or run would judge this steady state against
+    # stale figures (a busier or quieter machine then); relative rules fall back to the
+    # recent past until this drill publishes its own, below.
+    env.classifier.withdraw_baseline()
     samples, holds = s.poll(env.steady_state.check,
                                 lambda got: bool(got) and all(p.ok for p in got),
                                 s.remaining())

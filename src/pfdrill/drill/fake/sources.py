@@ -84,6 +84,9 @@ class FakeClassifier:
     def __init__(self, world: FakeWorld) -> None:
         self._w = world
 
+    def withdraw_baseline(self) -> None:
+        self.withdrawn = getattr(self, "withdrawn", 0) + 1
+
     def baseline(self) -> Sequence[Signal]:
         return (Signal("reject_rate", 2.0), Signal("cert_failure_ratio", 0.0),
                 Signal("decision_p95_seconds", 0.004))
