@@ -95,6 +95,11 @@ class Runtime:
 
     def run(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
+        # Know every existing pod before the first reconcile: the state and services files
+        # it writes tell callers the runtime has started, so they must not be empty then.
+        for raw in self.client.list_objects("v1", "Pod", None):
+            if podspec.wants_runtime(raw) and not (raw.get("metadata") or {}).get("deletionTimestamp"):
+                self.raw[raw["metadata"].get("uid", "")] = raw
         watcher = threading.Thread(target=self._watch, daemon=True, name="pod-watch")
         watcher.start()
         log.info("runtime started for context %s (state %s)", self.client.context, self.dir)
