@@ -32,10 +32,13 @@ class TrafficKind(enum.Enum):
 # rate over users of at most this many req/s keeps each far from saturation.
 PER_USER_RPS = 20.0
 
+# Unauthenticated traffic is kept to a quarter percent: two thirds of it carries a bad
+# certificate, and at 1% the steady state sat at 0.67% failed verifications — close
+# enough to the runbook's 1% SEV-1 line for a 30 s window's noise to cross it.
 BASELINE_MIX = {
-    TrafficKind.COMPLIANT: 0.96,
+    TrafficKind.COMPLIANT: 0.9675,
     TrafficKind.VIOLATING: 0.02,
-    TrafficKind.UNAUTHENTICATED: 0.01,
+    TrafficKind.UNAUTHENTICATED: 0.0025,
     TrafficKind.TAMPERED_WITNESS: 0.01,
 }
 
@@ -91,7 +94,7 @@ class LoadPlan:
     @classmethod
     def baseline(cls, target: str, rate: float = 20.0, duration_s: float | None = None,
                  extra_targets: tuple[str, ...] = ()) -> LoadPlan:
-        """The steady baseline used around faults: 96% compliant, 4% spread over violations."""
+        """The steady baseline used around faults: 96.75% compliant, the rest spread over violations."""
         return cls.mixed(target, rate, BASELINE_MIX, duration_s, extra_targets)
 
     def scaled(self, kind: TrafficKind, factor: float) -> LoadPlan:

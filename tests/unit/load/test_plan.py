@@ -13,7 +13,7 @@ from pfdrill.load.stats import KindStats, LoadStats
 def test_baseline_mix_and_scaling() -> None:
     base = LoadPlan.baseline("http://127.0.0.1:1", rate=50)
     assert base.total_rate == pytest.approx(50)
-    assert base.rates[TrafficKind.COMPLIANT] == pytest.approx(48)
+    assert base.rates[TrafficKind.COMPLIANT] == pytest.approx(48.375)  # 96.75%
     surge = base.scaled(TrafficKind.VIOLATING, 10)
     assert surge.rates[TrafficKind.VIOLATING] == pytest.approx(10)
     assert surge.rates[TrafficKind.COMPLIANT] == base.rates[TrafficKind.COMPLIANT]
