@@ -25,7 +25,8 @@ LIMITATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("kubectl", re.compile(r"Metrics API not available|metrics\.k8s\.io"),
      "the drill cluster serves no metrics.k8s.io API (no metrics-server)"),
     ("kubectl", re.compile(r"metrics not available yet"),
-     "metrics-server has no usage figures for these pods (kwok emulates none)"),
+     "metrics-server has no usage figures for these pods yet (it scrapes every 15 s; "
+     "pods started less than ~30 s ago have none)"),
     ("kubectl", re.compile(r"does not support exec|exec is not supported"),
      "the drill cluster cannot exec into this pod"),
 )
