@@ -87,7 +87,7 @@ class DrillSession:
         self.t0_wall = self.clock.now()
         self.header = RecordHeader.create(cluster=env.cluster_name, context=env.cluster.context,
                                           provider=env.provider, now=self.t0_wall)
-        self.incident_id = incident_id or f"DRILL-{run_id}-{spec.name}"
+        self.incident_id = incident_id or drill_incident_id(run_id, spec.name)
         self.holder = holder_identity(run_id)
         self.timeline: list[TimelineEvent] = []
         self.phases: list[PhaseRecord] = []
@@ -268,3 +268,20 @@ class DrillSession:
 
 def _r3(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+INCIDENT_ID_MAX = 64  # incident stores (pfctl's among them) cap ids at 64 characters
+
+
+def drill_incident_id(run_id: str, drill: str) -> str:
+    """``DRILL-<run>-<drill>``, with a long drill name cut and made unique by a short hash."""
+    import hashlib
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9._:-]+", "-", drill).strip("-") or "drill"
+    head = f"DRILL-{run_id}-"
+    if len(head) + len(name) <= INCIDENT_ID_MAX:
+        return head + name
+    digest = hashlib.sha256(drill.encode()).hexdigest()[:8]
+    keep = max(1, INCIDENT_ID_MAX - len(head) - len(digest) - 1)
+    return f"{head}{name[:keep].rstrip('-')}-{digest}"

@@ -94,11 +94,29 @@ def deploy(
     """Apply the fabric and wait until both Deployments are settled."""
     cfg = config or load_config()
     _check_target(client, cfg.namespace, cfg, may_create=True)
+    _wait_not_terminating(client, cfg.namespace, timeout_s, poll_s, progress)
     objects = render_for(client.context, config=cfg, paths=paths, manifest_dir=manifest_dir)
     progress(f"applying {len(objects)} objects to {client.context}/{cfg.namespace}")
     client.apply(objects)
     wait_settled(client, cfg.namespace, timeout_s=timeout_s, poll_s=poll_s, progress=progress)
     return status(client, cfg.namespace)
+
+
+def _wait_not_terminating(client: ClusterClient, namespace: str, timeout_s: float, poll_s: float,
+                          progress: Callable[[str], None]) -> None:
+    """A namespace being deleted (a previous undeploy) refuses new objects: wait until it is gone."""
+    deadline = time.monotonic() + timeout_s
+    told = False
+    while True:
+        ns = client.get_object("v1", "Namespace", None, namespace)
+        if ns is None or not (ns.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        if not told:
+            progress(f"namespace {namespace} is being deleted; waiting until it is gone")
+            told = True
+        if time.monotonic() >= deadline:
+            raise ClusterError(f"namespace {namespace!r} still terminating after {timeout_s:.0f}s")
+        time.sleep(poll_s)
 
 
 def wait_settled(client: ClusterClient, namespace: str, *, timeout_s: float, poll_s: float = 1.0,

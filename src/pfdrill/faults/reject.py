@@ -66,8 +66,11 @@ class HighRejectRate:
         rec.measure("effective_baseline", baseline)
         rec.measure("target_reject_rate", target)
         rec.measure("violating_rate", extra)
+        # DFA and permit violations only: NI-violating traffic at these rates would cross the
+        # table's own NI-monitor row (> 1/s, SEV-2) and blur a reject-rate drill's severity.
         traffic.start(rec, self.kind.value, [({TrafficKind.VIOLATING: extra}, ctx.identities())],
-                      f"{extra:.2f} violating req/s (target {multiplier:g}x {baseline:.2f}/s)")
+                      f"{extra:.2f} violating req/s, DFA and permit violations "
+                      f"(target {multiplier:g}x {baseline:.2f}/s)", exclude=("violating:ni",))
 
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
         baseline = state.measured.get("effective_baseline", BASELINE_FLOOR)

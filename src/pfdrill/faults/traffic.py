@@ -62,14 +62,15 @@ def public_clearance(authority: Authority) -> IdentitySet:
 
 
 def start(rec: Recorder, fault: str, runs: Sequence[tuple[dict[TrafficKind, float], IdentitySet]],
-          description: str) -> None:
-    """Start one worker running a locust process per ``(rates, identities)``."""
+          description: str, exclude: tuple[str, ...] = ()) -> None:
+    """Start one worker running a locust process per ``(rates, identities)``;
+    ``exclude`` names traffic variants to leave out."""
     url = require_url(rec.ctx, fault)
     items = []
     for rates, ids in runs:
         live = {k: r for k, r in rates.items() if r > 0}
         if not live:
             continue
-        plan = LoadPlan(url, live, duration_s=MAX_SECONDS)
+        plan = LoadPlan(url, live, duration_s=MAX_SECONDS, exclude=exclude)
         items.append({"plan": plan.to_dict(), "identities": ids.to_dict()})
     rec.start_worker("traffic", {"runs": items, "max_seconds": MAX_SECONDS}, description)

@@ -30,7 +30,8 @@ from pfdrill.load.plan import LoadPlan, TrafficKind
 from pfdrill.load.traffic import IdentitySet, Variant, variants
 
 PLAN = LoadPlan.load(Path(os.environ["PFDRILL_LOAD_PLAN"]))
-VARIANTS = variants(IdentitySet.load(Path(os.environ["PFDRILL_LOAD_IDENTITIES"])))
+VARIANTS = {kind: [v for v in vs if v.name not in PLAN.exclude] or vs
+            for kind, vs in variants(IdentitySet.load(Path(os.environ["PFDRILL_LOAD_IDENTITIES"]))).items()}
 STATS_PATH = os.environ.get("PFDRILL_LOAD_STATS")
 HEADERS = {"Content-Type": "application/json"}
 

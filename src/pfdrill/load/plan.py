@@ -51,6 +51,9 @@ class LoadPlan:
     path: str = "/v1/decide"
     # More base URLs to spread users over (round robin), e.g. replicas without a Service.
     extra_targets: tuple[str, ...] = ()
+    # Variants (``pfdrill.load.traffic``) left out, e.g. "violating:ni" so that a reject-rate
+    # spike does not also cross the NI-monitor row of the severity table.
+    exclude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for url in self.targets:
@@ -105,7 +108,8 @@ class LoadPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "extra_targets": list(self.extra_targets), "path": self.path,
-                "duration_s": self.duration_s, "rates": {k.value: r for k, r in self.rates.items()}}
+                "duration_s": self.duration_s, "rates": {k.value: r for k, r in self.rates.items()},
+                "exclude": list(self.exclude)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LoadPlan:
@@ -114,7 +118,8 @@ class LoadPlan:
             duration = data.get("duration_s")
             return cls(str(data["target"]), rates, float(duration) if duration is not None else None,
                        str(data.get("path", "/v1/decide")),
-                       tuple(str(t) for t in data.get("extra_targets") or ()))
+                       tuple(str(t) for t in data.get("extra_targets") or ()),
+                       tuple(str(v) for v in data.get("exclude") or ()))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(f"not a load plan: {exc}") from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,17 @@ def test_stop_signals_only_the_process_carrying_the_token() -> None:
 def test_a_worker_recorded_before_its_pid_is_found_by_token() -> None:
     token = worker.new_token("test")
     proc = _sleeper(token)
-    assert worker.stop(Worker(role="test", token=token, pid=0), timeout_s=5)
-    proc.wait(timeout=5)
+    recorded = Worker(role="test", token=token, pid=0)
+    try:
+        # Until the child has exec'ed, its command line is still ours and carries no token.
+        deadline = time.monotonic() + 10
+        while not worker.alive(recorded) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert worker.stop(recorded, timeout_s=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=5)
 
 
 def test_a_worker_that_cannot_start_reports_why(tmp_path: Path) -> None:

@@ -54,3 +54,9 @@ def test_stats_round_trip() -> None:
                       {"dfa": 2}, finished=True)
     assert LoadStats.from_dict(stats.to_dict()) == stats
     assert stats.rejects == 2 and "10 requests" in stats.summary()
+
+
+def test_excluded_variants_survive_the_plan_file(tmp_path: Path) -> None:
+    plan = LoadPlan("http://127.0.0.1:1", {TrafficKind.VIOLATING: 5}, exclude=("violating:ni",))
+    plan.save(tmp_path / "plan.json")
+    assert LoadPlan.load(tmp_path / "plan.json").exclude == ("violating:ni",)
