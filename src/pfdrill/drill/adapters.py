@@ -415,6 +415,7 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile) -> DrillEnvi
         metrics=PromMetrics(prom), incidents=_Incidents(runbook), artifacts=_Artifacts(runbook),
         rules=PromRules(prom), cluster_name=factory.name, provider=factory.provider,
         profile=profile, poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
+        signal_window_s=oprof.rate_window_s,
         secrets=tuple(rb_env.webhooks().values()), runbook_env=rb_env.webhooks(),
         keepers=keepers, close=close)
 

@@ -56,6 +56,9 @@ class DrillEnvironment:
     provider: str = "kwok"
     profile: TimingProfile = TimingProfile.DRILL
     poll_interval_s: float = 1.0
+    # The live signals are rates over this window: a baseline measured sooner than this
+    # after a fault's rollback would still contain the fault.
+    signal_window_s: float = 0.0
     lease_seconds: int = 3600
     # Values that must never appear in a report (webhook URLs, tokens); the
     # report writers redact them in addition to their generic patterns.

@@ -30,8 +30,14 @@ def inject(s: DrillSession, fault: FaultSpec) -> Outcome:
     return Outcome.passed(obs.detail)
 
 
+# When the last fault in each cluster context was rolled back (monotonic clock of that
+# drill's session): the next drill's baseline must not be measured over its aftermath.
+LAST_ROLLBACK: dict[str, float] = {}
+
+
 def rollback_fault(s: DrillSession, why: str) -> None:
     if s.fault is not None and s.fault_active:
         s.fault.rollback()
         s.fault_active = False
+        LAST_ROLLBACK[s.env.cluster.context] = s.clock.monotonic()
         s.note(EventKind.ROLLBACK, f"fault rolled back ({why})")

@@ -72,6 +72,14 @@ def preflight(s: DrillSession) -> Outcome:
     # Saved before the baseline is published: restoring then also withdraws this drill's
     # baseline, so the next drill's preflight is not judged against a stale one.
     extra = {k.name: k.save() for k in env.keepers}
+    last = injection.LAST_ROLLBACK.get(env.cluster.context)
+    since = s.clock.monotonic() - last if last is not None else None
+    if since is not None and 0 <= since < env.signal_window_s:  # (another clock: not ours)
+        wait = env.signal_window_s - since
+        if wait > 0:
+            s.note(EventKind.STEADY_STATE, f"waiting {wait:.0f} s so the baseline's "
+                   f"{env.signal_window_s:g} s rate window holds no trace of the last fault")
+            s.clock.sleep(wait)
     s.baseline = tuple(env.classifier.baseline())
     s.rules_before = s.read("Prometheus rules", env.rules.loaded_rules)
     snap = env.snapshotter.take(run_id=s.run_id, holder=s.holder,

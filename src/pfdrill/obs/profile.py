@@ -74,6 +74,12 @@ class TimingProfile:
             "for": duration(self.for_s),
             "baseline_window": duration(self.baseline_window_s),
             "baseline_offset": duration(self.baseline_offset_s),
+            # A published baseline survives a missed scrape of the sink for this long ...
+            "baseline_hold": duration(max(5 * self.scrape_interval_s, 10.0)),
+            # ... and the fallback needs a nearly full window of history: right after traffic
+            # starts, an average over mostly nothing is no baseline at all.
+            "baseline_min_samples": str(math.floor(
+                0.9 * self.baseline_window_s / self.evaluation_interval_s)),
             "settle": duration(self.settle_s),
             # for tests of the fallback baseline: steady_n scrapes of history, then a change
             "steady_n": str(steady_n),

@@ -339,3 +339,19 @@ def test_progress_prints_each_phase_against_its_budget(fail_open: DrillSpec,
     assert any(line.startswith("  ✓ preflight") and "/ 90 s" in line for line in lines)
     assert any(line.startswith("  ✗ detect") and "no notification" in line for line in lines)
     assert lines[-1].startswith("■ adapter-fail-open: FAILED in detect")
+
+
+def test_the_next_baseline_waits_out_the_last_faults_rate_window(
+        fail_open: DrillSpec, world: fake.FakeWorld, env: DrillEnvironment) -> None:
+    """A baseline measured right after a rollback would still hold the fault in its window."""
+    from pfdrill.drill import injection
+
+    env = dataclasses.replace(env, signal_window_s=30.0)
+    injection.LAST_ROLLBACK[env.cluster.context] = env.clock.monotonic() - 10.0
+    try:
+        result = run(fail_open, env)
+    finally:
+        injection.LAST_ROLLBACK.pop(env.cluster.context, None)
+    waits = [e for e in result.timeline if "rate window holds no trace" in e.message]
+    assert len(waits) == 1 and waits[0].message.startswith("waiting 20 s")
+    assert result.verdict is Verdict.PASSED
