@@ -24,9 +24,13 @@ def _field(name: str) -> Compute:
 
 def _latency_degradation(signals: Signals, baseline: Baseline, floors: Mapping[str, float]) -> float | None:
     live, base = signals.latency_mean_seconds, baseline.latency_mean_seconds
-    if live is None or base is None or base <= 0:
+    if live is None or base is None:
         return None
-    return live / base - 1
+    # rules.yml: pfdrill:latency_mean_seconds / clamp_min(pfdrill:baseline:..., <floor>) - 1
+    denominator = max(base, floors.get("latency_mean_seconds", 0.0))
+    if denominator <= 0:
+        return None
+    return live / denominator - 1
 
 
 def _reject_rate_ratio(signals: Signals, baseline: Baseline, floors: Mapping[str, float]) -> float | None:

@@ -25,7 +25,7 @@ _BOUND_KEYS = {"above": (False, False), "at_least": (False, True),
                "below": (True, False), "at_most": (True, True)}  # key: (is_upper, inclusive)
 _ROW_KEYS = {"id", "signal", *_BOUND_KEYS}
 _TOP_KEYS = {"tolerance", "baseline_floors", "severities"}
-_FLOOR_SIGNALS = {"reject_rate"}
+_FLOOR_SIGNALS = {"reject_rate", "latency_mean_seconds"}
 
 
 def _same(value: float, threshold: float) -> bool:

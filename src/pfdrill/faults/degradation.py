@@ -2,11 +2,15 @@
 
 The mean decision latency is measured first (``monitor_duration_seconds``,
 sum over count, across watchers); then ConfigMap ``fabric-chaos`` makes every
-decision ``percent`` % slower — by sleeping (``latency``) or by spinning the
-CPU (``cpu``: CPU contention, ``cpu_burn_ms``). The runbook: 20–50% is SEV-3,
-above 50% SEV-2.
+decision slower — by sleeping (``latency``) or by spinning the CPU (``cpu``:
+CPU contention, ``cpu_burn_ms``) — so that the mean lands ``percent`` % above
+the *effective* baseline: the measured one, but never less than the latency
+floor the alert rules use (``baseline_floors.latency_mean_seconds``). On a
+3 ms fabric a 60% fault therefore adds 5 ms (to 8 ms, 60% over the 5 ms
+floor), which is what the alert and the classifier measure against. The
+runbook: 20–50% is SEV-3, above 50% SEV-2.
 
-Proof: the live mean latency is at least the baseline plus the injected share
+Proof: the live mean latency is at least the baseline plus the added time
 (within the proof tolerance).
 """
 
@@ -25,6 +29,14 @@ from pfdrill.model.drill import ParamValue
 CONFIGMAP = "fabric-chaos"
 KNOB = {"latency": "added_latency_ms", "cpu": "cpu_burn_ms"}
 NUDGE = 20  # requests of our own per window, so the mean exists without other traffic
+# ms; the same floor as baseline_floors.latency_mean_seconds in deploy/alerts/thresholds.yaml.
+BASELINE_FLOOR_MS = 5.0
+
+
+def added_ms(baseline_ms: float, percent: float) -> float:
+    """Time to add per decision so the mean is ``percent`` % above the effective baseline."""
+    effective = max(baseline_ms, BASELINE_FLOOR_MS)
+    return effective * (1 + percent / 100) - baseline_ms
 
 
 def mean_ms(ctx: FaultContext, seconds: float) -> float | None:
@@ -37,7 +49,7 @@ class PerformanceDegradation:
     kind = FaultKind.PERFORMANCE_DEGRADATION
     summary = "decisions made slower by a percentage of the baseline latency (sleep or CPU burn)"
     spec = ParamSpec((
-        Param("percent", "added latency, % of the measured baseline mean", default=60.0,
+        Param("percent", "added latency, % of the baseline mean (floored at 5 ms)", default=60.0,
               low=0.0, high=100_000.0, low_open=True),
         Param("kind", "how the time is added", default="latency", choices=tuple(KNOB)),
         Param("baseline_window_s", "seconds over which the baseline is measured", default=5.0,
@@ -53,7 +65,7 @@ class PerformanceDegradation:
         if baseline is None:
             raise EnvironmentProblem(f"fault {self.kind.value}: no decisions in the baseline "
                                      "window, so there is no latency to degrade")
-        added = baseline * float(params["percent"]) / 100
+        added = added_ms(baseline, float(params["percent"]))
         rec.measure("baseline_latency_ms", baseline)
         rec.measure("added_ms", added)
         rec.set_configmap(CONFIGMAP, {KNOB[str(params["kind"])]: f"{added:.4f}"})
@@ -61,11 +73,14 @@ class PerformanceDegradation:
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
         baseline = state.measured.get("baseline_latency_ms", 0.0)
         percent = float(state.params["percent"])
+        added = state.measured.get("added_ms", added_ms(baseline, percent))
         live = mean_ms(ctx, PROVE_WINDOW_S)
         if live is None:
             return Observation(False, "no decisions to measure")
-        want = baseline * (1 + TOLERANCE * percent / 100)
-        change = (live / baseline - 1) * 100 if baseline > 0 else 0.0
+        want = baseline + TOLERANCE * added
+        effective = max(baseline, BASELINE_FLOOR_MS)
+        change = (live / effective - 1) * 100
         return Observation(live >= want,
-                           f"mean decision latency {live:.3f} ms vs baseline {baseline:.3f} ms "
-                           f"({change:+.0f}%, injected +{percent:g}%)")
+                           f"mean decision latency {live:.3f} ms vs baseline {baseline:.3f} ms, "
+                           f"{change:+.0f}% of the effective {effective:.3f} ms "
+                           f"(injected +{percent:g}%, +{added:.3f} ms per decision)")

@@ -61,6 +61,17 @@ def test_reject_ratio_uses_the_floor_after_a_quiet_steady_state() -> None:
     assert [(r.row, r.value) for r in result.reasons] == [("reject_rate_spike_medium", 5.0)]
 
 
+def test_latency_degradation_is_measured_against_the_floor_after_a_fast_steady_state() -> None:
+    fast = Baseline(latency_mean_seconds=0.002, reject_rate=1.0)
+    # +50% of a 2 ms mean is noise on a busy host: 3 ms is below the 5 ms floor.
+    noisy = dataclasses.replace(HEALTHY, latency_mean_seconds=0.003, reject_rate=1.0)
+    assert classifier.classify(noisy, fast, TABLE).severity is Severity.NONE
+    slow = dataclasses.replace(HEALTHY, latency_mean_seconds=0.008, reject_rate=1.0)
+    result = classifier.classify(slow, fast, TABLE)
+    assert result.severity is Severity.SEV2
+    assert [(r.row, round(r.value, 6)) for r in result.reasons] == [("performance_degradation_high", 0.6)]
+
+
 def test_no_data_and_no_baseline_never_match() -> None:
     assert classifier.classify(Signals(), Baseline(), TABLE).severity is Severity.NONE
     live = dataclasses.replace(HEALTHY, latency_mean_seconds=1.0, reject_rate=100.0)
