@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,27 +37,41 @@ from pfdrill.report.writer import ReportWriter
 
 
 class Meter:
-    """Accumulates real (or, for the fake, virtual) seconds spent waiting on the world."""
+    """Accumulates real (or, for the fake, virtual) seconds spent waiting on the world.
+
+    Only the outermost timed call counts (the detector's wait sleeps inside
+    it), and only on the main thread (a fault's worker thread sleeping beside
+    it is not extra wall time). Waiting is kept per category.
+    """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
-        self.waiting = 0.0
+        self.by: dict[str, float] = {}
+        self._depth = 0
 
-    def timed(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @property
+    def waiting(self) -> float:
+        return sum(self.by.values())
+
+    def timed(self, fn: Callable[..., Any], category: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is not threading.main_thread() or self._depth:
+                return fn(*args, **kwargs)
+            self._depth += 1
             start = self.clock()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.waiting += self.clock() - start
+                self._depth -= 1
+                self.by[category] = self.by.get(category, 0.0) + self.clock() - start
         return wrapper
 
 
 class _Proxy:
-    def __init__(self, target: Any, meter: Meter, methods: Sequence[str]) -> None:
+    def __init__(self, target: Any, meter: Meter, methods: Sequence[str], category: str) -> None:
         self._target = target
         for name in methods:
-            setattr(self, name, meter.timed(getattr(target, name)))
+            setattr(self, name, meter.timed(getattr(target, name), category))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)
@@ -75,9 +90,10 @@ class Metered:
         meter = self.meter_for(env)
         self.meters.append(meter)
         return dataclasses.replace(
-            env, clock=_Proxy(env.clock, meter, ["sleep"]),
-            detector=_Proxy(env.detector, meter, ["wait_for_notification"]),
-            runbook=_Proxy(env.runbook, meter, ["run_section"]))
+            env, clock=_Proxy(env.clock, meter, ["sleep"], "polling and measurement windows"),
+            detector=_Proxy(env.detector, meter, ["wait_for_notification"],
+                            "alerts firing and notified"),
+            runbook=_Proxy(env.runbook, meter, ["run_section"], "runbook commands"))
 
 
 class PerDrill(BaseObserver):
@@ -86,12 +102,15 @@ class PerDrill(BaseObserver):
         self.rows: list[tuple[DrillResult, float, float]] = []
         self._start = (0.0, 0.0)
 
+    def _waiting(self) -> float:
+        return sum(m.waiting for m in {id(m): m for m in self.meters}.values())
+
     def started(self, header: Any, spec: Any, run_id: str) -> None:
-        self._start = (time.monotonic(), sum(m.waiting for m in self.meters))
+        self._start = (time.monotonic(), self._waiting())
 
     def finished(self, result: DrillResult) -> None:
         wall = time.monotonic() - self._start[0]
-        waiting = sum(m.waiting for m in self.meters) - self._start[1]
+        waiting = self._waiting() - self._start[1]
         self.rows.append((result, wall, waiting))
 
 
@@ -113,7 +132,20 @@ def main(argv: list[str] | None = None) -> int:
         factory = Metered(inner, lambda env: Meter(world.clock.monotonic))
     else:
         inner = wiring.StackEnvironmentFactory.from_options()
-        factory = Metered(inner, lambda env: Meter(time.monotonic))
+        # One meter for the whole run; every sleep of the main thread is waiting too: a
+        # fault measuring its baseline window, the engine waiting out a rate window,
+        # a deployment polled until Ready — time spent on the world, not on pfdrill.
+        # Sleeps in pfdrill.load wait for our own load generator to start or stop: overhead.
+        shared = Meter(time.monotonic)
+        real_sleep = time.sleep
+        metered_sleep = shared.timed(real_sleep, "polling and measurement windows")
+
+        def sleep(seconds: float) -> None:
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            (real_sleep if caller.startswith("pfdrill.load") else metered_sleep)(seconds)
+
+        time.sleep = sleep
+        factory = Metered(inner, lambda env: shared)
     run_id = new_run_id()
     per = PerDrill(factory.meters)
     writer = ReportWriter(state / "reports" / run_id, run_id=run_id, suite=suite.name,
@@ -131,7 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         m = r.measures
         print(f"{r.name:<28} {r.verdict.value:<8} {w:8.2f} {waiting:10.1f} {over:>11} "
               f"{m.mttd or 0:6.1f} {m.mttr or 0:6.1f}")
-    waiting = sum(m.waiting for m in factory.meters)
+    meters = list({id(m): m for m in factory.meters}.values())
+    waiting = sum(m.waiting for m in meters)
+    categories: dict[str, float] = {}
+    for m in meters:
+        for name, seconds in m.by.items():
+            categories[name] = categories.get(name, 0.0) + seconds
+    for name, seconds in sorted(categories.items(), key=lambda kv: -kv[1]):
+        print(f"  waiting on {name:<34} {seconds:8.1f} s")
     if args.fake:
         print(f"wall {wall:.2f} s for {waiting:.0f} s of simulated drill time "
               f"(engine overhead {1000 * wall / max(1, len(per.rows)):.0f} ms per drill)")

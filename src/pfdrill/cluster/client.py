@@ -113,6 +113,7 @@ def deployment_state(raw: Obj) -> DeploymentState:
         updated=int(status.get("updatedReplicas") or 0),
         observed_generation=int(status.get("observedGeneration") or 0),
         generation=int(meta.get("generation") or 0),
+        current=int(status.get("replicas") or 0),
     )
 
 

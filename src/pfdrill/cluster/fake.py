@@ -105,7 +105,7 @@ class FakeCluster:
                        "status": {"phase": "Running",
                                   "conditions": [{"type": "Ready", "status": "True"}],
                                   "containerStatuses": [{"restartCount": 0}]}})
-        dep["status"] = {"readyReplicas": want, "availableReplicas": want,
+        dep["status"] = {"replicas": want, "readyReplicas": want, "availableReplicas": want,
                          "updatedReplicas": want,
                          "observedGeneration": dep["metadata"]["generation"]}
         self._event(namespace, "Deployment", name, "ScalingReplicaSet",

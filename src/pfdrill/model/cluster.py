@@ -39,14 +39,23 @@ class DeploymentState:
     updated: int
     observed_generation: int
     generation: int
+    # Pods of every revision (status.replicas); None when not reported. Mid-rollout
+    # the old revision's ready pods make ``ready == replicas`` true while a new pod
+    # is still starting: only "no pod of an old revision left" ends a rollout.
+    current: int | None = None
 
     @property
     def settled(self) -> bool:
-        """The controller has seen the latest spec and every desired replica is ready."""
+        """The rollout is complete, as ``kubectl rollout status`` judges it.
+
+        The controller has seen the latest spec, every desired replica runs the
+        latest template and is ready, and no pod of an older revision is left.
+        """
         return (
             self.observed_generation >= self.generation
             and self.ready == self.replicas
             and self.updated == self.replicas
+            and (self.current is None or self.current == self.replicas)
         )
 
     def to_dict(self) -> dict[str, Any]:
