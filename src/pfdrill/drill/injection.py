@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pfdrill.drill.session import DrillSession, Outcome
+from pfdrill.faults.registry import baseline_params
 from pfdrill.model.drill import FaultSpec
 from pfdrill.model.evidence import FaultProof
 from pfdrill.model.timeline import EventKind
@@ -10,11 +11,18 @@ from pfdrill.model.timeline import EventKind
 
 def inject(s: DrillSession, fault: FaultSpec) -> Outcome:
     driver = s.env.faults.create(fault.name)
-    driver.validate(fault.params)
+    # A fault aiming at a multiple of the steady state aims at the baseline this drill
+    # published (what the alert rules divide by), unless the drill file says otherwise.
+    hints = baseline_params(fault.name, {sig.name: sig.value for sig in s.baseline})
+    params = {**hints, **fault.params}
+    driver.validate(params)
     s.fault = driver
     s.fault_active = True  # before inject: a half-done injection is still rolled back
     s.inject_started_wall = s.clock.now()
-    driver.inject(fault.params)
+    if hints:
+        s.note(EventKind.NOTE, "aiming at the published baseline: " + ", ".join(
+            f"{k}={float(v):.4g}" for k, v in sorted(hints.items())))
+    driver.inject(params)
     s.injected_at = s.elapsed()
     s.injected_wall = s.clock.now()
     s.note(EventKind.INJECTED, f"fault {fault.describe()} injected")

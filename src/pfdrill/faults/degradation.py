@@ -52,6 +52,9 @@ class PerformanceDegradation:
         Param("percent", "added latency, % of the baseline mean (floored at 5 ms)", default=60.0,
               low=0.0, high=100_000.0, low_open=True),
         Param("kind", "how the time is added", default="latency", choices=tuple(KNOB)),
+        Param("baseline_latency_ms", "steady-state mean decision latency (a drill passes the "
+              "baseline it published); absent: measured over baseline_window_s",
+              low=0.0, high=100_000.0),
         Param("baseline_window_s", "seconds over which the baseline is measured", default=5.0,
               low=1.0, high=300.0),
     ))
@@ -61,7 +64,9 @@ class PerformanceDegradation:
         return self.spec.resolve(self.kind.value, params)
 
     def inject(self, ctx: FaultContext, params: Params, rec: Recorder) -> None:
-        baseline = mean_ms(ctx, float(params["baseline_window_s"]))
+        given = params.get("baseline_latency_ms")
+        baseline = (float(given) if given is not None
+                    else mean_ms(ctx, float(params["baseline_window_s"])))
         if baseline is None:
             raise EnvironmentProblem(f"fault {self.kind.value}: no decisions in the baseline "
                                      "window, so there is no latency to degrade")

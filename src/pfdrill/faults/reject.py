@@ -43,6 +43,8 @@ class HighRejectRate:
               low=1.0, high=1000.0, low_open=True),
         Param("baseline_window_s", "seconds over which the baseline is measured", default=10.0,
               low=1.0, high=300.0),
+        Param("baseline_rate", "steady-state rejects/s to multiply (a drill passes the baseline "
+              "it published); absent: measured over baseline_window_s", low=0.0, high=100_000.0),
         Param("max_rate", "refuse if the violating traffic needed exceeds this (req/s)",
               default=2000.0, low=0.0, high=100_000.0, low_open=True),
     ))
@@ -53,7 +55,9 @@ class HighRejectRate:
 
     def inject(self, ctx: FaultContext, params: Params, rec: Recorder) -> None:
         multiplier = float(params["multiplier"])
-        measured = reject_rate(ctx, float(params["baseline_window_s"]))
+        given = params.get("baseline_rate")
+        measured = (float(given) if given is not None
+                    else reject_rate(ctx, float(params["baseline_window_s"])))
         baseline = max(measured, BASELINE_FLOOR)
         target = multiplier * baseline
         extra = target - measured
@@ -70,7 +74,9 @@ class HighRejectRate:
         # table's own NI-monitor row (> 1/s, SEV-2) and blur a reject-rate drill's severity.
         traffic.start(rec, self.kind.value, [({TrafficKind.VIOLATING: extra}, ctx.identities())],
                       f"{extra:.2f} violating req/s, DFA and permit violations "
-                      f"(target {multiplier:g}x {baseline:.2f}/s)", exclude=("violating:ni",))
+                      f"(target {multiplier:g}x {baseline:.2f}/s, "
+                      f"{'the published' if given is not None else 'a measured'} baseline)",
+                      exclude=("violating:ni",))
 
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
         baseline = state.measured.get("effective_baseline", BASELINE_FLOOR)

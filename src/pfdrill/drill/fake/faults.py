@@ -119,7 +119,7 @@ KINDS: dict[str, Kind] = {
         proven=lambda w: (not w.trust_bundle_ok(), "trust bundle in fabric-certs is corrupt"),
         terms=("certificate", "cert", "trust bundle")),
     "high_reject_rate": Kind(
-        params={"multiplier": _positive},
+        params={"multiplier": _positive, "baseline_rate": lambda v: float(v) >= 0},
         inject=_reject, effect=_reject_effect,
         proven=lambda w: (w.reject_multiplier > 1.5, f"reject rate {w.reject_multiplier:g}x"),
         terms=("reject",)),
