@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from pfdrill.errors import InvalidInput
 from pfdrill.faults import (
     adapter,
     breakglass,
@@ -14,9 +17,6 @@ from pfdrill.faults import (
     reject,
     witness,
 )
-from collections.abc import Mapping
-
-from pfdrill.errors import InvalidInput
 from pfdrill.faults.base import Driver
 from pfdrill.faults.kind import FaultKind
 from pfdrill.model.drill import ParamValue
