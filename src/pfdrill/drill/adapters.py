@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -180,14 +181,10 @@ class LiveRulesKeeper:
         self._dir, self._reload = rules_dir, reload
 
     def save(self) -> str:
-        import json
-
         return json.dumps({p.name: p.read_text(encoding="utf-8")
                            for p in sorted(self._dir.glob("*.yml"))})
 
     def restore(self, saved: str) -> Sequence[str]:
-        import json
-
         want: dict[str, str] = json.loads(saved)
         have = {p.name: p.read_text(encoding="utf-8") for p in self._dir.glob("*.yml")}
         if want == have:
@@ -209,13 +206,9 @@ class SinkBaselineKeeper:
         self._sink = sink
 
     def save(self) -> str:
-        import json
-
         return json.dumps(self._sink.baselines(), sort_keys=True)
 
     def restore(self, saved: str) -> Sequence[str]:
-        import json
-
         want: dict[str, float] = json.loads(saved)
         have = self._sink.baselines()
         if want == have:

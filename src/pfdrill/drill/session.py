@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -275,9 +277,6 @@ INCIDENT_ID_MAX = 64  # incident stores (pfctl's among them) cap ids at 64 chara
 
 def drill_incident_id(run_id: str, drill: str) -> str:
     """``DRILL-<run>-<drill>``, with a long drill name cut and made unique by a short hash."""
-    import hashlib
-    import re
-
     name = re.sub(r"[^A-Za-z0-9._:-]+", "-", drill).strip("-") or "drill"
     head = f"DRILL-{run_id}-"
     if len(head) + len(name) <= INCIDENT_ID_MAX:

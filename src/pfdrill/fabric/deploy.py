@@ -15,7 +15,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pfdrill.cluster import guard
 from pfdrill.cluster.client import ClusterClient
@@ -25,6 +25,8 @@ from pfdrill.fabric.authority import Authority
 from pfdrill.model.cluster import DeploymentState, PodInfo
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths
+
+T = TypeVar("T")
 
 WORKLOADS = ("sidecar-watcher", "policy-adapter")
 MANAGED = ("app.kubernetes.io/managed-by", "pfdrill")
@@ -102,39 +104,54 @@ def deploy(
     return status(client, cfg.namespace)
 
 
-def _wait_not_terminating(client: ClusterClient, namespace: str, timeout_s: float, poll_s: float,
-                          progress: Callable[[str], None]) -> None:
-    """A namespace being deleted (a previous undeploy) refuses new objects: wait until it is gone."""
-    deadline = time.monotonic() + timeout_s
-    told = False
+def _poll(look: Callable[[], T], done: Callable[[T], bool], *, timeout_s: float, poll_s: float,
+          clock: Callable[[], float], sleep: Callable[[float], None]) -> tuple[T, bool]:
+    """Look until ``done`` holds or ``timeout_s`` passes: the last look, and whether it held."""
+    deadline = clock() + timeout_s
     while True:
+        got = look()
+        if done(got):
+            return got, True
+        if clock() >= deadline:
+            return got, False
+        sleep(poll_s)
+
+
+def _wait_not_terminating(client: ClusterClient, namespace: str, timeout_s: float, poll_s: float,
+                          progress: Callable[[str], None],
+                          clock: Callable[[], float] = time.monotonic,
+                          sleep: Callable[[float], None] = time.sleep) -> None:
+    """A namespace being deleted (a previous undeploy) refuses new objects: wait until it is gone."""
+    told: list[bool] = []
+
+    def terminating() -> bool:
         ns = client.get_object("v1", "Namespace", None, namespace)
-        if ns is None or not (ns.get("metadata") or {}).get("deletionTimestamp"):
-            return
-        if not told:
+        going = ns is not None and bool((ns.get("metadata") or {}).get("deletionTimestamp"))
+        if going and not told:
             progress(f"namespace {namespace} is being deleted; waiting until it is gone")
-            told = True
-        if time.monotonic() >= deadline:
-            raise ClusterError(f"namespace {namespace!r} still terminating after {timeout_s:.0f}s")
-        time.sleep(poll_s)
+            told.append(True)
+        return going
+
+    _, gone = _poll(terminating, lambda going: not going, timeout_s=timeout_s, poll_s=poll_s,
+                    clock=clock, sleep=sleep)
+    if not gone:
+        raise ClusterError(f"namespace {namespace!r} still terminating after {timeout_s:.0f}s")
 
 
 def wait_settled(client: ClusterClient, namespace: str, *, timeout_s: float, poll_s: float = 1.0,
                  progress: Callable[[str], None] = lambda _m: None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-    deadline = clock() + timeout_s
-    pending = list(WORKLOADS)
-    while True:
-        states = {name: client.get_deployment(namespace, name) for name in pending}
-        pending = [n for n, s in states.items() if not s.settled]
-        if not pending:
-            progress("sidecar-watcher and policy-adapter are ready")
-            return
-        if clock() >= deadline:
-            detail = ", ".join(f"{n} {states[n].ready}/{states[n].replicas} ready" for n in pending)
-            raise ClusterError(f"fabric not ready after {timeout_s:.0f}s in {namespace}: {detail}")
-        sleep(poll_s)
+    def unsettled() -> dict[str, DeploymentState]:
+        states = {name: client.get_deployment(namespace, name) for name in WORKLOADS}
+        return {n: st for n, st in states.items() if not st.settled}
+
+    pending, settled = _poll(unsettled, lambda left: not left, timeout_s=timeout_s,
+                             poll_s=poll_s, clock=clock, sleep=sleep)
+    if not settled:
+        detail = ", ".join(f"{n} {st.ready}/{st.replicas} ready" for n, st in pending.items())
+        raise ClusterError(f"fabric not ready after {timeout_s:.0f}s in {namespace}: {detail}")
+    progress("sidecar-watcher and policy-adapter are ready")
 
 
 def status(client: ClusterClient, namespace: str = manifests.NAMESPACE) -> FabricStatus:

@@ -20,7 +20,7 @@ from pfdrill.errors import EnvironmentProblem
 from pfdrill.faults.base import Observation, Params, Recorder
 from pfdrill.faults.context import FaultContext
 from pfdrill.faults.kind import FaultKind
-from pfdrill.faults.metrics import mean_latency_s
+from pfdrill.faults.metrics import baseline_floor, mean_latency_s
 from pfdrill.faults.observe import PROVE_WINDOW_S, TOLERANCE
 from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
@@ -29,14 +29,16 @@ from pfdrill.model.drill import ParamValue
 CONFIGMAP = "fabric-chaos"
 KNOB = {"latency": "added_latency_ms", "cpu": "cpu_burn_ms"}
 NUDGE = 20  # requests of our own per window, so the mean exists without other traffic
-# ms; the same floor as baseline_floors.latency_mean_seconds in deploy/alerts/thresholds.yaml.
-BASELINE_FLOOR_MS = 5.0
+
+
+def effective_ms(baseline_ms: float) -> float:
+    """The baseline the alert rules divide by: never below their latency floor."""
+    return max(baseline_ms, 1000 * baseline_floor("latency_mean_seconds"))
 
 
 def added_ms(baseline_ms: float, percent: float) -> float:
     """Time to add per decision so the mean is ``percent`` % above the effective baseline."""
-    effective = max(baseline_ms, BASELINE_FLOOR_MS)
-    return effective * (1 + percent / 100) - baseline_ms
+    return effective_ms(baseline_ms) * (1 + percent / 100) - baseline_ms
 
 
 def mean_ms(ctx: FaultContext, seconds: float) -> float | None:
@@ -49,7 +51,7 @@ class PerformanceDegradation:
     kind = FaultKind.PERFORMANCE_DEGRADATION
     summary = "decisions made slower by a percentage of the baseline latency (sleep or CPU burn)"
     spec = ParamSpec((
-        Param("percent", "added latency, % of the baseline mean (floored at 5 ms)", default=60.0,
+        Param("percent", "added latency, % of the baseline mean (floored as the alert rules do)", default=60.0,
               low=0.0, high=100_000.0, low_open=True),
         Param("kind", "how the time is added", default="latency", choices=tuple(KNOB)),
         Param("baseline_latency_ms", "steady-state mean decision latency (a drill passes the "
@@ -83,7 +85,7 @@ class PerformanceDegradation:
         if live is None:
             return Observation(False, "no decisions to measure")
         want = baseline + TOLERANCE * added
-        effective = max(baseline, BASELINE_FLOOR_MS)
+        effective = effective_ms(baseline)
         change = (live / effective - 1) * 100
         return Observation(live >= want,
                            f"mean decision latency {live:.3f} ms vs baseline {baseline:.3f} ms, "

@@ -12,6 +12,7 @@ not produce a negative rate.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Mapping
@@ -25,6 +26,15 @@ from pfdrill.model import metrics as m
 from pfdrill.obs.api import PrometheusAPI
 
 Series = dict[str, float]  # series key -> value
+
+
+@functools.cache
+def baseline_floor(signal: str) -> float:
+    """The floor under a relative signal's baseline (``baseline_floors`` in thresholds.yaml),
+    the one the alert rules and the classifier divide by, so a fault aims at the same."""
+    from pfdrill.classify import thresholds
+
+    return thresholds.load().floor(signal)
 
 
 def series_key(name: str, labels: Mapping[str, str] | None = None) -> str:

@@ -18,15 +18,12 @@ from pfdrill.faults import traffic
 from pfdrill.faults.base import Observation, Params, Recorder
 from pfdrill.faults.context import FaultContext
 from pfdrill.faults.kind import FaultKind
-from pfdrill.faults.metrics import reject_total_delta
+from pfdrill.faults.metrics import baseline_floor, reject_total_delta
 from pfdrill.faults.observe import PROVE_WINDOW_S, TOLERANCE
 from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.load.plan import TrafficKind
 from pfdrill.model.drill import ParamValue
-
-# rejects/s; the same floor as baseline_floors.reject_rate in deploy/alerts/thresholds.yaml.
-BASELINE_FLOOR = 0.1
 
 
 def reject_rate(ctx: FaultContext, seconds: float) -> float:
@@ -58,7 +55,7 @@ class HighRejectRate:
         given = params.get("baseline_rate")
         measured = (float(given) if given is not None
                     else reject_rate(ctx, float(params["baseline_window_s"])))
-        baseline = max(measured, BASELINE_FLOOR)
+        baseline = max(measured, baseline_floor("reject_rate"))
         target = multiplier * baseline
         extra = target - measured
         if extra > float(params["max_rate"]):
@@ -79,7 +76,7 @@ class HighRejectRate:
                       exclude=("violating:ni",))
 
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
-        baseline = state.measured.get("effective_baseline", BASELINE_FLOOR)
+        baseline = state.measured.get("effective_baseline", baseline_floor("reject_rate"))
         target = state.measured.get("target_reject_rate", 0.0)
         live = reject_rate(ctx, PROVE_WINDOW_S)
         multiple = live / baseline if baseline > 0 else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pfdrill.classify import thresholds
-from pfdrill.faults import degradation, registry, reject
+from pfdrill.faults import degradation, metrics, registry
 from pfdrill.faults.fake import FabricWorld as World
 from pfdrill.faults.fault import InjectableFault
 from pfdrill.faults.kind import FaultKind
@@ -13,9 +13,10 @@ from pfdrill.faults.kind import FaultKind
 TABLE = thresholds.load()
 
 
-def test_fault_floors_match_the_threshold_table() -> None:
-    assert TABLE.floor("reject_rate") == reject.BASELINE_FLOOR
-    assert TABLE.floor("latency_mean_seconds") * 1000 == degradation.BASELINE_FLOOR_MS
+def test_faults_take_their_floors_from_the_threshold_table() -> None:
+    assert metrics.baseline_floor("reject_rate") == TABLE.floor("reject_rate") == 0.1
+    assert degradation.effective_ms(1.0) == 1000 * TABLE.floor("latency_mean_seconds") == 5.0
+    assert degradation.effective_ms(20.0) == 20.0
 
 
 @pytest.mark.parametrize(("baseline_ms", "percent", "mean_after_ms"), [

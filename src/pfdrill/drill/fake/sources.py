@@ -85,7 +85,7 @@ class FakeClassifier:
         self._w = world
 
     def withdraw_baseline(self) -> None:
-        self.withdrawn = getattr(self, "withdrawn", 0) + 1
+        """The simulated world keeps no published baseline: nothing to withdraw."""
 
     def baseline(self) -> Sequence[Signal]:
         return (Signal("reject_rate", 2.0), Signal("cert_failure_ratio", 0.0),
