@@ -162,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         factory = Metered(inner, lambda env: shared)
     run_id = new_run_id()
     per = PerDrill(factory.meters)
-    writer = ReportWriter(state / "reports" / run_id, run_id=run_id, suite=suite.name,
-                          file=suite.file)
+    writer = ReportWriter(state / "reports" / run_id)
     start = time.monotonic()
-    result = SuiteRunner(suite, factory, run_id=run_id, observers=[per, writer]).run()
+    result = SuiteRunner(suite, factory, run_id=run_id, observers=[per],
+                         writers=[writer]).run()
     wall = time.monotonic() - start
 
     print(f"suite {suite.name} ({len(suite.drills)} drills, profile {profile.value}"

@@ -1,127 +1,103 @@
-"""One Gherkin scenario as a drill: a :class:`DrillSession` driven step by step.
+"""One Gherkin scenario as a drill: the shared sequencer, driven one step at a time.
 
-The drill record starts with a provisional spec (named after the scenario)
-that the steps fill in as they reveal the fault, the expected severity and
-alerts. :class:`ScenarioDrill.close` always restores — the ``drill`` fixture
-calls it on teardown, whatever the steps did — and hands the result to the
-observers (the pytest bridge, report writers).
+The scenario's steps are read before the first runs (:func:`pfdrill.bdd.plan.spec`),
+so the drill's spec is whole from the start; each step then hands its intent
+to :meth:`ScenarioDrill.do`, which runs the matching phase on the
+:class:`~pfdrill.drill.sequencer.Sequencer` and fails the step when the phase
+says no. :meth:`ScenarioDrill.close` always restores — the ``pfdrill_drill``
+fixture calls it on teardown, whatever the steps did — and hands the result to
+the observers (the pytest bridge, report writers).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Callable, Sequence
 
-from pfdrill.drill import checks, criteria, detection, injection, response, safety
+from pfdrill.bdd import plan
+from pfdrill.drill import checks
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.observer import DrillObserver
-from pfdrill.drill.session import DrillSession, Outcome
-from pfdrill.drill.signals import interrupts_deferred
-from pfdrill.model.drill import CheckSpec, DrillSpec, FaultSpec, ParamValue, RunbookPlan
+from pfdrill.drill.sequencer import Sequencer
+from pfdrill.model.drill import CheckKind, DrillSpec
 from pfdrill.model.result import DrillResult
-from pfdrill.model.severity import Severity
-from pfdrill.model.sla import TimingProfile, default_budgets
-from pfdrill.model.timeline import Phase, PhaseRecord
+from pfdrill.model.timeline import PhaseRecord
 
 
 class StepFailed(AssertionError):
     """A drill step's verdict was "no"; pytest shows the phase and the reason."""
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:63] or "scenario"
-
-
-def provisional_spec(name: str, profile: TimingProfile, runbook: str) -> DrillSpec:
-    return DrillSpec(name=slug(name), description=name, fault=FaultSpec("none"),
-                     expected_severity=Severity.NONE, profile=profile,
-                     sla=default_budgets(profile, Severity.SEV1), criteria=("all",),
-                     runbook=RunbookPlan(path=runbook), scenario=name)
-
-
 class ScenarioDrill:
-    def __init__(self, name: str, env: DrillEnvironment, *, run_id: str, runbook: str,
+    def __init__(self, spec: DrillSpec, env: DrillEnvironment, *, run_id: str,
                  observers: Sequence[DrillObserver] = ()) -> None:
-        spec = provisional_spec(name, env.profile, runbook)
-        self.session = DrillSession(spec, env, run_id=run_id, observers=observers)
-        self.result: DrillResult | None = None
+        self.seq = Sequencer(spec, env, run_id=run_id, observers=observers)
         self._recovering = False
+        self._handlers: dict[type, Callable[[plan.Intent], PhaseRecord | None]] = {
+            plan.Steady: lambda i: self.seq.preflight(),
+            plan.Inject: self._inject,
+            plan.Detect: self._detect,
+            plan.Classify: self._classify,
+            plan.Section: self._section,
+            plan.Rollback: self._rollback,
+            plan.Check: self._check,
+            plan.Criteria: self._criteria,
+        }
 
     @property
     def env(self) -> DrillEnvironment:
-        return self.session.env
+        return self.seq.env
 
-    def _update(self, **changes: object) -> None:
-        self.session.spec = dataclasses.replace(self.session.spec, **changes)  # type: ignore[arg-type]
+    @property
+    def spec(self) -> DrillSpec:
+        return self.seq.spec
 
-    def _phase(self, phase: Phase, action: Callable[[], Outcome],
-               budget_s: float | None = None) -> PhaseRecord:
-        record = self.session.phase(phase, action, budget_s)
-        if not record.status.ok:
-            raise StepFailed(f"{phase.value}: {record.reason}")
+    @property
+    def result(self) -> DrillResult | None:
+        return self.seq.result
+
+    def do(self, intent: plan.Intent) -> PhaseRecord | None:
+        """Run the phase a step means; :class:`StepFailed` when it did not pass."""
+        record = self._handlers[type(intent)](intent)
+        if record is not None and not record.status.ok:
+            raise StepFailed(f"{record.phase.value}: {record.reason}")
         return record
 
-    # --- the steps' operations ------------------------------------------------------
-    def steady_state(self) -> PhaseRecord:
-        return self._phase(Phase.PREFLIGHT, lambda: safety.preflight(self.session))
+    def _inject(self, i: plan.Intent) -> PhaseRecord:
+        assert isinstance(i, plan.Inject)
+        return self.seq.inject(i.fault)
 
-    def inject(self, fault: str, params: dict[str, ParamValue]) -> PhaseRecord:
-        spec = FaultSpec(fault, params)
-        self._update(fault=spec)
-        return self._phase(Phase.INJECT, lambda: injection.inject(self.session, spec))
+    def _detect(self, i: plan.Intent) -> PhaseRecord:
+        assert isinstance(i, plan.Detect)
+        return self.seq.detect(i.alerts, i.within)
 
-    def alert_fires(self, alerts: Sequence[str], within: float) -> PhaseRecord:
-        self._update(expected_alerts=tuple(alerts))
-        return self._phase(Phase.DETECT, lambda: detection.detect(
-            self.session, alerts, within=within), budget_s=within)
+    def _classify(self, i: plan.Intent) -> PhaseRecord:
+        assert isinstance(i, plan.Classify)
+        return self.seq.classify(i.severity, i.within)
 
-    def classified_as(self, severity: Severity, within: float | None = None) -> PhaseRecord:
-        budget = within if within is not None else default_budgets(
-            self.env.profile, severity).budget(Phase.CLASSIFY)
-        self._update(expected_severity=severity,
-                     sla=default_budgets(self.env.profile, severity))
-        return self._phase(Phase.CLASSIFY, lambda: detection.classify(
-            self.session, severity, within=budget), budget_s=budget)
+    def _section(self, i: plan.Intent) -> PhaseRecord:
+        assert isinstance(i, plan.Section)
+        if self._recovering:
+            return self.seq.recovery_section([i.name])
+        return self.seq.respond([i.name])
 
-    def run_section(self, section: str) -> PhaseRecord:
-        phase = Phase.RECOVER if self._recovering else Phase.RESPOND
-        return self._phase(phase, lambda: response.run_sections(self.session, [section]))
-
-    def rollback(self) -> None:
+    def _rollback(self, i: plan.Intent) -> None:
         self._recovering = True
-        injection.rollback_fault(self.session, "rolled back by the scenario")
+        self.seq.rollback("rolled back by the scenario")
 
-    def outcome(self, check: CheckSpec, within: float) -> PhaseRecord:
-        checks.validate(check)
-        if check.kind.value == "steady_state":
+    def _check(self, i: plan.Intent) -> PhaseRecord:
+        assert isinstance(i, plan.Check)
+        checks.validate(i.check)
+        if i.check.kind is CheckKind.STEADY_STATE:
             self._recovering = True
-            return self._phase(Phase.RECOVER, lambda: response.recover(
-                self.session, (), (), within=within), budget_s=within)
-        phase = Phase.RECOVER if self._recovering else Phase.MITIGATE
-        into = self.session.recovery if self._recovering else self.session.mitigation
+            return self.seq.recover(sections=(), checks=(), within=i.within)
+        if self._recovering:
+            return self.seq.recovery_checks([i.check], i.within)
+        return self.seq.mitigate([i.check], i.within)
 
-        def wait() -> Outcome:
-            out = response.wait_checks(self.session, [check], within=within, into=into)
-            if out.status.ok and phase is Phase.MITIGATE:
-                self.session.time_to_mitigate = self.session.since_injection()
-            return out
-        return self._phase(phase, wait, budget_s=within)
+    def _criteria(self, i: plan.Intent) -> PhaseRecord:
+        assert isinstance(i, plan.Criteria)
+        return self.seq.criteria(i.names, follow_up=())
 
-    def success_criteria(self, names: Sequence[str] = ("all",)) -> PhaseRecord:
-        wanted = criteria.parse(names)
-        return self._phase(Phase.CRITERIA, lambda: response.judge_criteria(
-            self.session, wanted))
-
-    # --- the end ----------------------------------------------------------------------
     def close(self) -> DrillResult:
         """Restore (always) and finish the record; idempotent."""
-        if self.result is not None:
-            return self.result
-        s = self.session
-        with interrupts_deferred() as deferred:
-            s.phase(Phase.RESTORE, lambda: safety.restore(s))
-        self.result = s.result()
-        s.observers.finished(self.result)
-        deferred.reraise()
-        return self.result
+        return self.seq.close()

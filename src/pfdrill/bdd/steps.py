@@ -21,33 +21,29 @@ environment from pfdrill's config and the running stack)::
       Then the steady state is restored within 120 seconds
       And all success criteria are met
 
-Every step runs through the same drill session as ``pfdrill drill run``:
+Every step runs through the same drill sequencer as ``pfdrill drill run``:
 phases, SLA budgets, evidence and restore (always, on teardown).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from pytest_bdd import parsers, step
 
+from pfdrill.bdd import plan
 from pfdrill.bdd.scenario import ScenarioDrill, StepFailed
 from pfdrill.drill.environment import DrillEnvironment
+from pfdrill.drill.interrupts import interrupts_raise
 from pfdrill.drill.observer import BaseObserver, DrillObserver
-from pfdrill.drill.signals import interrupts_raise
 from pfdrill.drill.suite import new_run_id
 from pfdrill.errors import InvalidInput, ObjectNotFound
-from pfdrill.model.drill import CheckKind, CheckSpec, DrillSpec, Op, ParamValue
+from pfdrill.model.drill import DrillSpec
 from pfdrill.model.result import DrillResult
-from pfdrill.model.severity import Severity
 from pfdrill.model.sla import TimingProfile
 from pfdrill.model.timeline import PhaseRecord
-
-SECONDS = r"(?P<seconds>\d+(?:\.\d+)?) seconds?"
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -82,14 +78,17 @@ def pfdrill_run_id() -> str:
 @pytest.fixture(scope="session")
 def pfdrill_report_observers(pytestconfig: pytest.Config,
                              pfdrill_run_id: str) -> list[DrillObserver]:
-    """Observers every scenario drill gets besides the pytest bridge (report writers)."""
+    """Observers every scenario drill gets besides the pytest bridge: the session's one
+    suite record ("features"), writing reports as ``pfdrill drill run`` does."""
     out = pytestconfig.getoption("--pfdrill-reports")
     if not out:
         return []
+    from pfdrill.drill.suite import SuiteRecorder
     from pfdrill.report.writer import ReportWriter
 
-    return [ReportWriter(Path(out) / pfdrill_run_id, run_id=pfdrill_run_id, suite="features",
-                         file=str(pytestconfig.rootpath / "features"))]
+    return [SuiteRecorder(run_id=pfdrill_run_id, suite="features",
+                          file=str(pytestconfig.rootpath / "features"),
+                          writers=[ReportWriter(Path(out) / pfdrill_run_id)])]
 
 
 class PytestBridge(BaseObserver):
@@ -113,51 +112,35 @@ class PytestBridge(BaseObserver):
             f"{e.at:8.2f}s {e.kind.value:<16} {e.message}" for e in result.timeline))
 
 
-def _scenario_name(request: pytest.FixtureRequest) -> str:
-    """The scenario's own name, with an outline's example values filled in."""
-    try:
-        from pytest_bdd.scenario import scenario_wrapper_template_registry as registry
-    except ImportError:  # pytest-bdd moved it: fall back to the test's name
-        return str(request.node.name)
+def _scenario(request: pytest.FixtureRequest) -> tuple[str, list[str]]:
+    """The scenario's own name and step texts, with an outline's example values filled in."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry as registry
+
     function = getattr(request.node, "function", None)
     template = registry.get(function) if function is not None else None
     if template is None:
-        return str(request.node.name)
+        raise InvalidInput(f"{request.node.nodeid}: the pfdrill_drill fixture serves "
+                           "pytest-bdd scenarios only")
     example = (request.getfixturevalue("_pytest_bdd_example")
                if "_pytest_bdd_example" in request.fixturenames else {})
-    return str(template.render(example).name)
+    rendered = template.render(example)
+    return str(rendered.name), [str(st.name) for st in rendered.steps]
 
 
 @pytest.fixture
 def pfdrill_drill(request: pytest.FixtureRequest, pfdrill_environment: DrillEnvironment,
-          pfdrill_runbook: str, pfdrill_run_id: str,
-          pfdrill_report_observers: list[DrillObserver]) -> Iterator[ScenarioDrill]:
+                  pfdrill_runbook: str, pfdrill_run_id: str,
+                  pfdrill_report_observers: list[DrillObserver]) -> Iterator[ScenarioDrill]:
     """The scenario's drill; restored on teardown whatever happened (SIGTERM included)."""
+    name, texts = _scenario(request)
+    spec = plan.spec(name, texts, profile=pfdrill_environment.profile, runbook=pfdrill_runbook)
     observers = [PytestBridge(request.node), *pfdrill_report_observers]
-    sd = ScenarioDrill(_scenario_name(request), pfdrill_environment, run_id=pfdrill_run_id,
-                       runbook=pfdrill_runbook, observers=observers)
+    sd = ScenarioDrill(spec, pfdrill_environment, run_id=pfdrill_run_id, observers=observers)
     try:
         with interrupts_raise():
             yield sd
     finally:
         sd.close()
-
-
-# --- parameters ---------------------------------------------------------------------------
-def parse_params(text: str | None) -> dict[str, ParamValue]:
-    """``failure_mode=fail_open, fraction=0.3 and variant=killed`` → typed values."""
-    out: dict[str, ParamValue] = {}
-    if not text:
-        return out
-    for part in filter(None, (p.strip() for p in re.split(r",|\band\b", text))):
-        key, eq, raw = part.partition("=")
-        if not eq or not key.strip():
-            raise InvalidInput(f"fault parameter {part!r} is not key=value")
-        value = yaml.safe_load(raw.strip().strip('"'))
-        if not isinstance(value, (str, int, float, bool)):
-            value = raw.strip()
-        out[key.strip()] = value
-    return out
 
 
 # --- Background --------------------------------------------------------------------------
@@ -184,96 +167,87 @@ def fabric_deployed(pfdrill_drill: ScenarioDrill) -> None:
                              f"{dep.replicas})")
 
 
+def _do(drill: ScenarioDrill, step_name: str, **groups: str | None) -> None:
+    drill.do(plan.build(step_name, **groups))
+
+
 @step("the fabric is in steady state")
 def steady_state(pfdrill_drill: ScenarioDrill) -> None:
-    pfdrill_drill.steady_state()
+    _do(pfdrill_drill, "steady")
 
 
 # --- fault, detection, classification ----------------------------------------------------
-@step(parsers.re(r'the fault "(?P<fault>[^"]+)" is injected(?: with (?P<params>.+))?$'))
+@step(parsers.re(plan.PATTERNS["inject"].regex))
 def inject(pfdrill_drill: ScenarioDrill, fault: str, params: str | None) -> None:
-    pfdrill_drill.inject(fault, parse_params(params))
+    _do(pfdrill_drill, "inject", fault=fault, params=params)
 
 
-@step(parsers.re(r'(?:an alert|one of the alerts) "(?P<alerts>[^"]+)" fires within '
-                 + SECONDS + "$"))
+@step(parsers.re(plan.PATTERNS["alert"].regex))
 def alert_fires(pfdrill_drill: ScenarioDrill, alerts: str, seconds: str) -> None:
-    pfdrill_drill.alert_fires([a.strip() for a in alerts.split(",") if a.strip()], float(seconds))
+    _do(pfdrill_drill, "alert", alerts=alerts, seconds=seconds)
 
 
-@step(parsers.re(r"the incident is classified as (?P<severity>SEV-?[1-4]|none)"
-                 r"(?: within (?P<seconds>\d+(?:\.\d+)?) seconds?)?$"))
+@step(parsers.re(plan.PATTERNS["classified"].regex))
 def classified(pfdrill_drill: ScenarioDrill, severity: str, seconds: str | None) -> None:
-    pfdrill_drill.classified_as(Severity.parse(severity), float(seconds) if seconds else None)
+    _do(pfdrill_drill, "classified", severity=severity, seconds=seconds)
 
 
 # --- response ------------------------------------------------------------------------------
-@step(parsers.re(r'the runbook section "(?P<section>[^"]+)" is executed$'))
+@step(parsers.re(plan.PATTERNS["section"].regex))
 def run_section(pfdrill_drill: ScenarioDrill, section: str) -> None:
-    pfdrill_drill.run_section(section)
+    _do(pfdrill_drill, "section", section=section)
 
 
-@step("the fault is rolled back")
+@step(parsers.re(plan.PATTERNS["rollback"].regex))
 def rolled_back(pfdrill_drill: ScenarioDrill) -> None:
-    pfdrill_drill.rollback()
+    _do(pfdrill_drill, "rollback")
 
 
 # --- outcome checks: Then … within N seconds -----------------------------------------------
-@step(parsers.re(r'the ConfigMap "(?P<name>[^"]+)" has "(?P<key>[^"]+)" set to '
-                 r'"(?P<value>[^"]*)" within ' + SECONDS + "$"))
-def configmap_value(pfdrill_drill: ScenarioDrill, name: str, key: str, value: str, seconds: str) -> None:
-    pfdrill_drill.outcome(CheckSpec(CheckKind.CONFIGMAP, name, key, Op.EQ, value), float(seconds))
+@step(parsers.re(plan.PATTERNS["configmap"].regex))
+def configmap_value(pfdrill_drill: ScenarioDrill, name: str, key: str, value: str,
+                    seconds: str) -> None:
+    _do(pfdrill_drill, "configmap", name=name, key=key, value=value, seconds=seconds)
 
 
-@step(parsers.re(r'the deployment "(?P<name>[^"]+)" has (?P<count>\d+) (?P<ready>ready )?'
-                 r"replicas? within " + SECONDS + "$"))
+@step(parsers.re(plan.PATTERNS["replicas"].regex))
 def replicas(pfdrill_drill: ScenarioDrill, name: str, count: str, ready: str | None,
              seconds: str) -> None:
-    pfdrill_drill.outcome(CheckSpec(CheckKind.REPLICAS, name, "ready" if ready else "desired", Op.EQ,
-                            count), float(seconds))
+    _do(pfdrill_drill, "replicas", name=name, count=count, ready=ready, seconds=seconds)
 
 
-@step(parsers.re(r'the sink holds (?:a|an|(?P<count>\d+)) "(?P<channel>[^"]+)" '
-                 r'notifications?(?: matching "(?P<pattern>[^"]+)")? within ' + SECONDS + "$"))
-def notification(pfdrill_drill: ScenarioDrill, count: str | None, channel: str, pattern: str | None,
-                 seconds: str) -> None:
-    pfdrill_drill.outcome(CheckSpec(CheckKind.NOTIFICATION, channel, pattern or "", Op.GE,
-                            count or "1"), float(seconds))
+@step(parsers.re(plan.PATTERNS["notification"].regex))
+def notification(pfdrill_drill: ScenarioDrill, count: str | None, channel: str,
+                 pattern: str | None, seconds: str) -> None:
+    _do(pfdrill_drill, "notification", count=count, channel=channel, pattern=pattern,
+        seconds=seconds)
 
 
-@step(parsers.re(r'the logs of "(?P<selector>[^"]+)" contain "(?P<pattern>[^"]+)" within '
-                 + SECONDS + "$"))
+@step(parsers.re(plan.PATTERNS["log"].regex))
 def log_line(pfdrill_drill: ScenarioDrill, selector: str, pattern: str, seconds: str) -> None:
-    pfdrill_drill.outcome(CheckSpec(CheckKind.LOG, selector, "", Op.CONTAINS, pattern), float(seconds))
+    _do(pfdrill_drill, "log", selector=selector, pattern=pattern, seconds=seconds)
 
 
-_METRIC_OPS = {None: Op.EQ, "above": Op.GT, "below": Op.LT, "at least": Op.GE,
-               "at most": Op.LE}
+@step(parsers.re(plan.PATTERNS["metric"].regex))
+def metric(pfdrill_drill: ScenarioDrill, query: str, op: str | None, value: str,
+           seconds: str) -> None:
+    _do(pfdrill_drill, "metric", query=query, op=op, value=value, seconds=seconds)
 
 
-# PromQL has quotes of its own: write them as \" (or use PromQL's single quotes).
-@step(parsers.re(r'the metric "(?P<query>(?:[^"\\]|\\.)+)" is '
-                 r"(?:(?P<op>above|below|at least|at most) )?"
-                 r"(?P<value>-?\d+(?:\.\d+)?) within " + SECONDS + "$"))
-def metric(pfdrill_drill: ScenarioDrill, query: str, op: str | None, value: str, seconds: str) -> None:
-    pfdrill_drill.outcome(CheckSpec(CheckKind.METRIC, query.replace('\\"', '"'), "", _METRIC_OPS[op],
-                            value), float(seconds))
-
-
-@step(parsers.re(r"the steady state is restored within " + SECONDS + "$"))
+@step(parsers.re(plan.PATTERNS["steady_restored"].regex))
 def steady_restored(pfdrill_drill: ScenarioDrill, seconds: str) -> None:
-    pfdrill_drill.outcome(CheckSpec(CheckKind.STEADY_STATE), float(seconds))
+    _do(pfdrill_drill, "steady_restored", seconds=seconds)
 
 
 # --- success criteria ----------------------------------------------------------------------
-@step("all success criteria are met")
+@step(parsers.re(plan.PATTERNS["all_criteria"].regex))
 def all_criteria(pfdrill_drill: ScenarioDrill) -> None:
-    pfdrill_drill.success_criteria()
+    _do(pfdrill_drill, "all_criteria")
 
 
-@step(parsers.re(r'the success criteria "(?P<names>[^"]+)" are met$'))
+@step(parsers.re(plan.PATTERNS["some_criteria"].regex))
 def some_criteria(pfdrill_drill: ScenarioDrill, names: str) -> None:
     try:
-        pfdrill_drill.success_criteria([n.strip() for n in names.split(",") if n.strip()])
+        _do(pfdrill_drill, "some_criteria", names=names)
     except ValueError as exc:
         raise InvalidInput(f"unknown success criterion: {exc}") from None

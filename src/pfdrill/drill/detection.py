@@ -6,84 +6,89 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
+from pfdrill.drill.context import DrillContext
 from pfdrill.drill.ports import AlertSighting
-from pfdrill.drill.session import DrillSession, Outcome
 from pfdrill.model.evidence import AlertEvidence, MetricSeries, SeriesPoint
+from pfdrill.model.phases import Detection, Outcome, Triage
 from pfdrill.model.severity import Severity
-from pfdrill.model.timeline import EventKind, TimelineEvent
+from pfdrill.model.timeline import EventKind
 
 
-def detect(s: DrillSession, alerts: Sequence[str], *, within: float) -> Outcome:
-    if s.injected_at is None or s.injected_wall is None:
-        return Outcome.failed("nothing was injected, so nothing can be detected")
+def detect(c: DrillContext, alerts: Sequence[str], *, within: float) -> Detection:
+    injected_at = c.injected_at
+    if injected_at is None:
+        return Detection(Outcome.failed("nothing was injected, so nothing can be detected"))
     if not alerts:
-        return Outcome.failed("the drill names no expected alert")
-    timeout = max(0.0, s.injected_at + within - s.elapsed())
-    sightings = s.env.detector.wait_for_notification(alerts, s.injected_wall, timeout)
-    s.alerts = tuple(_alert_evidence(s, x, alerts) for x in sightings)
-    for a in s.alerts:
+        return Detection(Outcome.failed("the drill names no expected alert"))
+    rec = c.rec
+    timeout = max(0.0, injected_at + within - rec.elapsed())
+    sightings = c.env.detector.wait_for_notification(alerts, rec.wall(injected_at), timeout)
+    seen = tuple(_alert_evidence(c, x, alerts) for x in sightings)
+    for a in seen:
         if a.firing_at is not None:
-            s.timeline.append(TimelineEvent(at=a.firing_at, kind=EventKind.ALERT_FIRING,
-                                               message=f"{a.alert} firing"))
+            rec.event(a.firing_at, EventKind.ALERT_FIRING, f"{a.alert} firing")
         if a.notified_at is not None:
-            s.timeline.append(TimelineEvent(at=a.notified_at, kind=EventKind.NOTIFICATION,
-                                               message=f"{a.alert} notified"))
-    s.timeline.sort(key=lambda e: e.at)
-    notified = sorted((a.notified_at, a.alert) for a in s.alerts
+            rec.event(a.notified_at, EventKind.NOTIFICATION, f"{a.alert} notified")
+    notified = sorted((a.notified_at, a.alert) for a in seen
                       if a.expected and a.notified_at is not None)
     if not notified:
-        fired = [a.alert for a in s.alerts if a.expected and a.firing_at is not None]
-        other = [a.alert for a in s.alerts if not a.expected]
+        fired = [a.alert for a in seen if a.expected and a.firing_at is not None]
+        other = [a.alert for a in seen if not a.expected]
         why = f"no notification for {', '.join(alerts)} within {within:g} s of injection"
         if fired:
             why += f" (firing in Prometheus but not notified: {', '.join(fired)})"
         if other:
             why += f"; other alerts seen: {', '.join(other)}"
-        return Outcome.failed(why, measured=s.since_injection())
+        return Detection(Outcome.failed(why, measured=c.since_injection()), alerts=seen)
     first_at, first = notified[0]
-    s.mttd = first_at - s.injected_at
-    return Outcome.passed(f"{first} notified {s.mttd:.1f} s after injection",
-                          measured=s.mttd)
+    mttd = first_at - injected_at
+    return Detection(Outcome.passed(f"{first} notified {mttd:.1f} s after injection",
+                                    measured=mttd), alerts=seen, mttd=mttd)
 
 
-def _alert_evidence(s: DrillSession, seen: AlertSighting,
+def _alert_evidence(c: DrillContext, seen: AlertSighting,
                     expected: Sequence[str]) -> AlertEvidence:
     return AlertEvidence(
         alert=seen.alert, expected=seen.alert in expected,
-        firing_at=None if seen.firing is None else round(s.offset(seen.firing), 3),
-        notified_at=None if seen.notified is None else round(s.offset(seen.notified), 3),
+        firing_at=None if seen.firing is None else round(c.rec.offset(seen.firing), 3),
+        notified_at=None if seen.notified is None else round(c.rec.offset(seen.notified), 3),
         severity_label=seen.severity_label, receiver=seen.receiver, bound_s=seen.bound_s)
 
 
-def classify(s: DrillSession, expected: Severity, *, within: float) -> Outcome:
-    if s.injected_at is None:
-        return Outcome.failed("nothing was injected, so nothing can be classified")
-    timeout = max(0.0, s.injected_at + within - s.elapsed())
-    got, matched = s.poll(lambda: s.env.classifier.classify(s.baseline),
-                              lambda c: c.severity is expected, timeout)
-    s.classification = got
+def classify(c: DrillContext, expected: Severity, *, within: float) -> Triage:
+    injected_at = c.injected_at
+    if injected_at is None:
+        return Triage(Outcome.failed("nothing was injected, so nothing can be classified"))
+    timeout = max(0.0, injected_at + within - c.rec.elapsed())
+    baseline = c.baseline
+    got, matched = c.poll(lambda: c.env.classifier.classify(baseline),
+                          lambda x: x.severity is expected, timeout)
     reasons = "; ".join(got.reasons) or "no reasons given"
-    s.note(EventKind.CLASSIFIED, f"classified {got.severity.value}: {reasons}")
-    since = s.since_injection()
+    c.rec.note(EventKind.CLASSIFIED, f"classified {got.severity.value}: {reasons}")
+    since = c.since_injection()
     if not matched:
-        return Outcome.failed(f"classified as {got.severity.value} ({reasons}), "
-                              f"expected {expected.value}", measured=since)
-    s.time_to_classify = since
-    return Outcome.passed(f"{got.severity.value}: {reasons}", measured=since)
+        return Triage(Outcome.failed(f"classified as {got.severity.value} ({reasons}), "
+                                     f"expected {expected.value}", measured=since),
+                      classification=got)
+    return Triage(Outcome.passed(f"{got.severity.value}: {reasons}", measured=since),
+                  classification=got, time_to_classify=since)
 
 
-def collect_series(s: DrillSession, lead_s: float = 60.0) -> None:
-    if not s.spec.metrics or s.injected_wall is None:
-        return
-    start = s.injected_wall - dt.timedelta(seconds=lead_s)
-    end = s.clock.now()
+def collect_series(c: DrillContext, lead_s: float = 60.0) -> tuple[MetricSeries, ...]:
+    """The drill's metric queries around the injection, for the report's charts."""
+    injected_at = c.injected_at
+    if not c.spec.metrics or injected_at is None:
+        return ()
+    rec = c.rec
+    start = rec.wall(injected_at) - dt.timedelta(seconds=lead_s)
+    end = rec.clock.now()
     step = max(1.0, (end - start).total_seconds() / 240)
     out = []
-    for m in s.spec.metrics:
-        pts = s.read(f"metric {m.name}", functools.partial(
-            s.env.metrics.series, m.query, start, end, step))
+    for m in c.spec.metrics:
+        pts = c.read(f"metric {m.name}", functools.partial(
+            c.env.metrics.series, m.query, start, end, step))
         if pts is None:
             continue
         out.append(MetricSeries(name=m.name, query=m.query, points=tuple(
-            SeriesPoint(at=round(s.offset(w), 3), value=v) for w, v in pts)))
-    s.series = tuple(out)
+            SeriesPoint(at=round(rec.offset(w), 3), value=v) for w, v in pts)))
+    return tuple(out)

@@ -72,6 +72,12 @@ class DrillEnvironment:
     def namespace(self) -> str:
         return self.config.namespace
 
+    def redactions(self) -> tuple[str, ...]:
+        """Every value no artifact may show: the secrets, and the runbook's webhook URLs and
+        tokens (however the runbook environment names them)."""
+        passed = (v for k, v in self.runbook_env.items() if "WEBHOOK" in k or "TOKEN" in k)
+        return tuple(dict.fromkeys(v for v in (*self.secrets, *passed) if v))
+
 
 class EnvironmentFactory(Protocol):
     def build(self, profile: TimingProfile) -> DrillEnvironment:

@@ -2,8 +2,9 @@
 
 Report writers, the terminal progress display, the history store and the
 pytest-bdd bridge all implement :class:`DrillObserver`. They are told, in
-order: ``started``, then ``phase_started``/``phase_completed`` per phase,
-``restored`` and ``finished``. An observer that raises is logged and skipped
+order: ``redact`` (the values the environment knows to be secret, so a
+writer can keep them out of every artifact), ``started``, then
+``phase_started``/``phase_completed`` per phase, ``restored`` and ``finished``. An observer that raises is logged and skipped
 for that call; it never changes a drill's verdict.
 """
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class DrillObserver(Protocol):
+    def redact(self, secrets: tuple[str, ...]) -> None: ...
+
     def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None: ...
 
     def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None: ...
@@ -36,6 +39,9 @@ class DrillObserver(Protocol):
 
 class BaseObserver:
     """No-op implementations to inherit from when only some events matter."""
+
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        return None
 
     def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None:
         return None
@@ -72,6 +78,9 @@ class Observers:
                 msg = f"observer {type(obs).__name__}.{event} failed: {exc}"
                 log.warning(msg, exc_info=True)
                 self.failures.append(msg)
+
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        self._each("redact", secrets)
 
     def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None:
         self._each("started", header, spec, run_id)

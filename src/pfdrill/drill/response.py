@@ -6,150 +6,185 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from pfdrill.drill import checks, criteria, injection
+from pfdrill.drill import checks, criteria
+from pfdrill.drill.context import DrillContext
 from pfdrill.drill.ports import SectionRun
-from pfdrill.drill.session import DrillSession, Outcome
 from pfdrill.model.drill import CheckSpec
 from pfdrill.model.evidence import CheckEvidence, CommandEvidence, SectionEvidence, SteadyState
-from pfdrill.model.timeline import EventKind, TimelineEvent
+from pfdrill.model.phases import (
+    Judgement,
+    Mitigation,
+    Outcome,
+    Preflight,
+    Recovery,
+    Response,
+)
+from pfdrill.model.timeline import EventKind
 
 _TEXT_KINDS = ("md", "txt", "json", "log", "ics")
 
 
-def run_sections(s: DrillSession, sections: Sequence[str], runbook: str | None = None) -> Outcome:
-    path = runbook or (s.spec.runbook.path if s.spec.runbook else "")
+def _run_sections(c: DrillContext, sections: Sequence[str]
+                  ) -> tuple[Outcome, tuple[SectionEvidence, ...]]:
+    path = c.spec.runbook.path if c.spec.runbook else ""
     if not path:
-        return Outcome.failed("no runbook given for this drill")
-    failures: list[SectionEvidence] = []
+        return Outcome.failed("no runbook given for this drill"), ()
+    ran: list[SectionEvidence] = []
     for section in sections:
-        run = s.env.runbook.run_section(path, section, s.runbook_variables())
-        ev = _section_evidence(s, run)
-        s.sections.append(ev)
-        if not ev.ok:
-            failures.append(ev)
+        run = c.env.runbook.run_section(path, section, c.runbook_variables(also=ran))
+        ran.append(_section_evidence(c, run))
+    failures = [ev for ev in ran if not ev.ok]
     if failures:
         first = failures[0]
         more = f" (and {len(failures) - 1} more section(s))" if len(failures) > 1 else ""
-        return Outcome.failed(f"runbook section {first.section!r}: {first.reason}{more}")
-    return Outcome.passed(f"{len(sections)} section(s) ran")
+        return (Outcome.failed(f"runbook section {first.section!r}: {first.reason}{more}"),
+                tuple(ran))
+    return Outcome.passed(f"{len(sections)} section(s) ran"), tuple(ran)
 
 
-def _section_evidence(s: DrillSession, run: SectionRun) -> SectionEvidence:
+def respond(c: DrillContext, sections: Sequence[str]) -> Response:
+    if not sections:
+        return Response(Outcome.failed("the drill names no runbook section to respond with"))
+    outcome, ran = _run_sections(c, sections)
+    return Response(outcome, sections=ran)
+
+
+def recovery_sections(c: DrillContext, sections: Sequence[str]) -> Recovery:
+    """Runbook sections run while recovering, on their own (one Gherkin step each)."""
+    outcome, ran = _run_sections(c, sections)
+    return Recovery(outcome, sections=ran)
+
+
+def _section_evidence(c: DrillContext, run: SectionRun) -> SectionEvidence:
     cmds = []
-    for c in run.commands:
-        ev = CommandEvidence(section=run.section, command=c.command, outcome=c.outcome,
-                             exit_code=c.exit_code, at=round(s.offset(c.started), 3),
-                             duration_s=round(c.duration_s, 3), output=c.output,
-                             reason=c.reason, line=c.line)
+    for cmd in run.commands:
+        ev = CommandEvidence(section=run.section, command=cmd.command, outcome=cmd.outcome,
+                             exit_code=cmd.exit_code, at=round(c.rec.offset(cmd.started), 3),
+                             duration_s=round(cmd.duration_s, 3), output=cmd.output,
+                             reason=cmd.reason, line=cmd.line)
         cmds.append(ev)
-        first_line = c.command.strip().splitlines()[0] if c.command.strip() else ""
-        s.timeline.append(TimelineEvent(
-            at=ev.at, kind=EventKind.COMMAND,
-            message=f"{run.section}: {first_line[:100]} → {c.outcome.value}"))
-    s.timeline.sort(key=lambda e: e.at)
+        first_line = cmd.command.strip().splitlines()[0] if cmd.command.strip() else ""
+        c.rec.event(ev.at, EventKind.COMMAND,
+                    f"{run.section}: {first_line[:100]} → {cmd.outcome.value}")
     reason = run.reason
     if not run.ok and not reason:
-        bad = next((c for c in cmds if c.outcome.value == "failed"), None)
+        bad = next((x for x in cmds if x.outcome.value == "failed"), None)
         reason = (f"`{bad.command.strip().splitlines()[0]}` failed (exit {bad.exit_code})"
                   f"{': ' + bad.reason if bad.reason else ''}") if bad else "section failed"
     return SectionEvidence(section=run.section, ok=run.ok, commands=tuple(cmds),
                            reason=reason)
 
 
-def wait_checks(s: DrillSession, specs: Sequence[CheckSpec], *, within: float,
-                into: list[CheckEvidence] | None = None) -> Outcome:
-    since = s.evidence_since()
-    res = checks.wait(specs, s.env, since=since, timeout_s=within)
-    at = round(res.finished_mono - s.t0, 3)
-    evs = [CheckEvidence(description=c.describe(), ok=o.ok, observed=o.observed, at=at,
-                         reason="" if o.ok else f"observed {o.observed}")
-           for c, o in res.observations]
-    (s.mitigation if into is None else into).extend(evs)
+def _wait_checks(c: DrillContext, specs: Sequence[CheckSpec], *, within: float
+                 ) -> tuple[Outcome, tuple[CheckEvidence, ...]]:
+    res = checks.wait(specs, c.env, since=c.evidence_since(), timeout_s=within)
+    at = round(res.finished_mono - c.rec.t0, 3)
+    evs = tuple(CheckEvidence(description=spec.describe(), ok=o.ok, observed=o.observed, at=at,
+                              reason="" if o.ok else f"observed {o.observed}")
+                for spec, o in res.observations)
     for ev in evs:
-        s.note(EventKind.CHECK, f"{ev.description}: {'ok' if ev.ok else ev.reason}")
+        c.rec.note(EventKind.CHECK, f"{ev.description}: {'ok' if ev.ok else ev.reason}")
     if not res.ok:
         bad = [e for e in evs if not e.ok]
         return Outcome.failed("; ".join(f"{e.description} not met within {within:g} s "
-                                        f"({e.reason})" for e in bad))
-    return Outcome.passed(f"{len(evs)} check(s) hold")
+                                        f"({e.reason})" for e in bad)), evs
+    return Outcome.passed(f"{len(evs)} check(s) hold"), evs
 
 
-def mitigate(s: DrillSession, specs: Sequence[CheckSpec], *, within: float) -> Outcome:
+def mitigate(c: DrillContext, specs: Sequence[CheckSpec], *, within: float) -> Mitigation:
     if not specs:
-        return Outcome.failed("the drill defines no mitigation check; nothing proves it")
-    out = wait_checks(s, specs, within=within, into=s.mitigation)
-    if out.status.ok and s.injected_at is not None:
-        s.time_to_mitigate = s.since_injection()
-    return out
+        return Mitigation(Outcome.failed("the drill defines no mitigation check; nothing "
+                                         "proves it"))
+    outcome, evs = _wait_checks(c, specs, within=within)
+    when = c.since_injection() if outcome.status.ok else None
+    return Mitigation(outcome, checks=evs, time_to_mitigate=when)
 
 
-def recover(s: DrillSession, sections: Sequence[str], extra: Sequence[CheckSpec], *,
-            within: float) -> Outcome:
-    injection.rollback_fault(s, "the root cause is fixed")
-    ran = run_sections(s, sections) if sections else Outcome.passed()
-    timeout = max(0.0, within - (s.elapsed() - s.phase_start))
-    probe = s.env.steady_state.check
+def hold_checks(c: DrillContext, specs: Sequence[CheckSpec], *, within: float) -> Recovery:
+    """Checks that must hold while recovering (a Gherkin ``Then`` after the rollback)."""
+    outcome, evs = _wait_checks(c, specs, within=within)
+    return Recovery(outcome, checks=evs)
+
+
+def recover(c: DrillContext, sections: Sequence[str], extra: Sequence[CheckSpec], *,
+            within: float) -> Recovery:
+    rec = c.rec
+    start = rec.elapsed()
+    c.rollback_fault("the root cause is fixed")
+    ran, ran_sections = _run_sections(c, sections) if sections else (Outcome.passed(), ())
+    timeout = max(0.0, within - (rec.elapsed() - start))
+    probe = c.env.steady_state.check
+    since = c.evidence_since()
 
     def look() -> tuple[tuple[checks.Observation, ...], SteadyState]:
         samples = tuple(probe())
-        steady = SteadyState(at=round(s.elapsed(), 3),
-                             holds=bool(samples) and all(s.ok for s in samples),
+        steady = SteadyState(at=round(rec.elapsed(), 3),
+                             holds=bool(samples) and all(x.ok for x in samples),
                              samples=samples)
-        since = s.evidence_since()
-        return tuple(checks.observe(c, s.env, since) for c in extra), steady
+        return tuple(checks.observe(spec, c.env, since) for spec in extra), steady
 
-    (obs, steady), ok = s.poll(look, lambda v: v[1].holds and all(o.ok for o in v[0]),
-                                   timeout)
-    s.steady_after = steady
-    s.recovery.extend(CheckEvidence(description=c.describe(), ok=o.ok,
-                                       observed=o.observed, at=steady.at)
-                         for c, o in zip(extra, obs, strict=True))
-    s.note(EventKind.STEADY_STATE, "steady state restored" if steady.holds else
-              f"steady state not restored: {steady.describe_failures()}")
-    if ok and s.injected_at is not None:
-        s.mttr = steady.at - s.injected_at
+    (obs, steady), ok = c.poll(look, lambda v: v[1].holds and all(o.ok for o in v[0]),
+                               timeout)
+    evs = tuple(CheckEvidence(description=spec.describe(), ok=o.ok, observed=o.observed,
+                              at=steady.at) for spec, o in zip(extra, obs, strict=True))
+    rec.note(EventKind.STEADY_STATE, "steady state restored" if steady.holds else
+             f"steady state not restored: {steady.describe_failures()}")
+    injected_at = c.injected_at
+    mttr = steady.at - injected_at if ok and injected_at is not None else None
     if not ran.status.ok:
-        return ran
-    if not steady.holds:
-        return Outcome.failed("recovery did not restore steady state: "
-                              + steady.describe_failures())
-    if not ok:
-        bad = [c.describe() for c, o in zip(extra, obs, strict=True) if not o.ok]
-        return Outcome.failed("recovery checks not met: " + "; ".join(bad))
-    return Outcome.passed(f"steady state restored {s.mttr or 0:.1f} s after injection")
+        outcome = ran
+    elif not steady.holds:
+        outcome = Outcome.failed("recovery did not restore steady state: "
+                                 + steady.describe_failures())
+    elif not ok:
+        bad = [spec.describe() for spec, o in zip(extra, obs, strict=True) if not o.ok]
+        outcome = Outcome.failed("recovery checks not met: " + "; ".join(bad))
+    else:
+        outcome = Outcome.passed(f"steady state restored {mttr or 0:.1f} s after injection")
+    return Recovery(outcome, sections=ran_sections, checks=evs, steady=steady, mttr=mttr)
 
 
-def judge_criteria(s: DrillSession, wanted: Sequence[criteria.Criterion],
-                   follow_up: Sequence[str] = ()) -> Outcome:
-    ran = run_sections(s, follow_up) if follow_up else Outcome.passed()
-    env = s.env
-    s.incident = s.read("incident store", lambda: env.incidents.incident(
-        s.incident_id))
-    arts = s.read("artifacts", lambda: tuple(env.artifacts.artifacts())) or ()
-    s.artifacts = arts
+def judge_criteria(c: DrillContext, wanted: Sequence[criteria.Criterion],
+                   follow_up: Sequence[str] = ()) -> Judgement:
+    if not wanted:
+        return Judgement(Outcome.passed("no success criteria requested"))
+    ran, ran_sections = _run_sections(c, follow_up) if follow_up else (Outcome.passed(), ())
+    env, rec = c.env, c.rec
+    incident = c.read("incident store", lambda: env.incidents.incident(c.incident_id))
+    arts = c.read("artifacts", lambda: tuple(env.artifacts.artifacts())) or ()
     texts = {a.path: env.artifacts.read_text(a) for a in arts if a.kind in _TEXT_KINDS}
-    since = s.evidence_since()
-    s.notifications = s.read("sink", lambda: tuple(
+    since = c.evidence_since()
+    notifications = c.read("sink", lambda: tuple(
         n if n.at is not None else dataclasses.replace(
-            n, at=round(s.offset(dt.datetime.fromisoformat(n.received_wall)), 3))
+            n, at=round(rec.offset(dt.datetime.fromisoformat(n.received_wall)), 3))
         for n in env.notifications.notifications(since))) or ()
-    rules_now = s.read("Prometheus rules", env.rules.loaded_rules)
-    terms = tuple(s.fault.root_cause_terms()) if s.fault else ()
+    rules_now = c.read("Prometheus rules", env.rules.loaded_rules)
+    fault = c.hold.fault
+    terms = tuple(fault.root_cause_terms()) if fault else ()
+    injected_at = c.injected_at
+    pre = rec.latest(Preflight)
+    recovered = [r.steady for r in rec.all(Recovery) if r.steady is not None]
     ctx = criteria.CriteriaContext(
-        spec=s.spec, incident_id=s.incident_id, injected_wall=s.injected_wall,
-        phases=tuple(s.phases), sections=tuple(s.sections),
-        steady_after=s.steady_after, incident=s.incident, artifacts=arts,
-        texts=texts, notifications=s.notifications, rules_before=s.rules_before,
+        spec=c.spec, incident_id=c.incident_id,
+        injected_wall=None if injected_at is None else rec.wall(injected_at),
+        phases=rec.phases, sections=(*c.sections, *ran_sections),
+        steady_after=recovered[-1] if recovered else None, incident=incident, artifacts=arts,
+        texts=texts, notifications=notifications,
+        rules_before=None if pre is None or pre.rules_before is None
+        else frozenset(pre.rules_before),
         rules_now=rules_now, root_cause_terms=terms,
-        resolve_budget_s=s.spec.sla.resolve, unavailable=dict(s.unavailable))
-    s.criteria = criteria.judge(wanted, ctx)
-    for c in s.criteria:
-        s.note(EventKind.CRITERION, f"{c.title}: {'met' if c.passed else c.reason}")
-    unmet = [c for c in s.criteria if not c.passed]
+        resolve_budget_s=c.spec.sla.resolve, unavailable=rec.sources_unavailable)
+    results = criteria.judge(wanted, ctx)
+    for r in results:
+        rec.note(EventKind.CRITERION, f"{r.title}: {'met' if r.passed else r.reason}")
+    unmet = [r for r in results if not r.passed]
     if not ran.status.ok:
-        return ran
-    if unmet:
+        outcome = ran
+    elif unmet:
         more = f" (and {len(unmet) - 1} more)" if len(unmet) > 1 else ""
-        return Outcome.failed(f"success criterion {unmet[0].title!r} not met: "
-                              f"{unmet[0].reason}{more}")
-    return Outcome.passed(f"{len(s.criteria)} criteria met")
+        outcome = Outcome.failed(f"success criterion {unmet[0].title!r} not met: "
+                                 f"{unmet[0].reason}{more}")
+    else:
+        outcome = Outcome.passed(f"{len(results)} criteria met")
+    return Judgement(outcome, sections=ran_sections, criteria=results, incident=incident,
+                     artifacts=arts, notifications=notifications)

@@ -13,12 +13,13 @@ import dataclasses
 import os
 import socket
 
-from pfdrill.drill import injection
+from pfdrill.drill import hold
+from pfdrill.drill.context import DrillContext
 from pfdrill.drill.environment import LEASE_NAME
-from pfdrill.drill.session import DrillSession, Outcome
 from pfdrill.drill.snapshot import Snapshot
 from pfdrill.errors import EnvironmentProblem, ObjectNotFound, SafetyRefused
 from pfdrill.model.evidence import RestoreRecord, SteadyState
+from pfdrill.model.phases import Outcome, Preflight, Restoration
 from pfdrill.model.timeline import EventKind
 
 
@@ -32,8 +33,8 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def preflight(s: DrillSession) -> Outcome:
-    env, ns = s.env, s.env.namespace
+def preflight(c: DrillContext) -> Preflight:
+    env, ns, rec = c.env, c.env.namespace, c.rec
     context = env.cluster.context
     if not env.config.context_allowed(context):
         raise SafetyRefused(f"context {context!r} is not on the drill allow-list "
@@ -45,121 +46,122 @@ def preflight(s: DrillSession) -> Outcome:
     if labels.get(env.config.optin_key) != env.config.optin_value:
         raise SafetyRefused(f"namespace {ns!r} is not opted in to drills "
                             f"(label {env.config.optin_label} missing)")
-    s.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
+    rec.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
     stale = env.snapshots.load(context, ns)
     if stale is not None:
-        _release_dead_holder(s, stale)
-    if not env.cluster.acquire_lease(ns, LEASE_NAME, s.holder, env.lease_seconds):
+        _release_dead_holder(c, stale)
+    if not env.cluster.acquire_lease(ns, LEASE_NAME, c.holder, env.lease_seconds):
         raise SafetyRefused(f"another drill holds the lease {ns}/{LEASE_NAME}")
-    s.lease_held = True
-    s.note(EventKind.SAFETY, f"lease {ns}/{LEASE_NAME} acquired")
-    if stale is not None:
-        _restore_stale(s, stale)
+    c.hold.lease_taken()
+    rec.note(EventKind.SAFETY, f"lease {ns}/{LEASE_NAME} acquired")
+    stale_restore = _restore_stale(c, stale) if stale is not None else None
     # A baseline left by an earlier drill or run would judge this steady state against
     # stale figures (a busier or quieter machine then); relative rules fall back to the
     # recent past until this drill publishes its own, below.
     env.classifier.withdraw_baseline()
-    samples, holds = s.poll(env.steady_state.check,
-                                lambda got: bool(got) and all(p.ok for p in got),
-                                s.remaining())
-    s.steady_before = SteadyState(at=round(s.elapsed(), 3), holds=holds,
-                                     samples=tuple(samples))
-    s.note(EventKind.STEADY_STATE, "steady state holds" if holds else
-           f"steady state does not hold: {s.steady_before.describe_failures()}")
+    samples, holds = c.poll(env.steady_state.check,
+                            lambda got: bool(got) and all(p.ok for p in got), rec.remaining())
+    steady = SteadyState(at=round(rec.elapsed(), 3), holds=holds, samples=tuple(samples))
+    rec.note(EventKind.STEADY_STATE, "steady state holds" if holds else
+             f"steady state does not hold: {steady.describe_failures()}")
     if not holds:
-        return Outcome.failed(
-            f"steady state does not hold: {s.steady_before.describe_failures()}")
+        return Preflight(Outcome.failed(
+            f"steady state does not hold: {steady.describe_failures()}"),
+            steady=steady, stale_restore=stale_restore)
     # Saved before the baseline is published: restoring then also withdraws this drill's
     # baseline, so the next drill's preflight is not judged against a stale one.
     extra = {k.name: k.save() for k in env.keepers}
-    last = injection.LAST_ROLLBACK.get(env.cluster.context)
-    since = s.clock.monotonic() - last if last is not None else None
+    last = hold.last_rollback(context)
+    since = rec.clock.monotonic() - last if last is not None else None
     if since is not None and 0 <= since < env.signal_window_s:  # (another clock: not ours)
         wait = env.signal_window_s - since
         if wait > 0:
-            s.note(EventKind.STEADY_STATE, f"waiting {wait:.0f} s so the baseline's "
-                   f"{env.signal_window_s:g} s rate window holds no trace of the last fault")
-            s.clock.sleep(wait)
-    s.baseline = tuple(env.classifier.baseline())
-    s.rules_before = s.read("Prometheus rules", env.rules.loaded_rules)
-    snap = env.snapshotter.take(run_id=s.run_id, holder=s.holder,
-                                taken_wall=s.clock.now().isoformat())
+            rec.note(EventKind.STEADY_STATE, f"waiting {wait:.0f} s so the baseline's "
+                     f"{env.signal_window_s:g} s rate window holds no trace of the last fault")
+            rec.clock.sleep(wait)
+    baseline = tuple(env.classifier.baseline())
+    rules = c.read("Prometheus rules", env.rules.loaded_rules)
+    snap = env.snapshotter.take(run_id=c.run_id, holder=c.holder,
+                                taken_wall=rec.clock.now().isoformat())
     snap = dataclasses.replace(snap, extra=extra)
     path = env.snapshots.save(snap)
-    s.snapshot = snap
-    s.note(EventKind.SNAPSHOT, f"snapshot of {len(snap.configmaps)} ConfigMap(s), "
-           f"{len(snap.secrets)} Secret(s), {len(snap.replicas)} Deployment(s)"
-              f"{', ' + ', '.join(snap.extra) if snap.extra else ''} recorded to {path}")
-    return Outcome.passed()
+    c.hold.snapshot_taken(snap)
+    rec.note(EventKind.SNAPSHOT, f"snapshot of {len(snap.configmaps)} ConfigMap(s), "
+             f"{len(snap.secrets)} Secret(s), {len(snap.replicas)} Deployment(s)"
+             f"{', ' + ', '.join(snap.extra) if snap.extra else ''} recorded to {path}")
+    return Preflight(Outcome.passed(), steady=steady, baseline=baseline,
+                     rules_before=None if rules is None else tuple(sorted(rules)),
+                     stale_restore=stale_restore)
 
 
-def _release_dead_holder(s: DrillSession, stale: Snapshot) -> None:
+def _release_dead_holder(c: DrillContext, stale: Snapshot) -> None:
     parts = stale.holder.split("/")
     if len(parts) == 4 and parts[1] == socket.gethostname() and parts[2].isdigit():
         pid = int(parts[2])
         if pid != os.getpid() and _pid_alive(pid):
             raise SafetyRefused(f"a drill is still running here (pid {pid}, run {parts[3]})")
-        s.env.cluster.release_lease(s.env.namespace, LEASE_NAME, stale.holder)
-        s.note(EventKind.SAFETY, f"released the lease of killed run {stale.run_id}")
+        c.env.cluster.release_lease(c.env.namespace, LEASE_NAME, stale.holder)
+        c.rec.note(EventKind.SAFETY, f"released the lease of killed run {stale.run_id}")
 
 
-def _put_back(s: DrillSession, snap: Snapshot) -> tuple[list[str], list[str]]:
+def _put_back(c: DrillContext, snap: Snapshot) -> tuple[list[str], list[str]]:
     """Restore the cluster objects and the keepers' state; (actions, still different)."""
-    actions = list(s.env.snapshotter.restore(snap))
-    for keeper in s.env.keepers:
+    actions = list(c.env.snapshotter.restore(snap))
+    for keeper in c.env.keepers:
         if keeper.name in snap.extra:
             actions += keeper.restore(snap.extra[keeper.name])
-    return actions, s.env.snapshotter.differences(snap)
+    return actions, c.env.snapshotter.differences(snap)
 
 
-def _restore_stale(s: DrillSession, stale: Snapshot) -> None:
-    actions, remaining = _put_back(s, stale)
-    record = RestoreRecord(ok=not remaining, at=round(s.elapsed(), 3),
+def _restore_stale(c: DrillContext, stale: Snapshot) -> RestoreRecord:
+    actions, remaining = _put_back(c, stale)
+    record = RestoreRecord(ok=not remaining, at=round(c.rec.elapsed(), 3),
                            actions=tuple(actions), remaining=tuple(remaining), stale=True,
                            reason=f"snapshot left by run {stale.run_id} "
                                   f"(taken {stale.taken_wall})")
-    s.note(EventKind.RESTORED, f"restored the snapshot left by killed run "
-           f"{stale.run_id}: {'; '.join(actions) or 'nothing differed'}")
-    s.observers.restored(s.spec, record)
+    c.rec.note(EventKind.RESTORED, f"restored the snapshot left by killed run "
+               f"{stale.run_id}: {'; '.join(actions) or 'nothing differed'}")
+    c.observers.restored(c.spec, record)
     if remaining:
         raise EnvironmentProblem("could not restore the snapshot left by run "
                                  f"{stale.run_id}: {'; '.join(remaining)}")
-    s.env.snapshots.clear(stale.context, stale.namespace)
+    c.env.snapshots.clear(stale.context, stale.namespace)
+    return record
 
 
-def restore(s: DrillSession) -> Outcome:
+def restore(c: DrillContext) -> Restoration:
     """Put the cluster back: fault rollback, snapshot restore, lease release. Idempotent."""
     actions: list[str] = []
     problems: list[str] = []
     try:
-        if s.fault_active:
-            injection.rollback_fault(s, "restore")
+        if c.hold.fault_active:
+            c.rollback_fault("restore")
             actions.append("fault rolled back")
     except Exception as exc:  # the snapshot restore below must still run
         problems.append(f"fault rollback failed: {exc}")
     remaining: list[str] = []
-    snap = s.snapshot
+    snap = c.hold.snapshot
     if snap is not None:
         try:
-            done, remaining = _put_back(s, snap)
+            done, remaining = _put_back(c, snap)
             actions += done
             if not remaining:
-                s.env.snapshots.clear(snap.context, snap.namespace)
-                s.snapshot = None
+                c.env.snapshots.clear(snap.context, snap.namespace)
+                c.hold.snapshot_restored()
         except Exception as exc:
             problems.append(f"snapshot restore failed: {exc} (snapshot kept for the next run)")
-    if s.lease_held:
+    if c.hold.lease_held:
         try:
-            s.env.cluster.release_lease(s.env.namespace, LEASE_NAME, s.holder)
-            s.lease_held = False
+            c.env.cluster.release_lease(c.env.namespace, LEASE_NAME, c.holder)
+            c.hold.lease_released()
         except Exception as exc:
             problems.append(f"lease release failed: {exc}")
     ok = not remaining and not problems
     reason = "; ".join(problems + [f"still different: {d}" for d in remaining])
-    s.restore_record = RestoreRecord(ok=ok, at=round(s.elapsed(), 3),
-                                        actions=tuple(actions), remaining=tuple(remaining),
-                                        reason=reason)
-    s.note(EventKind.RESTORED, "restored: " + ("; ".join(actions) or "nothing to do")
-           if ok else f"restore incomplete: {reason}")
-    s.observers.restored(s.spec, s.restore_record)
-    return Outcome.passed("; ".join(actions)) if ok else Outcome.failed(reason)
+    record = RestoreRecord(ok=ok, at=round(c.rec.elapsed(), 3), actions=tuple(actions),
+                           remaining=tuple(remaining), reason=reason)
+    c.rec.note(EventKind.RESTORED, "restored: " + ("; ".join(actions) or "nothing to do")
+               if ok else f"restore incomplete: {reason}")
+    c.observers.restored(c.spec, record)
+    outcome = Outcome.passed("; ".join(actions)) if ok else Outcome.failed(reason)
+    return Restoration(outcome, record=record)

@@ -12,17 +12,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from pfdrill.drill import suitefile
 from pfdrill.drill.clock import SystemClock
 from pfdrill.drill.engine import Drill
 from pfdrill.drill.environment import DrillEnvironment, EnvironmentFactory
-from pfdrill.drill.observer import DrillObserver
+from pfdrill.drill.observer import BaseObserver, DrillObserver
+from pfdrill.drill.ports import Clock
 from pfdrill.errors import EnvironmentProblem, SafetyRefused
 from pfdrill.history import store
-from pfdrill.model.drill import SuiteSpec
+from pfdrill.model.drill import DrillSpec, SuiteSpec
 from pfdrill.model.header import RecordHeader
 from pfdrill.model.result import DrillResult, SuiteResult
 from pfdrill.model.sla import TimingProfile
@@ -35,15 +37,72 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
 
 
+class SuiteWriter(Protocol):
+    """Something that keeps a suite run's reports (:class:`pfdrill.report.writer.ReportWriter`)."""
+
+    def redact(self, secrets: Iterable[str]) -> None: ...
+
+    def write(self, suite: SuiteResult) -> SuiteResult: ...
+
+
+class SuiteRecorder(BaseObserver):
+    """The one :class:`SuiteResult` of a run: drills added as they finish, writers told.
+
+    A drill observer, so every entry point (a suite, the Gherkin scenarios of a
+    pytest session, a game day) records its run the same way; the writers get
+    the run so far after every drill and the environment's secrets before any.
+    """
+
+    def __init__(self, *, run_id: str, suite: str, file: str,
+                 writers: Sequence[SuiteWriter] = (), clock: Clock | None = None) -> None:
+        self.run_id, self.suite, self.file = run_id, suite, file
+        self.writers = list(writers)
+        self._clock = clock or SystemClock()
+        self._start = self._clock.monotonic()
+        self._header: RecordHeader | None = None
+        self.results: list[DrillResult] = []
+
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        for w in self.writers:
+            w.redact(secrets)
+
+    def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None:
+        self._header = self._header or header
+
+    def finished(self, result: DrillResult) -> None:
+        self.results.append(result)
+        self.write()
+
+    def result(self) -> SuiteResult:
+        return SuiteResult(
+            run_id=self.run_id,
+            header=self._header or RecordHeader.create(cluster="", context="", provider=""),
+            suite=self.suite, file=self.file, results=tuple(self.results),
+            duration_s=round(self._clock.monotonic() - self._start, 3))
+
+    def write(self) -> SuiteResult:
+        """Hand the run so far to every writer (also when no drill ran to its end)."""
+        current = self.result()
+        for w in self.writers:
+            w.write(current)
+        return current
+
+
 class SuiteRunner:
     def __init__(self, suite: SuiteSpec, factory: EnvironmentFactory, *, run_id: str,
-                 observers: Sequence[DrillObserver] = ()) -> None:
+                 observers: Sequence[DrillObserver] = (),
+                 writers: Sequence[SuiteWriter] = ()) -> None:
         self.suite = suite
         self.factory = factory
         self.run_id = run_id
-        self.observers = list(observers)
-        self.results: list[DrillResult] = []
+        self.record = SuiteRecorder(run_id=run_id, suite=suite.name, file=suite.file,
+                                    writers=writers)
+        self.observers: list[DrillObserver] = [*observers, self.record]
         self._envs: dict[TimingProfile, DrillEnvironment] = {}
+
+    @property
+    def results(self) -> list[DrillResult]:
+        return self.record.results
 
     def _env(self, profile: TimingProfile) -> DrillEnvironment:
         if profile not in self._envs:
@@ -58,27 +117,19 @@ class SuiteRunner:
                 d for d in self.suite.drills if d.profile is profile)), env.faults, env.runbook)
 
     def run(self) -> SuiteResult:
-        clock = SystemClock()
-        start = clock.monotonic()
-        header: RecordHeader | None = None
         try:
             self.check()
             for spec in self.suite.drills:
                 env = self._env(spec.profile)
                 drill = Drill(spec, env, run_id=self.run_id, observers=self.observers)
-                result = drill.run()  # an interrupt propagates after restore and observers
-                header = header or result.header
-                self.results.append(result)
+                drill.run()  # an interrupt propagates after restore and observers
                 if isinstance(drill.error, (EnvironmentProblem, SafetyRefused)):
                     raise drill.error
         finally:
             for env in self._envs.values():
                 env.close()
-        return SuiteResult(
-            run_id=self.run_id,
-            header=header or RecordHeader.create(cluster="", context="", provider=""),
-            suite=self.suite.name, file=self.suite.file, results=tuple(self.results),
-            duration_s=round(clock.monotonic() - start, 3))
+            self.record.write()
+        return self.record.result()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,24 +149,9 @@ def run_file(path: Path, factory: EnvironmentFactory, *, reports: Path, history:
     suite = suitefile.select(suitefile.load(path, profile=profile), list(only))
     run_id = new_run_id()
     out = reports / run_id
-    rw = writer.ReportWriter(out, run_id=run_id, suite=suite.name, file=suite.file)
     recorder = store.HistoryRecorder(store.HistoryStore(history))
-    runner = SuiteRunner(suite, _Secrets(factory, rw), run_id=run_id,
-                         observers=[*extra_observers, rw, recorder])
+    runner = SuiteRunner(suite, factory, run_id=run_id,
+                         observers=[*extra_observers, recorder],
+                         writers=[writer.ReportWriter(out)])
     result = runner.run()
-    rw.write()  # also when the suite ran no drill to its end
     return Outcome(result=result, report_dir=out)
-
-
-class _Secrets:
-    """Hands each environment's secrets to the report writer as it is built."""
-
-    def __init__(self, factory: EnvironmentFactory, rw: writer.ReportWriter) -> None:
-        self._factory = factory
-        self._rw = rw
-
-    def build(self, profile: TimingProfile) -> DrillEnvironment:
-        env = self._factory.build(profile)
-        webhooks = [v for k, v in env.runbook_env.items() if "WEBHOOK" in k or "TOKEN" in k]
-        self._rw.secrets = (*self._rw.secrets, *env.secrets, *webhooks)
-        return env

@@ -136,6 +136,9 @@ class HistoryRecorder:
     def __init__(self, store: HistoryStore) -> None:
         self.store = store
 
+    def redact(self, secrets: tuple[str, ...]) -> None:
+        return None  # the history keeps measures and verdicts, never command output
+
     def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None:
         return None
 

@@ -1,4 +1,4 @@
-"""The report writer: a drill observer that (re)writes ``reports/<run-id>/`` after every drill.
+"""The report writer: (re)writes ``reports/<run-id>/`` after every drill of a run.
 
 Writing after each drill rather than once at the end means a suite that is
 interrupted, or a pfdrill that is killed, still leaves the reports of every
@@ -14,11 +14,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from pfdrill.model.drill import DrillSpec
-from pfdrill.model.evidence import RestoreRecord
-from pfdrill.model.header import RecordHeader
-from pfdrill.model.result import DrillResult, SuiteResult
-from pfdrill.model.timeline import Phase, PhaseRecord
+from pfdrill.model.result import SuiteResult
 from pfdrill.report import bundle, html, junit, markdown
 from pfdrill.report.redact import Redactor
 
@@ -47,40 +43,23 @@ def write(directory: Path, suite: SuiteResult, secrets: Iterable[str] = ()) -> S
 
 
 class ReportWriter:
-    """Observer: keeps the results of a suite run and rewrites its reports as drills finish."""
+    """Writes a suite run's reports into ``directory`` each time it is given the run so far.
 
-    def __init__(self, directory: Path, *, run_id: str, suite: str, file: str,
-                 secrets: Iterable[str] = ()) -> None:
+    :class:`pfdrill.drill.suite.SuiteRecorder` hands it the one
+    :class:`SuiteResult` of the run after every drill, and the secrets the drill
+    environments know (``redact``), so every entry point reaches the reports by
+    the same path.
+    """
+
+    def __init__(self, directory: Path, *, secrets: Iterable[str] = ()) -> None:
         self.directory = directory
-        self.run_id = run_id
-        self.suite = suite
-        self.file = file
         self.secrets = tuple(secrets)
-        self.results: list[DrillResult] = []
-        self._header: RecordHeader | None = None
+        self.last: SuiteResult | None = None
 
-    def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None:
-        self._header = self._header or header
+    def redact(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(dict.fromkeys((*self.secrets, *secrets)))
 
-    def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None:
-        return None
-
-    def phase_completed(self, spec: DrillSpec, record: PhaseRecord) -> None:
-        return None
-
-    def restored(self, spec: DrillSpec, record: RestoreRecord) -> None:
-        return None
-
-    def finished(self, result: DrillResult) -> None:
-        self.results.append(result)
-        self.write()
-
-    def suite_result(self) -> SuiteResult:
-        header = self._header or (self.results[0].header if self.results else
-                                  RecordHeader.create(cluster="", context="", provider=""))
-        return SuiteResult(run_id=self.run_id, header=header, suite=self.suite, file=self.file,
-                           results=tuple(self.results),
-                           duration_s=round(sum(r.duration_s for r in self.results), 3))
-
-    def write(self) -> SuiteResult:
-        return write(self.directory, self.suite_result(), self.secrets)
+    def write(self, suite: SuiteResult) -> SuiteResult:
+        """Write every format for ``suite``; the redacted copy that was written."""
+        self.last = write(self.directory, suite, self.secrets)
+        return self.last

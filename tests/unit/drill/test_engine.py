@@ -13,8 +13,8 @@ import pytest
 from pfdrill.drill import engine, fake
 from pfdrill.drill.environment import LEASE_NAME, DrillEnvironment
 from pfdrill.drill.fake.sources import FakeClassifier
+from pfdrill.drill.interrupts import DrillInterrupted
 from pfdrill.drill.observer import BaseObserver
-from pfdrill.drill.signals import DrillInterrupted
 from pfdrill.errors import ServiceUnavailable
 from pfdrill.model.drill import DrillSpec, SuiteSpec
 from pfdrill.model.evidence import Classification, IncidentRecord, RestoreRecord, Signal
@@ -230,13 +230,11 @@ def test_sigterm_during_a_phase_restores_and_reports_interrupted(
 
 def test_a_snapshot_left_by_a_killed_run_is_restored_first(
         fail_open: DrillSpec, world: fake.FakeWorld, env: DrillEnvironment) -> None:
-    from pfdrill.drill import injection, safety
-    from pfdrill.drill.session import DrillSession
+    from pfdrill.drill.sequencer import Sequencer
 
-    killed = DrillSession(fail_open, env, run_id="killed")
-    assert killed.phase(Phase.PREFLIGHT, lambda: safety.preflight(killed)).status.ok
-    assert killed.phase(Phase.INJECT,
-                        lambda: injection.inject(killed, fail_open.fault)).status.ok
+    killed = Sequencer(fail_open, env, run_id="killed")
+    assert killed.preflight().status.ok
+    assert killed.inject().status.ok
     world.cluster.patch_configmap("production", "policy-config", {"enforcement_mode": "shadow"})
     # ... SIGKILL here: no restore ran; the snapshot file and the lease are left behind
     assert world.ready("policy-adapter") == 0
@@ -342,16 +340,18 @@ def test_progress_prints_each_phase_against_its_budget(fail_open: DrillSpec,
 
 
 def test_the_next_baseline_waits_out_the_last_faults_rate_window(
-        fail_open: DrillSpec, world: fake.FakeWorld, env: DrillEnvironment) -> None:
+        fail_open: DrillSpec, world: fake.FakeWorld, env: DrillEnvironment,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A baseline measured right after a rollback would still hold the fault in its window."""
-    from pfdrill.drill import injection
+    from pfdrill.drill import hold
 
+    monkeypatch.setattr(hold, "_LAST_ROLLBACK", {})
     env = dataclasses.replace(env, signal_window_s=30.0)
-    injection.LAST_ROLLBACK[env.cluster.context] = env.clock.monotonic() - 10.0
-    try:
-        result = run(fail_open, env)
-    finally:
-        injection.LAST_ROLLBACK.pop(env.cluster.context, None)
+    earlier = hold.Hold(env.cluster.context, env.clock)  # another drill's fault, rolled back
+    earlier.arm(env.faults.create("adapter_failure"))
+    assert earlier.rollback()
+    env.clock.sleep(10.0)
+    result = run(fail_open, env)
     waits = [e for e in result.timeline if "rate window holds no trace" in e.message]
     assert len(waits) == 1 and waits[0].message.startswith("waiting 20 s")
     assert result.verdict is Verdict.PASSED

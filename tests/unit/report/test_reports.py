@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,10 +28,9 @@ def run_suite(tmp_path: Path, only: str, sabotage: Callable[[fake.FakeWorld], No
     world = fake.FakeWorld()
     sabotage(world)
     out = tmp_path / "reports" / "run-1"
-    rw = writer.ReportWriter(out, run_id="run-1", suite=spec.name, file=spec.file,
-                             secrets=(fake.FAKE_WEBHOOK,))
+    rw = writer.ReportWriter(out, secrets=(fake.FAKE_WEBHOOK,))
     factory = fake.FakeEnvironmentFactory(world, tmp_path / "state")
-    result = suite.SuiteRunner(spec, factory, run_id="run-1", observers=[rw]).run()
+    result = suite.SuiteRunner(spec, factory, run_id="run-1", writers=[rw]).run()
     return out, result
 
 
@@ -136,3 +136,33 @@ def test_redactor_patterns(text: str, expected: str) -> None:
 def test_known_secrets_are_masked_whole() -> None:
     r = redact.Redactor(["tok-123456", "short"])
     assert r.text("a tok-123456 b short") == "a [REDACTED] b short"  # too short to be a secret
+
+
+class _WithSecret(fake.FakeEnvironmentFactory):
+    """The fake environment, knowing one more secret that no generic pattern would catch."""
+
+    def __init__(self, world: fake.FakeWorld, state: Path, secret: str) -> None:
+        super().__init__(world, state)
+        self.secret = secret
+
+    def build(self, profile: Any) -> Any:
+        import dataclasses
+
+        env = super().build(profile)
+        return dataclasses.replace(env, secrets=(*env.secrets, self.secret))
+
+
+def test_the_environments_secrets_reach_the_writer_by_the_one_path(tmp_path: Path) -> None:
+    """Nobody hands the writer the secrets: the sequencer tells it what the environment knows."""
+    canary = "canary-7f3e9a0c"
+    spec = suitefile.select(suitefile.load(REPO / "drills" / "weekly.yaml"),
+                            ["adapter-fail-open"])
+    world = fake.FakeWorld()
+    world.broken_sections["Incident Declaration"] = f"exported {canary} to the log"
+    out = tmp_path / "reports" / "run-1"
+    rw = writer.ReportWriter(out)
+    suite.SuiteRunner(spec, _WithSecret(world, tmp_path / "state", canary), run_id="run-1",
+                      writers=[rw]).run()
+    for name, text in texts(out).items():
+        assert canary not in text, f"{canary} leaked into {name}"
+    assert canary in rw.secrets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pfdrill.drill.session import INCIDENT_ID_MAX, drill_incident_id
+from pfdrill.drill.context import INCIDENT_ID_MAX, drill_incident_id
 
 
 def test_short_names_are_kept_whole() -> None:
