@@ -4,7 +4,9 @@ Report writers, the terminal progress display, the history store and the
 pytest-bdd bridge all implement :class:`DrillObserver`. They are told, in
 order: ``redact`` (the values the environment knows to be secret, so a
 writer can keep them out of every artifact), ``started``, then
-``phase_started``/``phase_completed`` per phase, ``restored`` and ``finished``. An observer that raises is logged and skipped
+``phase_started``/``phase_completed`` per phase, ``restored`` and ``finished``;
+``event`` for every timeline event as it is recorded (a live view follows a
+drill with it: the injection, each alert, each runbook command). An observer that raises is logged and skipped
 for that call; it never changes a drill's verdict.
 """
 
@@ -18,7 +20,7 @@ from pfdrill.model.drill import DrillSpec
 from pfdrill.model.evidence import RestoreRecord
 from pfdrill.model.header import RecordHeader
 from pfdrill.model.result import DrillResult
-from pfdrill.model.timeline import Phase, PhaseRecord
+from pfdrill.model.timeline import Phase, PhaseRecord, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,8 @@ class DrillObserver(Protocol):
     def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None: ...
 
     def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None: ...
+
+    def event(self, spec: DrillSpec, event: TimelineEvent) -> None: ...
 
     def phase_completed(self, spec: DrillSpec, record: PhaseRecord) -> None: ...
 
@@ -47,6 +51,9 @@ class BaseObserver:
         return None
 
     def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None:
+        return None
+
+    def event(self, spec: DrillSpec, event: TimelineEvent) -> None:
         return None
 
     def phase_completed(self, spec: DrillSpec, record: PhaseRecord) -> None:
@@ -87,6 +94,9 @@ class Observers:
 
     def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None:
         self._each("phase_started", spec, phase, budget_s)
+
+    def event(self, spec: DrillSpec, event: TimelineEvent) -> None:
+        self._each("event", spec, event)
 
     def phase_completed(self, spec: DrillSpec, record: PhaseRecord) -> None:
         self._each("phase_completed", spec, record)

@@ -9,6 +9,7 @@ ever overwritten, so the result is a fold of what was recorded
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TypeVar
 
 from pfdrill.drill.interrupts import DrillInterrupted
@@ -22,8 +23,10 @@ R = TypeVar("R", bound=PhaseResult)
 
 
 class DrillRecorder:
-    def __init__(self, clock: Clock, header: RecordHeader, started: dt.datetime) -> None:
+    def __init__(self, clock: Clock, header: RecordHeader, started: dt.datetime,
+                 listener: Callable[[TimelineEvent], None] = lambda _e: None) -> None:
         self.clock = clock
+        self._listener = listener  # told of every event as it is recorded (live views)
         self.header = header
         self.t0 = clock.monotonic()
         self.t0_wall = started
@@ -58,8 +61,9 @@ class DrillRecorder:
     def event(self, at: float, kind: EventKind, message: str,
               phase: Phase | None = None) -> None:
         """An event at a time of its own (an alert's firing, a command's start)."""
-        self._timeline.append(TimelineEvent(at=round(at, 3), kind=kind, message=message,
-                                            phase=phase))
+        event = TimelineEvent(at=round(at, 3), kind=kind, message=message, phase=phase)
+        self._timeline.append(event)
+        self._listener(event)
 
     def open_phase(self, budget_s: float) -> float:
         start = self.elapsed()

@@ -57,7 +57,8 @@ class Sequencer:
         header = RecordHeader.create(cluster=env.cluster_name, context=env.cluster.context,
                                      provider=env.provider, now=started)
         self.observers = observers if isinstance(observers, Observers) else Observers(observers)
-        self.rec = DrillRecorder(clock, header, started)
+        self.rec = DrillRecorder(clock, header, started,
+                                 listener=lambda e: self.observers.event(spec, e))
         self.ctx = DrillContext(
             spec=spec, env=env, rec=self.rec, hold=Hold(env.cluster.context, clock),
             observers=self.observers, run_id=run_id,

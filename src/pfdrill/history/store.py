@@ -19,7 +19,7 @@ from pfdrill.model.drill import DrillSpec
 from pfdrill.model.evidence import RestoreRecord
 from pfdrill.model.header import RecordHeader
 from pfdrill.model.result import DrillResult
-from pfdrill.model.timeline import Phase, PhaseRecord
+from pfdrill.model.timeline import Phase, PhaseRecord, TimelineEvent
 
 FILENAME = "history.sqlite"
 
@@ -143,6 +143,9 @@ class HistoryRecorder:
         return None
 
     def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None:
+        return None
+
+    def event(self, spec: DrillSpec, event: TimelineEvent) -> None:
         return None
 
     def phase_completed(self, spec: DrillSpec, record: PhaseRecord) -> None:

@@ -355,3 +355,26 @@ def test_the_next_baseline_waits_out_the_last_faults_rate_window(
     waits = [e for e in result.timeline if "rate window holds no trace" in e.message]
     assert len(waits) == 1 and waits[0].message.startswith("waiting 20 s")
     assert result.verdict is Verdict.PASSED
+
+
+class _Live(BaseObserver):
+    def __init__(self) -> None:
+        self.kinds: list[EventKind] = []
+
+    def event(self, spec: object, event: object) -> None:
+        from pfdrill.model.timeline import TimelineEvent
+
+        assert isinstance(event, TimelineEvent)
+        self.kinds.append(event.kind)
+
+
+def test_observers_follow_the_timeline_as_it_is_recorded(fail_open: DrillSpec,
+                                                        env: DrillEnvironment) -> None:
+    live = _Live()
+    result = run(fail_open, env, observers=[live])
+    assert sorted(live.kinds, key=lambda k: k.value) == sorted(
+        (e.kind for e in result.timeline), key=lambda k: k.value)
+    order = [k for k in live.kinds if k in (EventKind.INJECTED, EventKind.NOTIFICATION,
+                                            EventKind.CLASSIFIED, EventKind.RESTORED)]
+    assert order == [EventKind.INJECTED, EventKind.NOTIFICATION, EventKind.CLASSIFIED,
+                     EventKind.RESTORED]
