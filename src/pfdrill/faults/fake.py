@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,12 @@ from pfdrill.errors import InvalidInput, ObjectNotFound
 from pfdrill.fabric import certs, deploy
 from pfdrill.fabric import dfa as dfa_mod
 from pfdrill.fabric.authority import Authority
+from pfdrill.fabric.manifests import Obj
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
 from pfdrill.faults.context import FaultContext
 from pfdrill.faults.metrics import Scrape, Series, series_key
 from pfdrill.model import metrics as m
+from pfdrill.model.signals import Signals
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
 
@@ -71,21 +74,23 @@ class SimulatedFabric:
         except ConfigRefused:
             return PolicyConfig()
 
-    def _dfa_ok(self) -> bool:
+    def dfa_ok(self) -> bool:
+        """The ``dfa-artifact`` loads (its sha256 matches): what the watchers check."""
         try:
             dfa_mod.load_artifact({k: v.encode() for k, v in self._cm("dfa-artifact").items()})
         except dfa_mod.DfaRefused:
             return False
         return True
 
-    def _bundle(self) -> certs.TrustBundle | None:
+    def bundle(self) -> certs.TrustBundle | None:
+        """The trust bundle in ``fabric-certs`` as the watchers parse it, or None if refused."""
         try:
             raw = self.cluster.get_secret(self.namespace, "fabric-certs").get(certs.BUNDLE_KEY, b"")
             return certs.TrustBundle.parse(raw)
         except (ObjectNotFound, InvalidInput):
             return None
 
-    def _adapter_down(self) -> bool:
+    def adapter_down(self) -> bool:
         try:
             replicas = self.cluster.get_deployment(self.namespace, "policy-adapter").replicas
         except ObjectNotFound:
@@ -100,8 +105,8 @@ class SimulatedFabric:
 
     def _gauges(self) -> Series:
         cfg = self._config()
-        bundle = self._bundle()
-        dfa_ok = self._dfa_ok()
+        bundle = self.bundle()
+        dfa_ok = self.dfa_ok()
         deciding = cfg.enforcement_mode.value in ("enforce", "monitor", "shadow")
         out: Series = {series_key(m.ENFORCEMENT_MODE.name, {"mode": mode}):
                        1.0 if mode == cfg.enforcement_mode.value else 0.0 for mode in m.ENFORCEMENT_MODES}
@@ -114,11 +119,11 @@ class SimulatedFabric:
     def _rates(self) -> Series:
         """Per-second growth of each counter on one watcher, under the current configuration."""
         cfg = self._config()
-        bundle = self._bundle()
+        bundle = self.bundle()
         cert_fail = 0.0
         if bundle is not None and self.ca_key_id is not None and self.ca_key_id not in bundle.key_ids:
             cert_fail = 1.0
-        adapter_down = self._adapter_down()
+        adapter_down = self.adapter_down()
         fail_open = cfg.adapter_failure_mode.value == "fail_open"
         chaos = self._cm("fabric-chaos")
         added = float(chaos.get("added_latency_ms") or 0) + float(chaos.get("cpu_burn_ms") or 0)
@@ -137,8 +142,38 @@ class SimulatedFabric:
             m.WITNESS_VALIDATIONS.name: RATE,
             m.WITNESS_FAILURES.name: 0.0,
             m.NI_REJECTS.name: 0.0,
+            m.DFA_LOAD_FAILURES.name: 0.0 if self.dfa_ok() else 0.1,  # each reload refused
         }
         return rates
+
+    def signals(self, *, extra_rejects: float = 0.0) -> Signals:
+        """The classifier's signals (the ``pfdrill:<signal>`` recording rules of rules.yml)
+        as the fabric's configuration makes them now; ``extra_rejects``/s of violating
+        traffic (what locust adds in a reject-rate fault) on top."""
+        gauges, rates, pods = self._gauges(), self._rates(), len(self._pods())
+
+        def total(metric: str) -> float:
+            return sum(v for k, v in rates.items() if k.partition("{")[0] == metric) * pods
+
+        requests = total(m.REQUESTS.name)
+        certs_all = total(m.CERTS.name)
+        count = total(f"{m.MONITOR_DURATION.name}_count")
+        mode = self._config().enforcement_mode.value
+        return Signals(
+            enforcement_disabled=1.0 if mode == "disabled" else 0.0, sidecars_up=float(pods),
+            adapter_fail_open_rate=total(m.ADAPTER_FAIL_OPEN.name),
+            high_assurance_violation_rate=0.0,
+            bridge_guarantee_ok=gauges[m.BRIDGE_OK.name] if pods else None,
+            dfa_integrity_ok=gauges[m.DFA_INTEGRITY_OK.name] if pods else None,
+            cert_failure_ratio=(1 - total(m.CERTS_VERIFIED.name) / certs_all) if certs_all else None,
+            latency_mean_seconds=total(f"{m.MONITOR_DURATION.name}_sum") / count if count else None,
+            reject_rate=total(m.PERMIT_REJECTS.name) + extra_rejects,
+            witness_failure_ratio=0.0, ni_reject_rate=0.0,
+            config_reload_ok=gauges[m.CONFIG_LAST_RELOAD_OK.name] if pods else None,
+            dfa_load_failure_rate=total(m.DFA_LOAD_FAILURES.name),
+            adapter_error_ratio=total(m.ADAPTER_ERRORS.name) / requests if requests else None,
+            enforcement_relaxed=1.0 if mode in ("monitor", "shadow", "break_glass") else 0.0,
+            measured_at=self.now)
 
     def _accumulate(self) -> None:
         span = self.now - self._last
@@ -193,22 +228,29 @@ class FabricWorld:
                             clock=self.sim.clock, sleep=self.sim.sleep)
 
 
+def seed(cluster: FakeCluster, objects: Iterable[Obj], config: Config, *,
+         opted_in: bool = True) -> None:
+    """Put the reference fabric's rendered objects on ``cluster``, as ``kubectl apply`` would."""
+    ns = config.namespace
+    cluster.add_namespace(ns, {config.optin_key: config.optin_value} if opted_in else {})
+    for obj in objects:
+        name = obj["metadata"]["name"]
+        if obj["kind"] == "ConfigMap":
+            cluster.add_configmap(ns, name, {k: str(v) for k, v in (obj.get("data") or {}).items()})
+        elif obj["kind"] == "Secret":
+            cluster.add_secret(ns, name, {k: base64.b64decode(v) for k, v in obj["data"].items()})
+        elif obj["kind"] == "Deployment":
+            cluster.add_deployment(ns, name, int(obj["spec"]["replicas"]), {"app": name})
+    cluster.calls.clear()
+
+
 def fabric_world(directory: Path, *, opted_in: bool = True, config: Config | None = None,
                  context: str = CONTEXT) -> FabricWorld:
     """The fabric as ``pfdrill fabric deploy`` renders it, on a FakeCluster (state under ``directory``)."""
     paths = Paths(cache=directory / "cache", state=directory / "state")
     cfg = config or Config()
     cluster = FakeCluster(context)
-    cluster.add_namespace(cfg.namespace, {cfg.optin_key: cfg.optin_value} if opted_in else {})
-    for obj in deploy.render_for(context, config=cfg, paths=paths):
-        name = obj["metadata"]["name"]
-        if obj["kind"] == "ConfigMap":
-            cluster.add_configmap(cfg.namespace, name, {k: str(v) for k, v in (obj.get("data") or {}).items()})
-        elif obj["kind"] == "Secret":
-            cluster.add_secret(cfg.namespace, name, {k: base64.b64decode(v) for k, v in obj["data"].items()})
-        elif obj["kind"] == "Deployment":
-            cluster.add_deployment(cfg.namespace, name, int(obj["spec"]["replicas"]), {"app": name})
-    cluster.calls.clear()
+    seed(cluster, deploy.render_for(context, config=cfg, paths=paths), cfg, opted_in=opted_in)
     sim = SimulatedFabric(cluster, cfg.namespace, ca_key_id=Authority.for_context(context, paths).key_id)
     ctx = FaultContext(cluster, cfg, paths, metrics=sim, clock=sim.clock, sleep=sim.sleep)
     return FabricWorld(cluster, sim, ctx, paths)

@@ -48,7 +48,6 @@ def fake_world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> fake.FakeWorl
     factory = fake.FakeEnvironmentFactory(world, tmp_path / "state")
     monkeypatch.setattr(wiring.StackEnvironmentFactory, "from_options",
                         classmethod(lambda cls, **kw: factory))
-    monkeypatch.setattr(wiring, "fault_catalog", lambda: fake.faults.FakeFaultCatalog(world))
     monkeypatch.setenv("PFDRILL_STATE_DIR", str(tmp_path / "state"))
     return world
 

@@ -374,7 +374,6 @@ def test_observers_follow_the_timeline_as_it_is_recorded(fail_open: DrillSpec,
     result = run(fail_open, env, observers=[live])
     assert sorted(live.kinds, key=lambda k: k.value) == sorted(
         (e.kind for e in result.timeline), key=lambda k: k.value)
-    order = [k for k in live.kinds if k in (EventKind.INJECTED, EventKind.NOTIFICATION,
+    firsts = [live.kinds.index(k) for k in (EventKind.INJECTED, EventKind.NOTIFICATION,
                                             EventKind.CLASSIFIED, EventKind.RESTORED)]
-    assert order == [EventKind.INJECTED, EventKind.NOTIFICATION, EventKind.CLASSIFIED,
-                     EventKind.RESTORED]
+    assert firsts == sorted(firsts)

@@ -25,11 +25,11 @@ def test_snapshot_restores_configmaps_secrets_and_replicas(world: fake.FakeWorld
     assert store.load("kwok-pfdrill", "production") == snap
     c = world.cluster
     c.patch_configmap("production", "policy-config", {"enforcement_mode": "disabled", "x": "1"})
-    c.replace_secret("production", "fabric-certs", {"trust-bundle.pem": b"junk"})
+    c.replace_secret("production", "fabric-certs", {"trust-bundle.json": b"junk"})
     c.scale_deployment("production", "sidecar-watcher", 0)
     diffs = snapper.differences(snap)
     assert "ConfigMap policy-config enforcement_mode: 'disabled', snapshot 'enforce'" in diffs
-    assert "Secret fabric-certs differs in key(s) trust-bundle.pem" in diffs
+    assert "Secret fabric-certs differs in key(s) trust-bundle.json" in diffs
     assert not any("junk" in d for d in diffs)  # secret values never named
     actions = snapper.restore(snap)
     assert actions == ["ConfigMap policy-config restored", "Secret fabric-certs restored",

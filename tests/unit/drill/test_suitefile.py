@@ -149,7 +149,7 @@ def test_check_names_unknown_faults_bad_params_and_sections(tmp_path: Path) -> N
     for old, new, message in [
         ("name: adapter_failure", "name: adapter_meltdown", "unknown fault 'adapter_meltdown'"),
         ("failure_mode: fail_open", "failure_mode: fail_sideways",
-         "failure_mode='fail_sideways' is out of range"),
+         "failure_mode='fail_sideways' is not one of fail_closed, fail_open"),
         ("respond: [Immediate Mitigation]", "respond: [Immediate Mitigatoin]",
          "section 'Immediate Mitigatoin' is not in the runbook"),
     ]:

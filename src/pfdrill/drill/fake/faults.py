@@ -1,9 +1,12 @@
 """Fake faults acting on a :class:`~pfdrill.drill.fake.world.FakeWorld`.
 
-Each kind changes the world the way the real fault changes the fabric
-(scale the adapter to zero, corrupt the trust bundle, patch the ConfigMap...)
-and schedules the alerts the real rules would raise, with the severity the
-runbook's table gives. Parameters are validated like the real catalog's.
+Each kind changes the world the way the real fault changes the fabric (scale
+the adapter to zero, put a foreign CA's bundle in place, patch the
+ConfigMap...). Everything else is the real code: parameters are validated
+and defaulted by the real fault drivers (:data:`pfdrill.faults.registry.DRIVERS`),
+root-cause terms are theirs, and what the fault sets off — the alerts and the
+severity — is judged from the simulated fabric's signals by the real classifier,
+threshold table and alert rules (:meth:`FakeWorld.firing`).
 """
 
 from __future__ import annotations
@@ -15,81 +18,54 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pfdrill.drill.fake.world import ActiveFault, FakeWorld
 from pfdrill.errors import InvalidInput
+from pfdrill.fabric import certs
+from pfdrill.fabric import dfa as dfa_mod
+from pfdrill.fabric.authority import Authority
+from pfdrill.faults.kind import FaultKind
+from pfdrill.faults.registry import DRIVERS
 from pfdrill.model.detection import Channel
 from pfdrill.model.drill import ParamValue
 from pfdrill.model.evidence import ChaosJournal, JournalActivity
 from pfdrill.model.fault import FaultObservation
-from pfdrill.model.severity import Severity
 
 Params = Mapping[str, ParamValue]
 
 
 @dataclasses.dataclass(frozen=True)
-class Effect:
-    alerts: tuple[str, ...]
-    severity: Severity
-    reasons: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
 class Kind:
-    params: dict[str, Callable[[ParamValue], bool]]  # name -> is the value acceptable
     inject: Callable[[FakeWorld, Params], Callable[[], None]]  # returns its own undo
-    effect: Callable[[Params], Effect]
     proven: Callable[[FakeWorld], tuple[bool, str]]
-    terms: tuple[str, ...]
-
-
-def _one_of(*values: str) -> Callable[[ParamValue], bool]:
-    return lambda v: str(v) in values
-
-
-def _fraction(v: ParamValue) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 < float(v) <= 1.0
-
-
-def _positive(v: ParamValue) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and float(v) > 0
 
 
 def _adapter(w: FakeWorld, p: Params) -> Callable[[], None]:
+    before = w.config()
+    w.cluster.patch_configmap(w.namespace, "policy-config",
+                              {"adapter_failure_mode": str(p["failure_mode"])})
     w.cluster.scale_deployment(w.namespace, "policy-adapter", 0)
     w.log("sidecar-watcher", "ERROR policy adapter unreachable: connect refused")
-    return lambda: w.cluster.scale_deployment(w.namespace, "policy-adapter", 1)
 
-
-def _adapter_effect(p: Params) -> Effect:
-    if str(p.get("failure_mode", "fail_closed")) == "fail_open":
-        return Effect(("PolicyAdapterFailingOpen",), Severity.SEV1,
-                      ("policy_adapter_fail_open_total rising: enforcement bypassed (adapter "
-                       "failing open)",))
-    return Effect(("RejectRateSpikeHigh", "PolicyAdapterErrors"), Severity.SEV2,
-                  ("policy_adapter_errors_total rate above threshold; rejects > 10x baseline "
-                   "(adapter failing closed)",))
+    def undo() -> None:
+        w.cluster.scale_deployment(w.namespace, "policy-adapter", 1)
+        w.cluster.replace_configmap(w.namespace, "policy-config", before)
+    return undo
 
 
 def _certs(w: FakeWorld, p: Params) -> Callable[[], None]:
     before = w.cluster.get_secret(w.namespace, "fabric-certs")
-    w.cluster.replace_secret(w.namespace, "fabric-certs", {"trust-bundle.pem": b"\x00garbage"})
-    w.log("sidecar-watcher", "ERROR trust bundle refused: UNAUTHORIZED certificate")
+    # A well-formed bundle of another CA: every certificate stops verifying.
+    foreign = Authority.generate().bundle().to_json().encode()
+    w.cluster.replace_secret(w.namespace, "fabric-certs", {certs.BUNDLE_KEY: foreign})
+    w.log("sidecar-watcher", "ERROR certificate verification failed: UNAUTHORIZED")
     return lambda: w.cluster.replace_secret(w.namespace, "fabric-certs", before)
 
 
 def _reject(w: FakeWorld, p: Params) -> Callable[[], None]:
-    w.reject_multiplier = float(p.get("multiplier", 12))
+    w.reject_multiplier = float(p["multiplier"])
     w.log("sidecar-watcher", "REJECT permit denied: POLICY_VIOLATION")
 
     def undo() -> None:
         w.reject_multiplier = 1.0
     return undo
-
-
-def _reject_effect(p: Params) -> Effect:
-    m = float(p.get("multiplier", 12))
-    if m > 10:
-        return Effect(("RejectRateSpikeHigh",), Severity.SEV2,
-                      (f"reject rate {m:g}x baseline > 10x",))
-    return Effect(("RejectRateSpikeMedium",), Severity.SEV3, (f"reject rate {m:g}x baseline",))
 
 
 def _patch(cm: str, key: str, value: str) -> Callable[[FakeWorld, Params], Callable[[], None]]:
@@ -101,76 +77,52 @@ def _patch(cm: str, key: str, value: str) -> Callable[[FakeWorld, Params], Calla
     return inject
 
 
-KINDS: dict[str, Kind] = {
-    "adapter_failure": Kind(
-        params={"failure_mode": _one_of("fail_open", "fail_closed"),
-                "variant": _one_of("scaled_to_zero", "killed", "errors", "slow")},
-        inject=_adapter, effect=_adapter_effect,
+KINDS: dict[FaultKind, Kind] = {
+    FaultKind.ADAPTER_FAILURE: Kind(
+        inject=_adapter,
         proven=lambda w: (w.ready("policy-adapter") == 0,
-                          f"policy-adapter ready replicas {w.ready('policy-adapter')}"),
-        terms=("adapter",)),
-    "certificate_corruption": Kind(
-        params={"mode": _one_of("flip", "truncate", "wrong_key", "expired", "other_ca"),
-                "fraction": _fraction},
+                          f"policy-adapter ready replicas {w.ready('policy-adapter')}")),
+    FaultKind.CERTIFICATE_CORRUPTION: Kind(
         inject=_certs,
-        effect=lambda p: Effect(("CertificateVerificationFailures", "BridgeGuaranteeFailure"),
-                                Severity.SEV1,
-                                ("certificate verification failures 100% > 1%",)),
-        proven=lambda w: (not w.trust_bundle_ok(), "trust bundle in fabric-certs is corrupt"),
-        terms=("certificate", "cert", "trust bundle")),
-    "high_reject_rate": Kind(
-        params={"multiplier": _positive, "baseline_rate": lambda v: float(v) >= 0},
-        inject=_reject, effect=_reject_effect,
-        proven=lambda w: (w.reject_multiplier > 1.5, f"reject rate {w.reject_multiplier:g}x"),
-        terms=("reject",)),
-    "enforcement_disabled": Kind(
-        params={}, inject=_patch("policy-config", "enforcement_mode", "disabled"),
-        effect=lambda p: Effect(("PolicyEnforcementDisabled",), Severity.SEV1,
-                                ("enforcement_mode is disabled: policy enforcement off",)),
+        proven=lambda w: (not w.trust_bundle_ok(), "trust bundle in fabric-certs is corrupt")),
+    FaultKind.HIGH_REJECT_RATE: Kind(
+        inject=_reject,
+        proven=lambda w: (w.reject_multiplier > 1.5, f"reject rate {w.reject_multiplier:g}x")),
+    FaultKind.ENFORCEMENT_DISABLED: Kind(
+        inject=_patch("policy-config", "enforcement_mode", "disabled"),
         proven=lambda w: (w.config().get("enforcement_mode") == "disabled",
-                          f"enforcement_mode={w.config().get('enforcement_mode')}"),
-        terms=("enforcement", "config")),
-    "dfa_tampering": Kind(
-        params={"mode": _one_of("sha_mismatch", "schema_invalid")},
-        inject=_patch("dfa-artifact", "dfa.json", '{"states": ["tampered"]}'),
-        # The fabric refuses a tampered artifact and keeps the last good automaton, but
-        # reports dfa_integrity_ok 0: a bridge guarantee failure in the table (SEV-1).
-        effect=lambda p: Effect(("DfaIntegrityFailure", "BridgeGuaranteeFailure",
-                                 "DfaArtifactRefused"), Severity.SEV1,
-                                ("dfa_integrity_ok=0: bridge guarantee failure",
-                                 "dfa_load_failures_total rising: DFA artifact refused")),
-        proven=lambda w: (not w.dfa_ok(), "dfa-artifact sha256 mismatch"),
-        terms=("dfa", "automaton")),
+                          f"enforcement_mode={w.config().get('enforcement_mode')}")),
+    # The fabric refuses a tampered artifact and keeps the last good automaton, but
+    # reports dfa_integrity_ok 0: a bridge guarantee failure in the table (SEV-1).
+    FaultKind.DFA_TAMPERING: Kind(
+        inject=_patch("dfa-artifact", dfa_mod.SHA_KEY, "0" * 64),
+        proven=lambda w: (not w.dfa_ok(), "dfa-artifact sha256 mismatch")),
 }
 
 
 class FakeFault:
-    def __init__(self, world: FakeWorld, name: str, kind: Kind) -> None:
+    def __init__(self, world: FakeWorld, kind: FaultKind) -> None:
         self._w = world
-        self.name = name
-        self._kind = kind
+        self.name = kind.value
+        self._driver = DRIVERS[kind]
+        self._kind = KINDS[kind]
         self._undo: Callable[[], None] | None = None
         self._active: ActiveFault | None = None
         self._log: list[JournalActivity] = []
 
     def validate(self, params: Params) -> None:
-        for key, value in params.items():
-            ok = self._kind.params.get(key)
-            if ok is None:
-                known = ", ".join(sorted(self._kind.params)) or "none"
-                raise InvalidInput(f"fault {self.name}: unknown parameter {key!r} "
-                                   f"(known: {known})")
-            if not ok(value):
-                raise InvalidInput(f"fault {self.name}: {key}={value!r} is out of range")
+        self._driver.validate(params)
 
     def inject(self, params: Params) -> None:
         w = self._w
-        self._undo = self._kind.inject(w, params)
-        eff = self._kind.effect(params)
+        self._undo = self._kind.inject(w, self._driver.validate(params))
+        firing = w.firing()
         now = w.clock.now()
-        self._active = ActiveFault(self.name, eff.alerts, eff.severity, eff.reasons, now)
+        severity = w.classification().severity
+        self._active = ActiveFault(self.name, tuple(a for a, _ in firing), severity,
+                                   tuple(r.describe() for r in w.classification().reasons), now)
         w.faults.append(self._active)
-        for alert in eff.alerts:
+        for alert, _ in firing:
             if alert in w.silenced:
                 continue
             fire = now + dt.timedelta(seconds=w.detect_delay_s)
@@ -212,7 +164,7 @@ class FakeFault:
                                          status="succeeded", duration_s=0.0))
 
     def root_cause_terms(self) -> Sequence[str]:
-        return self._kind.terms
+        return self._driver.terms
 
     def journal(self) -> ChaosJournal | None:
         acts = tuple(a for a in self._log if not a.name.startswith("rollback"))
@@ -222,14 +174,17 @@ class FakeFault:
 
 
 class FakeFaultCatalog:
+    """The faults the fake world can simulate; names and parameters as the real catalog's."""
+
     def __init__(self, world: FakeWorld) -> None:
         self._w = world
 
     def names(self) -> Sequence[str]:
-        return sorted(KINDS)
+        return sorted(k.value for k in KINDS)
 
     def create(self, name: str) -> FakeFault:
-        kind = KINDS.get(name)
-        if kind is None:
-            raise InvalidInput(f"unknown fault {name!r} (known: {', '.join(sorted(KINDS))})")
-        return FakeFault(self._w, name, kind)
+        kind = FaultKind.parse(name)  # an unknown name is refused as the real catalog does
+        if kind not in KINDS:
+            raise InvalidInput(f"fault {name!r} is not simulated by the fake world "
+                               f"(simulated: {', '.join(self.names())})")
+        return FakeFault(self._w, kind)

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 
-from pfdrill.drill.fake.world import WATCHERS, FakeWorld
+from pfdrill.drill.fake.world import BASELINE_REJECTS, WATCHERS, FakeWorld
 from pfdrill.drill.ports import AlertSighting
 from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import (
@@ -17,7 +17,7 @@ from pfdrill.model.evidence import (
     ProbeSample,
     Signal,
 )
-from pfdrill.model.severity import Severity
+from pfdrill.model.signals import Baseline
 
 
 class FakeSteadyState:
@@ -28,6 +28,7 @@ class FakeSteadyState:
         w = self._w
         w.tick()
         mode = w.config().get("enforcement_mode", "")
+        serious = [a for a, sev in w.firing() if sev.value in ("SEV-1", "SEV-2")]
         return (
             ProbeSample("enforcement_mode", mode, "enforce", mode == "enforce"),
             ProbeSample("sidecar-watcher ready", str(w.ready("sidecar-watcher")),
@@ -39,6 +40,8 @@ class FakeSteadyState:
             ProbeSample("dfa integrity", "ok" if w.dfa_ok() else "mismatch", "ok", w.dfa_ok()),
             ProbeSample("reject rate vs baseline", f"{w.reject_multiplier:g}x", "<= 1.5x",
                         w.reject_multiplier <= 1.5),
+            ProbeSample("SEV-1/2 rows matching", ", ".join(serious) or "none", "none",
+                        not serious),
         )
 
 
@@ -81,6 +84,8 @@ class FakeDetector:
 
 
 class FakeClassifier:
+    """The real classifier and threshold table over the simulated fabric's signals."""
+
     def __init__(self, world: FakeWorld) -> None:
         self._w = world
 
@@ -88,20 +93,19 @@ class FakeClassifier:
         """The simulated world keeps no published baseline: nothing to withdraw."""
 
     def baseline(self) -> Sequence[Signal]:
-        return (Signal("reject_rate", 2.0), Signal("cert_failure_ratio", 0.0),
-                Signal("decision_p95_seconds", 0.004))
+        return tuple(Signal(k, v) for k, v in self._w.baseline().gauges().items())
 
     def classify(self, baseline: Sequence[Signal]) -> Classification:
         w = self._w
         w.tick()
         if w.severity_override is not None:
             return Classification(w.severity_override, ("severity forced by the test",))
-        active = w.active_faults()
-        if not active:
-            return Classification(Severity.NONE, ())
-        worst = max(active, key=lambda f: f.severity)
-        return Classification(worst.severity, worst.reasons,
-                              (Signal("reject_rate", 2.0 * w.reject_multiplier),))
+        base = Baseline.from_dict({s.name: s.value for s in baseline})
+        got = w.classification(base)
+        live = got.signals.to_dict()
+        return Classification(got.severity, tuple(r.describe() for r in got.reasons),
+                              tuple(Signal(k, float(v)) for k, v in live.items()
+                                    if k != "measured_at" and v is not None))
 
 
 class FakeNotifications:
@@ -137,11 +141,11 @@ class FakeMetrics:
         if q.startswith("enforcement_mode{mode="):
             return 1.0 if f'"{mode}"' in q else 0.0
         if q.startswith("sum(rate(permit_rejects_total") or q == "pfdrill:reject_rate":
-            return 2.0 * w.reject_multiplier
+            return w.signals().reject_rate
         if q == "pfdrill:enforcement_disabled":
             return 1.0 if mode == "disabled" else 0.0
         if q == "pfdrill:dfa_integrity_ok":
-            return 1.0  # the fabric refuses a tampered artifact and keeps the last good one
+            return w.signals().dfa_integrity_ok
         if q.startswith("up{job="):
             job = q.split('"')[1]
             return 1.0 if w.ready(job) > 0 else 0.0
@@ -156,7 +160,7 @@ class FakeMetrics:
         while t <= end:
             active = [f for f in w.faults
                       if f.injected <= t and (f.healed is None or t < f.healed)]
-            out.append((t, 2.0 * (12.0 if active else 1.0)))
+            out.append((t, BASELINE_REJECTS * (w.reject_multiplier if active else 1.0)))
             t += dt.timedelta(seconds=step_s)
         return out
 

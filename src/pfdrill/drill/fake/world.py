@@ -1,12 +1,16 @@
 """A simulated fabric for unit tests: one object whose state every fake reads and changes.
 
 The world is a :class:`~pfdrill.cluster.fake.FakeCluster` seeded with the
-reference fabric's objects, plus what Prometheus, Alertmanager, the sink, the
-incident store and the runbook's files would hold. Steady state, alerts and
-classification are derived from that state, so a fake drill is coherent: a
-fault that is not rolled back keeps steady state broken, a mitigation that
-does not patch the ConfigMap is seen not to. Time is a :class:`FakeClock`
-that only moves when someone sleeps or waits.
+reference fabric's real manifests, the one simulated fabric
+(:class:`~pfdrill.faults.fake.SimulatedFabric`, whose metrics follow the
+cluster's configuration), plus what the sink, the incident store and the
+runbook's files would hold. The live signals come from the simulated fabric;
+severity comes from the real classifier and threshold table, and which alerts
+fire from the real alert rules (each names its table row) — so a fake drill is
+coherent and cannot drift from the real judgement: a fault that is not rolled
+back keeps steady state broken, a mitigation that does not patch the
+ConfigMap is seen not to. Time is a :class:`FakeClock` that only moves when
+someone sleeps or waits.
 
 Knobs for the failures drills must catch:
 
@@ -20,19 +24,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
+import functools
 from collections.abc import Callable
 
+from pfdrill.classify import classifier, thresholds
 from pfdrill.cluster.fake import FakeCluster
+from pfdrill.fabric import manifests
+from pfdrill.fabric.authority import Authority
+from pfdrill.faults import fake as simulated
 from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import IncidentRecord, Notification
 from pfdrill.model.severity import Severity
+from pfdrill.model.signals import Baseline, Classification, Signals
+from pfdrill.obs import profile, rules
+from pfdrill.settings.config import Config
 
 EPOCH = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
-OPTIN = {"pfdrill.dev/drills": "enabled"}
-TRUST_BUNDLE = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
-DFA = '{"states": ["s0", "s1"], "start": "s0", "accept": ["s1"]}'
 WATCHERS = 2
+# The steady reject rate of the simulated fabric (rejects/s, all watchers): what a
+# baseline measures before a fault; a reject-rate fault multiplies it.
+BASELINE_REJECTS = simulated.RATE * simulated.REJECT_SHARE * WATCHERS
 
 
 class FakeClock:
@@ -90,6 +101,9 @@ class FakeWorld:
         self.logs: list[tuple[dt.datetime, str, str]] = []  # (when, app label, line)
         self.faults: list[ActiveFault] = []
         self.reject_multiplier = 1.0
+        self.authority = Authority.generate()
+        self.sim = simulated.SimulatedFabric(self.cluster, namespace,
+                                             ca_key_id=self.authority.key_id)
         self._due: list[tuple[dt.datetime, Callable[[], None]]] = []
         # knobs
         self.silenced: set[str] = set()
@@ -97,18 +111,13 @@ class FakeWorld:
         self.broken_sections: dict[str, str] = {}
         self.sticky_faults: set[str] = set()
         self._seed()
+        self._steady = self.sim.signals()
 
     def _seed(self) -> None:
-        c, ns = self.cluster, self.namespace
-        c.add_namespace(ns, OPTIN)
-        c.add_configmap(ns, "policy-config", {
-            "enforcement_mode": "enforce", "performance_mode": "disabled", "cache_size": "256",
-            "batch_size": "10", "async_processing": "false", "high_assurance_mode": "false",
-            "log_level": "info"})
-        c.add_configmap(ns, "dfa-artifact", {"dfa.json": DFA, "sha256": _sha(DFA.encode())})
-        c.add_secret(ns, "fabric-certs", {"trust-bundle.pem": TRUST_BUNDLE})
-        c.add_deployment(ns, "sidecar-watcher", WATCHERS)
-        c.add_deployment(ns, "policy-adapter", 1)
+        config = Config(namespace=self.namespace)
+        simulated.seed(self.cluster, manifests.render(
+            manifests.default_dir(), self.authority.bundle(), namespace=self.namespace,
+            optin_label=config.optin_label), config)
 
     # --- time-driven effects ------------------------------------------------------
     def at(self, when: dt.datetime, effect: Callable[[], None]) -> None:
@@ -139,19 +148,40 @@ class FakeWorld:
         return self.cluster.get_deployment(self.namespace, deployment).ready
 
     def trust_bundle_ok(self) -> bool:
-        data = self.cluster.get_secret(self.namespace, "fabric-certs")
-        return data.get("trust-bundle.pem") == TRUST_BUNDLE
+        """The bundle parses and holds the key the fabric's certificates are issued by."""
+        bundle = self.sim.bundle()
+        return bundle is not None and self.authority.key_id in bundle.key_ids
 
     def dfa_ok(self) -> bool:
-        cm = self.cluster.get_configmap(self.namespace, "dfa-artifact")
-        return _sha(cm.get("dfa.json", "").encode()) == cm.get("sha256")
+        return self.sim.dfa_ok()
 
     def active_faults(self) -> list[ActiveFault]:
         return [f for f in self.faults if f.healed is None]
 
+    # --- judged by the real classifier and alert rules ---------------------------------
+    def signals(self) -> Signals:
+        extra = BASELINE_REJECTS * max(0.0, self.reject_multiplier - 1.0)
+        return self.sim.signals(extra_rejects=extra)
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    def baseline(self) -> Baseline:
+        s = self._steady  # the steady state a drill's preflight measures
+        return Baseline(latency_mean_seconds=s.latency_mean_seconds, reject_rate=s.reject_rate,
+                        measured_at=s.measured_at)
+
+    def classification(self, baseline: Baseline | None = None) -> Classification:
+        return classifier.classify(self.signals(), baseline or self.baseline(),
+                                   thresholds.load())
+
+    def firing(self, baseline: Baseline | None = None) -> tuple[tuple[str, Severity], ...]:
+        """The alerts whose table row the live signals are in: (alert, severity label)."""
+        rows = {r.row: r.severity for r in self.classification(baseline).reasons}
+        return tuple((a.name, rows[a.row]) for a in _ruleset().alerts if a.row in rows)
+
+
+@functools.cache
+def _ruleset() -> rules.RuleSet:
+    source = rules.alerts_dir() / rules.RULES_FILE
+    return rules.parse(rules.render(source, profile.get("drill")), source)
 
 
 class RulesKeeper:
