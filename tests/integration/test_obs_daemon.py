@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pfdrill.errors import EnvironmentProblem
-from pfdrill.obs.daemon import Daemon
+from pfdrill.proc.daemon import Daemon
 
 pytestmark = pytest.mark.servers
 

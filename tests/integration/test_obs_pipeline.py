@@ -27,8 +27,8 @@ from pfdrill.model import metrics
 from pfdrill.model.detection import Channel
 from pfdrill.model.severity import Severity
 from pfdrill.model.signals import Baseline
-from pfdrill.obs import daemon, rules, stack
 from pfdrill.obs import profile as profiles
+from pfdrill.obs import rules, stack
 from pfdrill.obs.api import PrometheusAPI
 from pfdrill.settings import Paths
 from pfdrill.sink.client import SinkClient
@@ -236,7 +236,7 @@ def test_up_is_idempotent_and_down_leaves_nothing_behind(drill: Pipeline) -> Non
     assert sorted(pipeline.down(CLUSTER, drill.paths)) == ["alertmanager", "prometheus", "sink"]
     assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == [], [
         Path(f"/proc/{pid}/stat").read_text()[:80] for pid in pids if Path(f"/proc/{pid}").exists()]
-    assert not any(daemon.port_open("127.0.0.1", port) for port in ports)
+    assert not any(ports.port_open("127.0.0.1", port) for port in ports)
     assert pipeline.status(CLUSTER, drill.paths).components == tuple(
         stack.ComponentStatus(name, None, None, False)
         for name in ("prometheus", "alertmanager", "sink"))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pfdrill.runtime.ports import free_port
+from pfdrill.proc.ports import free_port
 
 pytestmark = [pytest.mark.cluster]
 NS = "it-runtime"

@@ -16,7 +16,7 @@ from pfdrill.cli import main
 from pfdrill.detect import pipeline
 from pfdrill.model.detection import Channel
 from pfdrill.model.signals import Baseline
-from pfdrill.obs import daemon
+from pfdrill.proc import daemon, ports
 from pfdrill.sink import journal, service
 from pfdrill.sink.client import SinkClient
 from pfdrill.sink.server import SinkFiles
@@ -96,7 +96,7 @@ def test_runbook_notifications_survive_a_sigkill(tmp_path: Path, capsys: pytest.
 
     port = int(second.url.rsplit(":", 1)[1])
     assert pipeline.stop_sink(directory)
-    assert not daemon.port_open("127.0.0.1", port)
+    assert not ports.port_open("127.0.0.1", port)
     assert service.read_endpoint(directory) is None
     assert not pipeline.stop_sink(directory)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.obs import profile as profiles
-from pfdrill.obs.daemon import Daemon
 from pfdrill.obs.stack import ComponentStatus, Endpoints, Stack
+from pfdrill.proc.daemon import Daemon
 from pfdrill.runtime import daemon
 from pfdrill.settings import Paths
 from pfdrill.sink import service

@@ -23,24 +23,19 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from pfdrill.errors import EnvironmentProblem
 from pfdrill.faults.change import Worker
+from pfdrill.proc.daemon import Daemon
 
 SPEC = "spec.json"
 STATUS = "status.json"
 LOG = "worker.log"
 DEFAULT_MAX_S = 3600.0
-
-
-# Workers this process started: kept (not garbage-collected while running) and reaped by stop().
-_children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def new_token(role: str) -> str:
@@ -63,42 +58,31 @@ def read_status(directory: str | Path) -> dict[str, Any]:
     return data
 
 
+def _daemon(directory: str | Path) -> Daemon:
+    return Daemon("worker", Path(directory))  # worker.pid (pid + start time), worker.log
+
+
 def spawn(role: str, token: str, directory: Path, spec: dict[str, Any], description: str,
           wait_s: float = 60.0) -> Worker:
     """Start a worker and wait until it reports ``started`` (or fails)."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     spec_path = directory / SPEC
     _write_json(spec_path, {**spec, "role": role, "token": token})
-    log = (directory / LOG).open("ab")
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "pfdrill.faults.worker", str(spec_path)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=directory)
-    finally:
-        log.close()
-    _children[proc.pid] = proc
-    worker = Worker(role=role, token=token, pid=proc.pid, directory=str(directory),
+    daemon = _daemon(directory)
+    pid = daemon.start([sys.executable, "-m", "pfdrill.faults.worker", str(spec_path)])
+    worker = Worker(role=role, token=token, pid=pid, directory=str(directory),
                     description=description)
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        status = read_status(directory)
-        if status.get("started"):
-            return worker
-        if status.get("error") or proc.poll() is not None:
-            stop(worker)
-            raise EnvironmentProblem(f"{role} worker failed to start: "
-                                     f"{status.get('error') or _tail(directory)}")
-        time.sleep(0.2)
-    stop(worker)
-    raise EnvironmentProblem(f"{role} worker did not start within {wait_s:.0f}s: {_tail(directory)}")
-
-
-def _tail(directory: Path) -> str:
     try:
-        lines = (directory / LOG).read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return "(no log)"
-    return " | ".join(lines[-3:]) or "(empty log)"
+        daemon.wait_until(lambda: bool(read_status(directory).get("started"))
+                          or bool(read_status(directory).get("error")), wait_s, "started")
+    except EnvironmentProblem as exc:
+        stop(worker)
+        raise EnvironmentProblem(f"{role} worker failed to start: {exc}") from None
+    error = read_status(directory).get("error")
+    if error:
+        stop(worker)
+        raise EnvironmentProblem(f"{role} worker failed to start: {error}")
+    return worker
 
 
 def _is_ours(pid: int, token: str) -> bool:
@@ -119,39 +103,21 @@ def _find(token: str) -> list[int]:
 
 
 def alive(worker: Worker) -> bool:
-    pids = [worker.pid] if worker.pid else _find(worker.token)
-    return any(_is_ours(p, worker.token) for p in pids)
+    return _daemon(worker.directory).pid() is not None or bool(_find(worker.token))
 
 
 def stop(worker: Worker, timeout_s: float = 25.0) -> bool:
     """SIGTERM the worker (it stops its own children), SIGKILL its group if it lingers.
 
-    Returns True when a running worker was stopped, False when none was left.
+    Returns True when a running worker was stopped, False when none was left. A
+    worker killed before its pidfile was written is still found by its token.
     """
-    child = _children.get(worker.pid)
-    if child is not None and child.poll() is not None:
-        _children.pop(worker.pid, None)  # exited by itself (an error, or max_seconds)
-    pids = [p for p in ([worker.pid] if worker.pid else []) + _find(worker.token)
-            if _is_ours(p, worker.token)]
-    pids = sorted(set(pids))
-    if not pids:
-        return False
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and any(_is_ours(p, worker.token) for p in pids):
-        time.sleep(0.1)
-    for pid in pids:
-        if _is_ours(pid, worker.token):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)  # its own session: the group is it and locust
-    for pid in pids:
-        child = _children.pop(pid, None)
-        if child is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=5)
-    return True
+    stopped = _daemon(worker.directory).stop(timeout_s, group=False)
+    for pid in _find(worker.token):  # an orphan the pidfile never named
+        stopped = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    return stopped
 
 
 # --- the worker process -----------------------------------------------------------------

@@ -36,6 +36,7 @@ from pfdrill.fabric.authority import Authority
 from pfdrill.load.plan import LoadPlan, TrafficKind
 from pfdrill.load.stats import LoadStats
 from pfdrill.load.traffic import IdentitySet
+from pfdrill.proc import ports
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 CLASS_NAMES = {
@@ -122,15 +123,6 @@ class LoadRun:
                 self.stop()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def start(
     plan: LoadPlan,
     authority: Authority,
@@ -164,7 +156,7 @@ def start(
             procs.append(subprocess.Popen([*base, *common, *classes], env=env, cwd=directory,
                                           stdout=log, stderr=subprocess.STDOUT))
         else:
-            port = _free_port()
+            port = ports.free_port()
             master = [*base, *common, "--master", "--master-bind-host", "127.0.0.1",
                       "--master-bind-port", str(port), "--expect-workers", str(workers), *classes]
             procs.append(subprocess.Popen(master, env=env, cwd=directory, stdout=log,

@@ -29,8 +29,9 @@ from pfdrill.errors import EnvironmentProblem, ServiceUnavailable
 from pfdrill.obs import config as obs_config
 from pfdrill.obs import promtool, rules
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI
-from pfdrill.obs.daemon import Daemon, free_port
 from pfdrill.obs.profile import TimingProfile, duration
+from pfdrill.proc.daemon import Daemon
+from pfdrill.proc.ports import free_port
 from pfdrill.settings import Config, Paths
 
 PROMETHEUS_BIN = "/usr/bin/prometheus"

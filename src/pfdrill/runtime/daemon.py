@@ -13,19 +13,18 @@ import json
 import logging
 import os
 import queue
-import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import EnvironmentProblem, PfdrillError
 from pfdrill.model.cluster import PodInfo
+from pfdrill.proc.daemon import Daemon
+from pfdrill.proc.ports import free_port
 from pfdrill.runtime import podspec
 from pfdrill.runtime.pod import PodRunner, decode_secret
-from pfdrill.runtime.ports import free_port
 from pfdrill.runtime.proxy import ProxyServer
 
 log = logging.getLogger(__name__)
@@ -302,32 +301,12 @@ def runtime_dir(state: Path, cluster: str) -> Path:
     return state / "runtime" / cluster
 
 
-def _reap(pid: int, block: bool = False) -> bool:
-    """Collect our own exited child (no zombie left behind); False if it runs or is not ours."""
-    try:
-        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
-    except ChildProcessError:
-        return False
-    return done == pid
+def _daemon(rdir: Path) -> Daemon:
+    return Daemon("runtime", rdir)  # runtime.pid (pid + start time), runtime.log
 
 
 def pid_of(rdir: Path) -> int | None:
-    try:
-        pid = int((rdir / "runtime.pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    try:  # a zombie has finished running
-        if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
-            return None
-    except OSError:
-        return None
-    return pid
+    return _daemon(rdir).pid()
 
 
 def start_detached(kubeconfig: Path, context: str, rdir: Path, timeout: float = 20.0) -> int:
@@ -339,56 +318,19 @@ def start_detached(kubeconfig: Path, context: str, rdir: Path, timeout: float = 
 
 def spawn_detached(kubeconfig: Path, context: str, rdir: Path) -> int:
     """Start the runtime process and return at once (it waits for the API by itself)."""
-    existing = pid_of(rdir)
-    if existing:
-        return existing
-    rdir.mkdir(parents=True, exist_ok=True)
-    (rdir / "state.json").unlink(missing_ok=True)
-    # posix_spawn rather than Popen: the daemon must outlive us, and a Popen object
-    # for a child we never wait on is a resource leak Python warns about.
-    log_fd = os.open(rdir / "runtime.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    null_fd = os.open(os.devnull, os.O_RDONLY)
-    try:
-        pid = os.posix_spawn(
-            sys.executable,
-            [sys.executable, "-m", "pfdrill.runtime", "--kubeconfig", str(kubeconfig),
-             "--context", context, "--state-dir", str(rdir)],
-            dict(os.environ),
-            file_actions=[(os.POSIX_SPAWN_DUP2, null_fd, 0), (os.POSIX_SPAWN_DUP2, log_fd, 1),
-                          (os.POSIX_SPAWN_DUP2, log_fd, 2)],
-            setsid=True)
-    finally:
-        os.close(log_fd)
-        os.close(null_fd)
-    (rdir / "runtime.pid").write_text(str(pid))
-    return pid
+    daemon = _daemon(rdir)
+    if daemon.pid() is None:
+        rdir.mkdir(parents=True, exist_ok=True)
+        (rdir / "state.json").unlink(missing_ok=True)
+    return daemon.start([sys.executable, "-m", "pfdrill.runtime", "--kubeconfig",
+                         str(kubeconfig), "--context", context, "--state-dir", str(rdir)])
 
 
 def wait_started(rdir: Path, pid: int, timeout: float = 20.0) -> None:
     """Wait until the runtime has done its first reconcile (it writes its state file)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _reap(pid) or pid_of(rdir) is None:
-            tail = (rdir / "runtime.log").read_text(errors="replace").strip().splitlines()[-1:]
-            raise EnvironmentProblem(f"process runtime exited at start: {tail[0] if tail else 'no output'}")
-        if (rdir / "state.json").exists():
-            return
-        time.sleep(0.05)
-    raise EnvironmentProblem(f"process runtime did not start within {timeout:.0f}s (log: {rdir / 'runtime.log'})")
+    _daemon(rdir).wait_until(lambda: (rdir / "state.json").exists(), timeout, "started")
 
 
 def stop_detached(rdir: Path, timeout: float = 30.0) -> bool:
-    pid = pid_of(rdir)
-    if pid is None:
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _reap(pid) or pid_of(rdir) is None:
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        _reap(pid, block=True)
-    (rdir / "runtime.pid").unlink(missing_ok=True)
-    return True
+    """Stop the runtime; it stops its pods' processes itself on SIGTERM."""
+    return _daemon(rdir).stop(timeout, group=False)

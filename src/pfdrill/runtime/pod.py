@@ -15,8 +15,8 @@ from typing import Any
 
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import PfdrillError
+from pfdrill.proc.ports import free_port
 from pfdrill.runtime import podspec, usage, volumes
-from pfdrill.runtime.ports import free_port
 from pfdrill.runtime.process import ContainerProcess
 
 log = logging.getLogger(__name__)

@@ -8,12 +8,13 @@ import pytest
 
 from pfdrill.cli import main
 from pfdrill.errors import ServiceUnavailable
-from pfdrill.obs import daemon, yamldoc
+from pfdrill.obs import yamldoc
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI, parse_time
+from pfdrill.proc import ports
 
 
 def _closed_url() -> str:
-    return f"http://127.0.0.1:{daemon.free_port()}"
+    return f"http://127.0.0.1:{ports.free_port()}"
 
 
 def test_unreachable_prometheus_is_service_unavailable() -> None:

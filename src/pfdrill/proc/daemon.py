@@ -13,26 +13,11 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pfdrill.errors import EnvironmentProblem
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on right now (bind to port 0 and ask)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_open(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -59,6 +44,13 @@ class Daemon:
     @property
     def log(self) -> Path:
         return self.directory / f"{self.name}.log"
+
+    def recorded(self) -> int | None:
+        """The pid the pidfile names, running or not."""
+        try:
+            return int(json.loads(self.pidfile.read_text())["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def pid(self) -> int | None:
         """The daemon's pid if it is running, else ``None`` (stale pidfiles are ignored)."""
@@ -106,15 +98,23 @@ class Daemon:
         os.replace(tmp, self.pidfile)
         return pid
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """SIGTERM its process group, SIGKILL after ``timeout``; True if it was running."""
+    def stop(self, timeout: float = 10.0, *, group: bool = True) -> bool:
+        """SIGTERM it, SIGKILL its process group after ``timeout``; True if it was running.
+
+        ``group=False`` sends the SIGTERM to the process alone, for daemons that stop
+        their own children in order (the runtime stops its pods) — SIGKILL still
+        takes the whole group if it lingers.
+        """
         pid = self.pid()
         if pid is None:
             self.pidfile.unlink(missing_ok=True)
             return False
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, sig)  # its own session: the group is exactly it and its children
+                if sig is signal.SIGTERM and not group:
+                    os.kill(pid, sig)
+                else:
+                    os.killpg(pid, sig)  # its own session: the group is it and its children
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline and self.pid() == pid:
                 time.sleep(0.05)

@@ -9,6 +9,13 @@ _lock = threading.Lock()
 _handed_out: set[int] = set()
 
 
+def port_open(host: str, port: int) -> bool:
+    """Something accepts connections on ``host:port`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
 def free_port() -> int:
     """A port nothing listens on now and that this process has not handed out before.
 
