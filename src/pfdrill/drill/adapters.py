@@ -313,28 +313,11 @@ class _Artifacts:
         return self._rb.read_text(artifact)
 
 
-class KubectlLogs:
-    """Pod logs through the runtime's log files is the runtime's business; use kubectl."""
-
-    def __init__(self, kubectl: str, kubeconfig: str, context: str) -> None:
-        self._argv = [kubectl, "--kubeconfig", kubeconfig, "--context", context]
-
-    def lines(self, namespace: str, selector: str, since: dt.datetime) -> Sequence[str]:
-        import subprocess
-
-        secs = max(1, int((dt.datetime.now(dt.UTC) - since).total_seconds()) + 1)
-        proc = subprocess.run([*self._argv, "logs", "-n", namespace, "-l", selector,
-                               f"--since={secs}s", "--tail=-1", "--prefix"],
-                              capture_output=True, text=True, timeout=30, check=False)
-        if proc.returncode != 0:
-            raise EnvironmentProblem(f"kubectl logs -l {selector}: {proc.stderr.strip()}")
-        return proc.stdout.splitlines()
-
-
 def build(factory: StackEnvironmentFactory, profile: TimingProfile) -> DrillEnvironment:
     import shutil
 
     from pfdrill.cluster.client import KubeClient
+    from pfdrill.cluster.logs import KubectlLogs
     from pfdrill.cluster.provider import ProviderKind
     from pfdrill.obs import profile as obs_profile
     from pfdrill.obs import rules as obs_rules
@@ -404,7 +387,7 @@ def build(factory: StackEnvironmentFactory, profile: TimingProfile) -> DrillEnvi
         faults=live_catalog, detector=PromDetector(prom, sink, ruleset, oprof),
         classifier=PromClassifier(prom, sink), runbook=runbook,
         notifications=SinkNotifications(sink), logs=KubectlLogs(
-            rb_env.kubectl_path(), info.kubeconfig, info.context),
+            rb_env.kubectl_path(), kubeconfig=info.kubeconfig, context=info.context),
         metrics=PromMetrics(prom), incidents=_Incidents(runbook), artifacts=_Artifacts(runbook),
         rules=PromRules(prom), cluster_name=factory.name, provider=factory.provider,
         profile=profile, poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,

@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import subprocess
 import time
 from collections.abc import Mapping
 from typing import Protocol
 
+from pfdrill.cluster import logs
+from pfdrill.errors import EnvironmentProblem
 from pfdrill.fabric import logline
 
 _NO_PODS = "no pods"
@@ -102,26 +103,19 @@ class KubectlLogObserver:
 
     def __init__(self, kubectl: str, env: Mapping[str, str], namespace: str,
                  selector: str, poll_s: float = 0.5) -> None:
-        self.kubectl = kubectl
-        self.env = dict(env)
+        self._reader = logs.KubectlLogs(kubectl, env=env)
         self.namespace = namespace
         self.selector = selector
         self.poll_s = poll_s
 
     def _lines(self) -> tuple[list[str], str]:
-        argv = [self.kubectl, "logs", "-n", self.namespace, "-l", self.selector, "--prefix",
-                "--tail=3000", "--max-log-requests=20"]
         try:
-            done = subprocess.run(argv, env=self.env, capture_output=True, timeout=20, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return [], str(exc)
-        text = done.stdout.decode("utf-8", "replace")
-        err = done.stderr.decode("utf-8", "replace").strip()
-        if done.returncode != 0:
-            return [], err
-        if not text.strip() and "No resources found" in err + text:
+            return list(self._reader.lines(self.namespace, self.selector, tail=3000,
+                                           timeout_s=20)), ""
+        except logs.NoPods:
             return [], _NO_PODS
-        return text.splitlines(), ""
+        except EnvironmentProblem as exc:
+            return [], str(exc)
 
     def config_verdict(
         self, since: dt.datetime, expected: Mapping[str, str], timeout_s: float
