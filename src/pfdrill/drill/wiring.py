@@ -5,23 +5,44 @@ running stack (``pfdrill cluster up``): the cluster through
 :class:`~pfdrill.cluster.client.KubeClient`, detection through Prometheus and
 the notification sink, the runbook through the executor's sandbox, evidence
 from pfctl's incident store and the sandbox's files. Adapters live in
-:mod:`pfdrill.drill.adapters`. A component that is not available yet is an
-:class:`~pfdrill.errors.EnvironmentProblem` naming it — before anything runs.
+:mod:`pfdrill.drill.adapters`, one module per thing adapted; :func:`wire`
+assembles them, one small function per part. A component that is not
+available yet is an :class:`~pfdrill.errors.EnvironmentProblem` naming it —
+before anything runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from pfdrill.chaos.fault import catalog_for
+from pfdrill.cluster.client import KubeClient
+from pfdrill.cluster.logs import KubectlLogs
+from pfdrill.cluster.provider import ProviderKind
+from pfdrill.drill.adapters import notifications, prometheus, runbook, steady
+from pfdrill.drill.clock import SystemClock
 from pfdrill.drill.environment import DrillEnvironment
-from pfdrill.drill.ports import FaultCatalog, RunbookRunner
+from pfdrill.drill.ports import FaultCatalog, RunbookRunner, StateKeeper
+from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotPlan, SnapshotStore
 from pfdrill.errors import EnvironmentProblem
+from pfdrill.fabric.authority import Authority
+from pfdrill.load import plan, runner
 from pfdrill.model.sla import TimingProfile
+from pfdrill.obs import profile as obs_profile
+from pfdrill.obs import rules as obs_rules
+from pfdrill.obs import stack as obs_stack
+from pfdrill.obs.api import PrometheusAPI
+from pfdrill.obs.rules import RuleSet
+from pfdrill.runbook.environment import Environment
+from pfdrill.runbook.runner import Runner
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths
+from pfdrill.sink.client import SinkClient
+from pfdrill.stack.environment import Stack, StackInfo
 
 
 class RunbookChecker:
@@ -84,11 +105,119 @@ class StackEnvironmentFactory:
 
     def build(self, profile: TimingProfile) -> DrillEnvironment:
         """Bring the whole environment up (idempotent: fast when it runs), then wire it."""
-        from pfdrill.cluster.provider import ProviderKind
-        from pfdrill.drill import adapters
-        from pfdrill.stack.environment import Stack
+        stack = self.stack()
+        stack.up_all(profile.value, progress=self.progress)
+        return wire(stack, profile)
 
-        Stack(kind=ProviderKind.parse(self.provider), name=self.name, paths=self.paths,
-              config=self.config, kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
-              context=self.context).up_all(profile.value, progress=self.progress)
-        return adapters.build(self, profile)
+    def stack(self) -> Stack:
+        return Stack(kind=ProviderKind.parse(self.provider), name=self.name, paths=self.paths,
+                     config=self.config,
+                     kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
+                     context=self.context)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Observability:
+    prom: PrometheusAPI
+    sink: SinkClient
+    endpoints: obs_stack.Endpoints
+    ruleset: RuleSet
+    profile: obs_profile.TimingProfile
+
+    @property
+    def rules_dir(self) -> Path | None:
+        return Path(self.endpoints.rules_dir) if self.endpoints.rules_dir else None
+
+
+def _observability(stack: Stack, profile: TimingProfile) -> _Observability:
+    ep = obs_stack.resolve(stack.config, stack.name, stack.paths)
+    if not ep.sink_url:
+        raise EnvironmentProblem("no notification sink is running (pfdrill obs up)")
+    if ep.local and ep.profile != profile.value:
+        raise EnvironmentProblem(f"the observability stack runs the {ep.profile!r} timing "
+                                 f"profile; bring it up with {profile.value!r} for this drill")
+    oprof = obs_profile.get(profile.value)
+    source = obs_rules.alerts_dir() / obs_rules.RULES_FILE
+    ruleset = obs_rules.parse(obs_rules.render(source, oprof), source)
+    return _Observability(PrometheusAPI(ep.prometheus_url), SinkClient(ep.sink_url), ep,
+                          ruleset, oprof)
+
+
+def _runbook_environment(info: StackInfo, stack: Stack, obs: _Observability) -> Environment:
+    ep, rules_dir = obs.endpoints, obs.rules_dir
+    return Environment(kubeconfig=info.kubeconfig, context=info.context,
+                       namespace=stack.config.namespace, sink_url=ep.sink_url or "",
+                       prometheus_url=ep.prometheus_url,
+                       alertmanager_url=ep.alertmanager_url or "",
+                       rules_file=str(rules_dir / obs_rules.RENDERED_FILE) if rules_dir else "",
+                       kubectl=shutil.which("kubectl") or "", runtime_dir=info.runtime_dir)
+
+
+def _keepers(stack: Stack, obs: _Observability) -> tuple[StateKeeper, ...]:
+    keepers: tuple[StateKeeper, ...] = (notifications.SinkBaselineKeeper(obs.sink),)
+    if obs.rules_dir is not None:
+        ep = obs.endpoints
+        keepers = (prometheus.LiveRulesKeeper(
+            obs.rules_dir, lambda: obs_stack.reload(ep, stack.paths)), *keepers)
+    return keepers
+
+
+BASELINE_RATE = 20.0  # req/s of steady traffic while drills run (96% compliant)
+
+
+def _baseline_traffic(info: StackInfo, stack: Stack) -> runner.LoadRun | None:
+    """Steady baseline traffic against the watcher Service for as long as the environment lives.
+
+    Baselines and steady-state probes are rates: without traffic there is nothing to
+    measure. On kwok the Service's local proxy address comes from the runtime; on other
+    clusters set ``watcher_url`` traffic up yourself (the drill then measures what it finds).
+    """
+    address = info.service_address(stack.config.namespace, "sidecar-watcher")
+    if not address:
+        return None
+    return runner.start(plan.LoadPlan.baseline(f"http://{address}", rate=BASELINE_RATE),
+                        Authority.for_context(info.context, stack.paths))
+
+
+def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
+    """The drill environment of a running ``stack``: every port on its real adapter."""
+    info = stack.status()
+    if info.cluster is None or not info.cluster.running:
+        raise EnvironmentProblem(f"cluster {stack.name!r} is not running (pfdrill cluster up)")
+    client = KubeClient(info.kubeconfig, info.context)
+    obs = _observability(stack, profile)
+    ns = stack.config.namespace
+    # The static catalog validated the drill file; drills run the faults as chaostoolkit
+    # experiments against this stack, each leaving its journal as evidence.
+    faults = cast(FaultCatalog, catalog_for(
+        kubeconfig=info.kubeconfig, context=info.context, namespace=ns,
+        state_dir=stack.paths.state, journal_dir=stack.paths.state / "journals",
+        runtime_dir=info.runtime_dir or None, prometheus_url=obs.endpoints.prometheus_url))
+    rb_env = _runbook_environment(info, stack, obs)
+    sandbox = runbook.SandboxRunbook(Runner(rb_env, client, stack.config))
+    traffic = _baseline_traffic(info, stack)
+
+    def close() -> None:
+        sandbox.close()
+        obs.prom.close()
+        if traffic is not None:
+            traffic.stop()
+            traffic.cleanup()
+
+    return DrillEnvironment(
+        cluster=client, config=stack.config, clock=SystemClock(),
+        steady_state=steady.FabricSteadyState(client, ns, obs.prom),
+        snapshotter=ClusterSnapshotter(client, SnapshotPlan(ns)),
+        snapshots=SnapshotStore(stack.paths.state / "snapshots"),
+        faults=faults, detector=prometheus.PromDetector(obs.prom, obs.sink, obs.ruleset,
+                                                        obs.profile),
+        classifier=prometheus.PromClassifier(obs.prom, obs.sink), runbook=sandbox,
+        notifications=notifications.SinkNotifications(obs.sink),
+        logs=KubectlLogs(rb_env.kubectl_path(), kubeconfig=info.kubeconfig,
+                         context=info.context),
+        metrics=prometheus.PromMetrics(obs.prom), incidents=runbook.SandboxIncidents(sandbox),
+        artifacts=runbook.SandboxArtifacts(sandbox), rules=prometheus.PromRules(obs.prom),
+        cluster_name=stack.name, provider=stack.kind.value, profile=profile,
+        poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
+        signal_window_s=obs.profile.rate_window_s, secrets=tuple(rb_env.webhooks().values()),
+        runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs), close=close)

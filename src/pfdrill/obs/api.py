@@ -155,6 +155,16 @@ class PrometheusAPI(_HTTP):
         return [Series(dict(r["metric"]), tuple((float(t), _float(v)) for t, v in r["values"]))
                 for r in data["result"]]
 
+    def over(self, expr: str, seconds: float, step_s: float,
+             at: float | None = None) -> list[Series]:
+        """``expr`` evaluated every ``step_s`` over the last ``seconds`` (a subquery)."""
+        params = {"query": f"({expr})[{max(1, math.ceil(seconds))}s:{max(1, int(step_s))}s]"}
+        if at is not None:
+            params["time"] = repr(at)
+        data = self._data("/api/v1/query", params)
+        return [Series(dict(r["metric"]), tuple((float(t), _float(v)) for t, v in r["values"]))
+                for r in data["result"]]
+
     def alerts(self) -> list[ActiveAlert]:
         data = self._data("/api/v1/alerts")
         return [ActiveAlert(
