@@ -58,7 +58,7 @@ def parse_cmd(
         for d in s.directives:
             typer.echo(f"  {d.line:>4}  expectation   {d.text}")
         for b in s.not_run:
-            typer.echo(f"  {b.line:>4}  not run       {b.describe()}")
+            typer.echo(f"  {b.line:>4}  not run       {b.summary()}")
 
 
 @app.command("check")

@@ -110,9 +110,13 @@ class NotRunBlock(Record):
     why: NotRunReason
     first_line: str = ""  # its first line of code, for listings
 
+    def summary(self) -> str:
+        """``bash block inside an HTML comment — not rendered, not run``."""
+        return f"{self.language or 'shell'} block {self.why.explanation}"
+
     def describe(self) -> str:
         """``line 120: bash block inside an HTML comment — not rendered, not run``."""
-        return f"line {self.line}: {self.language or 'shell'} block {self.why.explanation}"
+        return f"line {self.line}: {self.summary()}"
 
 
 @dataclasses.dataclass(frozen=True)

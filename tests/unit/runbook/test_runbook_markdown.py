@@ -215,6 +215,23 @@ def test_lone_cr_line_ends_are_line_ends_as_commonmark_reads_them() -> None:
     assert "CR line ends read as LF" in book.notes
 
 
+def test_runbook_parse_lists_what_does_not_run(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from pfdrill.cli import main
+
+    path = tmp_path / "rb.md"
+    path.write_text(HEAD + "<!--\n```bash\ntouch /tmp/pwned\n```\n-->\n", encoding="utf-8")
+    assert main(["runbook", "parse", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == ["     4  setup         echo ok",
+                        "     7  not run       bash block inside an HTML comment — not rendered, "
+                        "not run"]
+    assert main(["runbook", "parse", str(path), "--json"]) == 0
+    (section,) = json.loads(capsys.readouterr().out)["sections"]
+    assert section["not_run"] == [{"section": "S", "line": 7, "end_line": 9, "language": "bash",
+                                   "why": "html-comment", "first_line": "touch /tmp/pwned"}]
+
+
 # --- the project's runbooks read as before ---------------------------------------------------
 def structure(book: Runbook) -> dict[str, Any]:
     """Sections, blocks, commands and directives, as the goldens were written (pre-CommonMark)."""
