@@ -76,6 +76,7 @@ class Unclosed:
 
     markup: str
     line: int
+    end_line: int  # its last line: the end of the file, or of the list item it is in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,7 +132,7 @@ def _walk(tokens: Sequence[Token], offset: int, hidden: NotRunReason | None,
             if why is not None:
                 yield Hidden(why, tok.info, start + 1, end, tuple(body))
             elif not _closed(tok):
-                yield Unclosed(tok.markup, start + 1)
+                yield Unclosed(tok.markup, start + 1, end)
             else:
                 yield Fence(tok.info, start + 1, end,
                             tuple((start + 2 + n, t) for n, t in enumerate(body)))

@@ -185,7 +185,10 @@ def parse_bytes(data: bytes, source: str | Path, *, require_shell: bool = True) 
     items = markdown.items(text)
     for item in items:
         if isinstance(item, markdown.Unclosed):
-            raise InvalidInput(f"code fence {item.markup} opened here is never closed",
+            more = len(text.rstrip("\n").split("\n")) > item.end_line
+            hint = (f" (its list item ends at line {item.end_line}: a closing fence is indented"
+                    " like the opening one)") if more else ""
+            raise InvalidInput(f"code fence {item.markup} opened here is never closed{hint}",
                                file=src, line=item.line, text=lines[item.line - 1])
         if isinstance(item, markdown.OpenComment):
             notes = (*notes, f"line {item.line}: HTML comment never closed: nothing after it "

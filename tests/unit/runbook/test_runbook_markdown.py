@@ -203,6 +203,15 @@ def test_an_unclosed_fence_that_renders_is_an_error(text: str, line: int) -> Non
     assert (err.value.file, err.value.line) == ("rb.md", line)
 
 
+def test_a_list_fence_closed_at_the_margin_says_where_its_item_ended() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse("# T\n## S\n1. x\n   ```bash\n   echo\n```\n")
+    assert err.value.line == 4
+    assert err.value.message == ("code fence ``` opened here is never closed (its list item "
+                                 "ends at line 5: a closing fence is indented like the opening "
+                                 "one)")
+
+
 def test_an_unclosed_fence_in_a_comment_is_no_error() -> None:
     book = parse(HEAD + "<!--\n```bash\ntouch x\n-->\n")
     assert ran(book) == [(4, "echo ok")]
