@@ -27,12 +27,13 @@ from pfdrill.runbook import expect, parser
 
 pytestmark = pytest.mark.fuzz
 
-# Both profiles bound each example: parsing a few kB takes milliseconds, so two
-# seconds only trips on a hang or a blow-up, not on a loaded machine.
-settings.register_profile("pfdrill-fuzz", max_examples=100, deadline=timedelta(seconds=2),
+# Both profiles bound each example: parsing a few kB takes milliseconds (under 80 ms
+# for the largest), so five seconds trips on a hang or a blow-up, not on a machine
+# whose load is ten times its cores.
+settings.register_profile("pfdrill-fuzz", max_examples=100, deadline=timedelta(seconds=5),
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("pfdrill-fuzz-long", max_examples=5000,
-                          deadline=timedelta(seconds=2),
+                          deadline=timedelta(seconds=5),
                           suppress_health_check=[HealthCheck.too_slow])
 FUZZ = settings.get_profile(
     "pfdrill-fuzz-long" if os.environ.get("PFDRILL_FUZZ") == "long" else "pfdrill-fuzz")
