@@ -105,6 +105,25 @@ def test_a_wrong_configmap_name_fails_naming_section_and_command(fresh: Drill, t
         "enforcement_mode"] == "enforce"
 
 
+def test_a_block_hidden_in_a_comment_is_listed_and_never_run(fresh: Drill, tmp_path: Path) -> None:
+    """Only what renders runs: a comment-hidden block with side effects changes nothing."""
+    marker = tmp_path / "hidden-block-ran"
+    hidden = (f"<!--\n```bash\ntouch {marker}\n"
+              "kubectl scale deployment policy-adapter -n production --replicas=0\n```\n-->\n\n")
+    heading = "### 1. Immediate Mitigation\n\n"
+    edited = break_runbook(tmp_path, heading, heading + hidden)
+    line = edited.read_text(encoding="utf-8").split(hidden)[0].count("\n") + 2  # its ```bash
+    adapter = fresh.cluster.client.get_deployment("production", "policy-adapter").replicas
+    done, run = check_cli(fresh, edited, MITIGATION, tmp=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not marker.exists()
+    assert fresh.cluster.client.get_deployment("production", "policy-adapter").replicas == adapter
+    assert not any("policy-adapter" in r["command"]["text"] for r in run["results"])
+    assert [(b["line"], b["why"]) for b in run["not_run"]] == [(line, "html-comment")]
+    assert "NOT RUN" in done.stdout
+    assert f"line {line}: bash block inside an HTML comment — not rendered, not run" in done.stdout
+
+
 def test_an_invalid_enforcement_mode_is_refused_by_the_fabric(fresh: Drill, tmp_path: Path) -> None:
     broken = break_runbook(tmp_path, '{"data":{"enforcement_mode":"disabled"}}',
                            '{"data":{"enforcement_mode":"off"}}')

@@ -48,7 +48,7 @@ def parse_cmd(
     for note in book.notes:
         typer.echo(f"  note: {note}")
     for s in chosen:
-        if not s.commands and not s.directives:
+        if not s.commands and not s.directives and not s.not_run:
             continue
         typer.echo(s.name)
         for c in s.commands:
@@ -57,6 +57,8 @@ def parse_cmd(
             typer.echo(f"  {c.line:>4}  {cls.intent.value:<13} {c.short(70)}{tag}")
         for d in s.directives:
             typer.echo(f"  {d.line:>4}  expectation   {d.text}")
+        for b in s.not_run:
+            typer.echo(f"  {b.line:>4}  not run       {b.summary()}")
 
 
 @app.command("check")

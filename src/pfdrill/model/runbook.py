@@ -74,6 +74,51 @@ class CodeBlock(Record):
     commands: tuple[Command, ...] = ()
 
 
+class NotRunReason(enum.Enum):
+    """Why shell code that is in a runbook's file does not run: it does not render as a fenced block."""
+
+    HTML_COMMENT = "html-comment"
+    RAW_HTML = "raw-html"
+    INDENTED_CODE = "indented-code"
+    BLOCK_QUOTE = "block-quote"
+
+    @property
+    def explanation(self) -> str:
+        return _NOT_RUN[self]
+
+
+_NOT_RUN = {
+    NotRunReason.HTML_COMMENT: "inside an HTML comment — not rendered, not run",
+    NotRunReason.RAW_HTML: "inside raw HTML — not rendered as code, not run",
+    NotRunReason.INDENTED_CODE: "in an indented code block — not a fenced block, not run",
+    NotRunReason.BLOCK_QUOTE: "inside a block quote — quoted, not run",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NotRunBlock(Record):
+    """A shell block in the file that pfdrill deliberately does not run, and why.
+
+    Only what renders as a fenced block runs; this record lets a report or a
+    CI gate show a reviewer the rest (a block hidden in a comment above all).
+    """
+
+    section: str  # the section it sits in, as Section.name
+    line: int  # its first line (the opening fence, or the indented block's first line)
+    end_line: int
+    language: str
+    why: NotRunReason
+    first_line: str = ""  # its first line of code, for listings
+
+    def summary(self) -> str:
+        """``bash block inside an HTML comment — not rendered, not run``."""
+        return f"{self.language or 'shell'} block {self.why.explanation}"
+
+    def describe(self) -> str:
+        """``line 120: bash block inside an HTML comment — not rendered, not run``."""
+        return f"line {self.line}: {self.summary()}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Directive(Record):
     """A ``<!-- pfdrill: ... -->`` comment: an expectation the runbook states about its effect."""
@@ -90,6 +135,7 @@ class Section(Record):
     line: int
     blocks: tuple[CodeBlock, ...] = ()
     directives: tuple[Directive, ...] = ()
+    not_run: tuple[NotRunBlock, ...] = ()
 
     @property
     def name(self) -> str:
@@ -112,6 +158,10 @@ class Runbook(Record):
     @property
     def commands(self) -> tuple[Command, ...]:
         return tuple(c for s in self.sections for c in s.commands)
+
+    @property
+    def not_run(self) -> tuple[NotRunBlock, ...]:
+        return tuple(b for s in self.sections for b in s.not_run)
 
     @property
     def section_names(self) -> tuple[str, ...]:
@@ -201,6 +251,7 @@ class RunbookRun(Record):
     sandbox: str
     results: tuple[CommandResult, ...] = ()
     expectations: tuple[ExpectationResult, ...] = ()
+    not_run: tuple[NotRunBlock, ...] = ()  # shell code in the chosen sections that does not render
 
     @property
     def ok(self) -> bool:

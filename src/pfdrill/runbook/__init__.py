@@ -1,6 +1,7 @@
 """runbook: read a Markdown runbook, run its bash for real against the drill environment, judge it.
 
-- :mod:`~pfdrill.runbook.parser` (with :mod:`~pfdrill.runbook.lexer`,
+- :mod:`~pfdrill.runbook.parser` (with :mod:`~pfdrill.runbook.markdown` for
+  what CommonMark renders — only that runs —, :mod:`~pfdrill.runbook.lexer`,
   :mod:`~pfdrill.runbook.selection`, :mod:`~pfdrill.runbook.intent`,
   :mod:`~pfdrill.runbook.expect` parsing): pure, bytes in, records out;
 - :mod:`~pfdrill.runbook.executor`: one sandbox per session (a temp dir that is

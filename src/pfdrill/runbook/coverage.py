@@ -1,8 +1,10 @@
 """Runbook coverage: which commands ran and succeeded, failed, or could not be executed, and why.
 
 :func:`summarise` counts; :func:`table` renders the plain-text table
-``pfdrill runbook check`` prints; :func:`failures` names each failure by
-section, line and command, which is what a CI log needs to show.
+``pfdrill runbook check`` prints, ending with the shell code it deliberately
+did not run because it does not render as a fenced block (in a comment,
+indented, quoted); :func:`failures` names each failure by section, line and
+command, which is what a CI log needs to show.
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ def table(run: RunbookRun, width: int = 60) -> str:
             mark = "skipped" if e.skipped else ("ok" if e.ok else "FAILED")
             detail = e.skipped or e.observed
             lines.append(f"{mark:<8} {e.line:>4}  {e.section}: {e.text}  ({detail})")
+    if run.not_run:
+        lines.append("")
+        lines.append("NOT RUN (only what renders as a fenced shell block runs)")
+        lines.extend(f"{b.describe()}  [{b.section}] `{b.first_line[:width]}`"
+                     for b in run.not_run)
     s = summarise(run)
     lines.append("")
     lines.append(f"{s.total} commands: {s.ok} ok, {s.failed} failed, "

@@ -219,7 +219,8 @@ class Session:
         return RunbookRun(header=hdr, runbook=self.book.source, sha256=self.book.sha256,
                           severity=self.drill.severity, sections=tuple(s.name for s in sections),
                           sandbox=str(self.root), results=tuple(results),
-                          expectations=tuple(expectations))
+                          expectations=tuple(expectations),
+                          not_run=tuple(b for s in sections for b in s.not_run))
 
     def _declare(self, sections: tuple[Section, ...]) -> None:
         """Run alone, a later section (post-mortem, communication) needs the incident to exist.

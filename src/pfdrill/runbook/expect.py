@@ -7,11 +7,14 @@ A section may say what must hold once its commands have run::
     <!-- pfdrill: expect deployment sidecar-watcher ready >= 1 -->
     <!-- pfdrill: expect notification security >= 1 when SEVERITY == SEV-1 -->
 
-They render as nothing, so the runbook reads the same for a human, and they
+They render as nothing, so the runbook reads the same for a human (a reviewer
+reads them in the source, as in a diff; they run nothing), and they
 turn "the recovery ends in enforce" into something ``pfdrill runbook check``
 verifies: a recovery edited to skip its final ``enforce`` still runs every
 command successfully, and fails here. All directives are parsed before
-anything runs; a bad one is an InvalidInput naming its line.
+anything runs; a bad one is an InvalidInput naming its line. Only a line of
+an HTML block outside a block quote is a directive
+(:mod:`pfdrill.runbook.markdown`): inside a code block or a quote it is text.
 """
 
 from __future__ import annotations

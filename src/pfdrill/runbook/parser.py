@@ -1,12 +1,19 @@
 """Markdown runbook → sections, code blocks and commands. Pure: bytes in, records out.
 
+Only what renders runs: headings and fenced blocks are what CommonMark sees
+(:mod:`pfdrill.runbook.markdown`), so a block in an HTML comment, an indented
+block or a block quote never runs; each is listed as a
+:class:`~pfdrill.model.runbook.NotRunBlock` on its section instead. On top,
+pfdrill reads what is its own: shell languages, untagged blocks that are
+plainly shell, ``$ `` prompts in console blocks, commands cut where bash
+would cut them (:mod:`pfdrill.runbook.lexer`), section paths, directives.
+
 Real runbooks are written by hand and pasted between tools, so the parser is
-lenient where a reader would be (fences indented inside lists, ``~~~``
-fences, untagged blocks that are plainly shell, ``$ `` prompts in console
-blocks, setext headings, CRLF line ends) and strict where running the wrong
-thing would be worse than stopping: an unterminated fence, heredoc, quote or
-``if`` is an error with file, line and text, as is a binary file or a
-runbook without a single shell block.
+lenient where a reader would be (fences in list items, ``~~~`` and longer
+fences, setext headings, CRLF line ends) and strict where running the wrong
+thing would be worse than stopping: an unterminated fence (which would run
+everything after it), heredoc, quote or ``if`` is an error with file, line
+and text, as is a binary file or a runbook without a single shell block.
 
 Bytes are kept faithfully. UTF-8 (with or without BOM) is decoded as is —
 mojibake such as ``ğŸš¨`` is valid UTF-8 and stays exactly those bytes;
@@ -18,9 +25,9 @@ with the same codec so bash sees the original bytes.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from pfdrill.errors import InvalidInput
@@ -29,10 +36,11 @@ from pfdrill.model.runbook import (
     CodeBlock,
     Command,
     Directive,
+    NotRunBlock,
     Runbook,
     Section,
 )
-from pfdrill.runbook import lexer
+from pfdrill.runbook import lexer, markdown
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "ksh", "console", "shell-session",
                              "shellsession", "terminal", "shell-script", "bash-session"})
@@ -46,13 +54,8 @@ _SHELL_WORDS = frozenset({
     "sh", "make", "pfdrill", "wget", "tar", "chmod", "set", "source", ".", "kind", "kwokctl",
     "promtool", "amtool", "sudo", "systemctl", "journalctl", "docker", "python", "python3",
 })
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>.*?)[ \t]*$")
-_ATX = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<text>.*?))?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(?P<under>=+|-+)[ \t]*$")
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Za-z][.)])[ \t]+")
 _MARKUP = re.compile(r"(\*\*|__|`)")
-_DIRECTIVE = re.compile(r"^\s*<!--\s*pfdrill:\s*(?P<text>.*?)\s*-->\s*$")
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -90,28 +93,13 @@ def _normalise(text: str, notes: list[str]) -> str:
     if "\r\n" in text:
         notes.append("CRLF line ends read as LF")
         text = text.replace("\r\n", "\n")
+    if "\r" in text:  # CommonMark renders a lone CR as a line end: so do line numbers
+        notes.append("CR line ends read as LF")
+        text = text.replace("\r", "\n")
     return text
 
 
 # --- Markdown structure ------------------------------------------------------------------
-@dataclasses.dataclass
-class _Fence:
-    char: str
-    length: int
-    indent: int
-    info: str
-    line: int
-    text: str
-    body: list[tuple[int, str]] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass
-class _Heading:
-    level: int
-    title: str
-    line: int
-
-
 def _clean_heading(title: str) -> str:
     title = re.sub(r"[ \t]+#+[ \t]*$", "", title).strip()
     title = _MARKUP.sub("", title)
@@ -123,7 +111,7 @@ def _language(info: str) -> str:
     return word.strip("{}").lstrip(".").lower()
 
 
-def _looks_like_shell(lines: list[str]) -> bool:
+def _looks_like_shell(lines: Sequence[str]) -> bool:
     for raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -136,69 +124,8 @@ def _looks_like_shell(lines: list[str]) -> bool:
     return False
 
 
-class _Builder:
-    """Collects headings and fenced blocks line by line."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.items: list[_Heading | _Fence | Directive] = []
-        self.fence: _Fence | None = None
-        self.paragraph: tuple[int, str] | None = None  # a setext heading candidate
-
-    def line(self, no: int, text: str) -> None:
-        if self.fence is not None:
-            self._in_fence(no, text)
-            return
-        m = _FENCE.match(text)
-        if m and not (m.group("fence")[0] == "`" and "`" in m.group("info")):
-            indent = len(m.group("indent").expandtabs(4))
-            self.fence = _Fence(m.group("fence")[0], len(m.group("fence")), indent,
-                                m.group("info"), no, text)
-            self.paragraph = None
-            return
-        d = _DIRECTIVE.match(text)
-        if d:
-            self.items.append(Directive(no, d.group("text")))
-            self.paragraph = None
-            return
-        m = _ATX.match(text)
-        if m:
-            self.items.append(_Heading(len(m.group("hashes")), m.group("text") or "", no))
-            self.paragraph = None
-            return
-        m = _SETEXT.match(text)
-        if m and self.paragraph is not None:
-            at, title = self.paragraph
-            self.items.append(_Heading(1 if m.group("under")[0] == "=" else 2, title, at))
-            self.paragraph = None
-            return
-        stripped = text.strip()
-        plain = stripped and not _LIST_ITEM.match(text) and not text.startswith((" " * 4, "\t", ">"))
-        self.paragraph = (no, stripped) if plain and self.paragraph is None else None
-
-    def _in_fence(self, no: int, text: str) -> None:
-        assert self.fence is not None
-        stripped = text.strip()
-        f = self.fence
-        if stripped and set(stripped) == {f.char} and len(stripped) >= f.length:
-            self.items.append(f)
-            self.fence = None
-            return
-        # Remove the fence's own indentation (a block inside a list item), no more.
-        body, removed = text, 0
-        while body[:1] == " " and removed < f.indent:
-            body, removed = body[1:], removed + 1
-        f.body.append((no, body))
-
-    def finish(self) -> None:
-        if self.fence is not None:
-            f = self.fence
-            raise InvalidInput(f"code fence {f.char * f.length} opened here is never closed",
-                               file=self.source, line=f.line, text=f.text)
-
-
 # --- commands ------------------------------------------------------------------------------
-def _split(fence: _Fence, language: str, section: str, source: str) -> tuple[Command, ...]:
+def _split(fence: markdown.Fence, language: str, section: str, source: str) -> tuple[Command, ...]:
     prompt = language in PROMPT_LANGUAGES or (
         not language and any(t.lstrip().startswith("$ ") for _, t in fence.body))
     commands: list[Command] = []
@@ -243,16 +170,31 @@ def _split(fence: _Fence, language: str, section: str, source: str) -> tuple[Com
 
 
 # --- public ----------------------------------------------------------------------------------
+def _is_shell(language: str, body: Sequence[str]) -> bool:
+    return language in SHELL_LANGUAGES or (not language and _looks_like_shell(body))
+
+
 def parse_bytes(data: bytes, source: str | Path, *, require_shell: bool = True) -> Runbook:
     """Parse a runbook given as bytes; ``source`` names it in errors."""
     src = str(source)
     text, encoding, notes = decode(data, src)
-    builder = _Builder(src)
-    for no, line in enumerate(text.split("\n"), start=1):
-        builder.line(no, line)
-    builder.finish()
+    if "\x00" in text:  # UTF-16 decodes NULs that the byte check could not see
+        raise InvalidInput("binary file, not a Markdown runbook (contains NUL characters)",
+                           file=src, line=text[: text.index("\x00")].count("\n") + 1)
+    lines = text.split("\n")
+    items = markdown.items(text)
+    for item in items:
+        if isinstance(item, markdown.Unclosed):
+            more = len(text.rstrip("\n").split("\n")) > item.end_line
+            hint = (f" (its list item ends at line {item.end_line}: a closing fence is indented"
+                    " like the opening one)") if more else ""
+            raise InvalidInput(f"code fence {item.markup} opened here is never closed{hint}",
+                               file=src, line=item.line, text=lines[item.line - 1])
+        if isinstance(item, markdown.OpenComment):
+            notes = (*notes, f"line {item.line}: HTML comment never closed: nothing after it "
+                             "in its block renders, nor runs")
 
-    headings = [i for i in builder.items if isinstance(i, _Heading)]
+    headings = [i for i in items if isinstance(i, markdown.Heading)]
     title = ""
     # A single leading H1 is the document's title, not a level every path repeats.
     if headings and headings[0].level == 1 and sum(1 for h in headings if h.level == 1) == 1:
@@ -260,43 +202,49 @@ def parse_bytes(data: bytes, source: str | Path, *, require_shell: bool = True) 
     stack: list[tuple[int, str]] = []
     sections: list[Section] = []
     cur_path: tuple[str, ...] = ()
-    cur_heading = _Heading(0, "", 1)
+    cur_heading = markdown.Heading(0, "", 1)
     blocks: list[CodeBlock] = []
     directives: list[Directive] = []
+    not_run: list[NotRunBlock] = []
 
     def close() -> None:
-        if blocks or cur_path or directives:
+        if blocks or cur_path or directives or not_run:
             sections.append(Section(path=cur_path, title=cur_heading.title.strip(),
                                     level=cur_heading.level, line=cur_heading.line,
-                                    blocks=tuple(blocks), directives=tuple(directives)))
+                                    blocks=tuple(blocks), directives=tuple(directives),
+                                    not_run=tuple(not_run)))
 
-    for item in builder.items:
-        if isinstance(item, _Heading):
+    for item in items:
+        name = SECTION_SEPARATOR.join(cur_path) or "(preamble)"
+        if isinstance(item, markdown.Heading):
             if title and item.level == 1 and not stack and not sections and not blocks:
                 cur_heading = item
                 continue
             close()
-            blocks, directives = [], []
+            blocks, directives, not_run = [], [], []
             while stack and stack[-1][0] >= item.level:
                 stack.pop()
             stack.append((item.level, _clean_heading(item.title)))
-            cur_path = tuple(name for _, name in stack)
+            cur_path = tuple(part for _, part in stack)
             cur_heading = item
-            continue
-        if isinstance(item, Directive):
+        elif isinstance(item, Directive):
             directives.append(item)
-            continue
-        language = _language(item.info)
-        body = [t for _, t in item.body]
-        shell = language in SHELL_LANGUAGES or (not language and _looks_like_shell(body))
-        name = SECTION_SEPARATOR.join(cur_path) or "(preamble)"
-        cmds = _split(item, language, name, src) if shell else ()
-        end = item.body[-1][0] + 1 if item.body else item.line + 1
-        blocks.append(CodeBlock(line=item.line, end_line=end, language=language, shell=shell,
-                                commands=cmds))
+        elif isinstance(item, markdown.Hidden):
+            language = _language(item.info)
+            if _is_shell(language, item.body):
+                first = next((t.strip() for t in item.body if t.strip()), "")
+                not_run.append(NotRunBlock(section=name, line=item.line, end_line=item.end_line,
+                                           language=language, why=item.why, first_line=first))
+        elif isinstance(item, markdown.Fence):
+            language = _language(item.info)
+            shell = _is_shell(language, [t for _, t in item.body])
+            cmds = _split(item, language, name, src) if shell else ()
+            blocks.append(CodeBlock(line=item.line, end_line=item.end_line, language=language,
+                                    shell=shell, commands=cmds))
     close()
     book = Runbook(source=src, encoding=encoding, sha256=hashlib.sha256(data).hexdigest(),
-                   title=title, sections=tuple(s for s in sections if s.path or s.blocks),
+                   title=title,
+                   sections=tuple(s for s in sections if s.path or s.blocks or s.not_run),
                    notes=notes)
     if require_shell and not book.commands:
         raise InvalidInput("no bash code blocks with commands: nothing to run", file=src)

@@ -229,3 +229,30 @@ def test_a_section_run_alone_finds_the_drills_incident_declared(
                                     '--status resolved --resolution done')
     (res,) = r.results
     assert res.ok, res.reason
+
+
+def test_check_never_runs_code_that_does_not_render(tmp_path: Path, env: Environment,
+                                                   cluster: FakeCluster) -> None:
+    """A side effect hidden in a comment, a quote or an indented block does not happen."""
+    from pfdrill.runbook import runner
+    from pfdrill.settings.config import Config
+
+    marks = {how: tmp_path / f"pwned-{how}" for how in ("comment", "list", "quote", "indent")}
+    path = tmp_path / "rb.md"
+    path.write_text(
+        "# R\n## S\n```bash\necho visible\n```\n"
+        f"<!--\n```bash\ntouch {marks['comment']}\n```\n-->\n"
+        f"1. step\n\n   <!-- ```bash\n   touch {marks['list']}\n   ``` -->\n\n"
+        f"> ```bash\n> touch {marks['quote']}\n> ```\n\n"
+        f"    touch {marks['indent']}\n", encoding="utf-8")
+    run = runner.check(path, env, cluster, Config(allowed_contexts=("fake",)), DrillVars(),
+                       options=Options(stream_seconds=1.0, command_timeout=10.0))
+    assert [r.command.text for r in run.results] == ["echo visible"]
+    assert run.results[0].ok and run.results[0].stdout.strip() == "visible"
+    assert not [m for m in marks.values() if m.exists()]
+    assert [(b.line, b.why.value) for b in run.not_run] == [
+        (7, "html-comment"), (13, "html-comment"), (17, "block-quote"), (21, "indented-code")]
+    table = coverage.table(run)
+    assert "NOT RUN" in table
+    assert "line 7: bash block inside an HTML comment — not rendered, not run" in table
+    assert RunbookRun.from_dict(json.loads(json.dumps(run.to_dict()))) == run
