@@ -125,6 +125,20 @@ class HistoryStore:
             rows = [r for rs in by.values() for r in rs[-last:]]
         return sorted(rows, key=lambda r: (r.started_at, r.run_id, r.drill))
 
+    def prune(self, keep: int) -> int:
+        """Keep the newest ``keep`` runs of each drill; returns how many rows went.
+
+        Per drill, so a drill that runs monthly keeps as long a trend as a weekly one.
+        """
+        if keep < 1:
+            raise ValueError("keep at least one run of each drill")
+        with self._db() as db:
+            cur = db.execute(
+                "DELETE FROM runs WHERE rowid IN (SELECT rowid FROM (SELECT rowid, ROW_NUMBER() "
+                "OVER (PARTITION BY drill ORDER BY started_at DESC, run_id DESC) AS n FROM runs) "
+                "WHERE n > ?)", (keep,))
+            return cur.rowcount
+
     def drills(self) -> list[str]:
         with self._db() as db:
             return [r[0] for r in db.execute("SELECT DISTINCT drill FROM runs ORDER BY drill")]

@@ -260,7 +260,8 @@ def resolve(config: Config, cluster: str, paths: Paths | None = None,
         local = Stack(cluster, paths).endpoints()
         return Endpoints(
             cluster=cluster, profile=external_profile, prometheus_url=config.prometheus_url,
-            alertmanager_url=config.alertmanager_url, sink_url=local.sink_url if local else None,
+            alertmanager_url=config.alertmanager_url,
+            sink_url=config.sink_url or (local.sink_url if local else None),
             local=False,
         )
     found = Stack(cluster, paths).endpoints()

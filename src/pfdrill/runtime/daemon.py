@@ -42,8 +42,9 @@ class Runtime:
     """Plays kubelet + kube-proxy for annotated pods of one cluster."""
 
     def __init__(self, client: ClusterClient, state_dir: Path, bin_dir: Path | None = None,
-                 interval: float = 0.5) -> None:
+                 interval: float = 0.5, api_server: str = "") -> None:
         self.client = client
+        self.api_server = api_server  # pods' KUBERNETES_SERVICE_HOST/PORT (token projection)
         self.dir = state_dir
         self.bin_dir = bin_dir or Path(sys.executable).parent
         self.interval = interval
@@ -162,7 +163,8 @@ class Runtime:
         for uid, raw in list(self.raw.items()):
             ns = raw["metadata"]["namespace"]
             if uid not in self.pods and _running(raw):
-                runner = PodRunner(raw, self.dir, self.client, self.bin_dir, stand_ins)
+                runner = PodRunner(raw, self.dir, self.client, self.bin_dir, stand_ins,
+                                   self.api_server)
                 log.info("starting pod %s", runner.key)
                 runner.start(configmaps[ns], secrets[ns], self._service_env_ports(ns))
                 self.pods[uid] = runner
