@@ -104,7 +104,10 @@ class HistoryStore:
             conn.close()
 
     def append(self, result: DrillResult) -> HistoryRow:
-        row = HistoryRow.of(result)
+        return self.add(HistoryRow.of(result))
+
+    def add(self, row: HistoryRow) -> HistoryRow:
+        """Store one row as it is (imports, and histories built for tests)."""
         marks = ", ".join("?" for _ in _COLUMNS)
         with self._db() as db:
             db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) VALUES ({marks})",

@@ -159,10 +159,13 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
     proxy = f"http://127.0.0.1:{dead.getsockname()[1]}"
     python = sys.executable
 
+    # The wrappers import the pfdrill that made the sandbox, wherever it was imported from.
+    src = Path(__file__).resolve().parents[2]
     for tool in _WRAPPED:
         _write_exec(private / "bin" / tool,
-                    f'#!/bin/sh\nexec "{python}" -m pfdrill.runbook.toolwrap {tool} "$@"\n')
-    pfctl = f'#!/bin/sh\nexec "{python}" -m pfdrill.pfctl "$@"\n'
+                    f'#!/bin/sh\nPYTHONPATH="{src}" exec "{python}" -m pfdrill.runbook.toolwrap '
+                    f'{tool} "$@"\n')
+    pfctl = f'#!/bin/sh\nPYTHONPATH="{src}" exec "{python}" -m pfdrill.pfctl "$@"\n'
     _write_exec(private / "bin" / "pfctl", pfctl)
     _write_exec(root / "pfctl", pfctl)
     (private / "internal-vars").write_text("\n".join(_internal_vars()) + "\n")

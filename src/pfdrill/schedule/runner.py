@@ -64,13 +64,14 @@ def select(spec: ScheduleSpec, names: Sequence[str], now: dt.datetime,
     return due_mod.due(spec.entries, now, window)
 
 
-def _drills(entry: Entry, only: Sequence[str]) -> tuple[str, ...]:
+def _drills(spec: ScheduleSpec, entry: Entry, only: Sequence[str]) -> tuple[str, ...]:
     if not only:
         return entry.drills
-    outside = [n for n in only if not entry.runs(n)]
+    runs = entry.drills or tuple(d.name for d in spec.suites()[entry.suite_file].drills)
+    outside = [n for n in only if n not in runs]
     if outside:
         raise InvalidInput(f"schedule {entry.name!r} does not run {', '.join(outside)} "
-                           f"(it runs: {', '.join(entry.drills) or 'all of its suite'})")
+                           f"(it runs: {', '.join(runs)})", file=spec.file, line=entry.line)
     return tuple(only)
 
 
@@ -83,7 +84,7 @@ def run(spec: ScheduleSpec, entries: Sequence[Entry], factory: EnvironmentFactor
     if post and url is None:
         raise InvalidInput(f"the summary webhook is not set: {spec.webhook.describe()} is empty "
                            f"(or run with --no-post)", file=spec.file)
-    plans = [(e, _drills(e, only)) for e in entries]  # bad --only before anything runs
+    plans = [(e, _drills(spec, e, only)) for e in entries]  # bad --only before anything runs
     runs: list[EntryRun] = []
     for entry, drills in plans:
         try:
