@@ -227,6 +227,8 @@ class PodRunner:
              services: Mapping[str, Mapping[str, int]]) -> dict[str, str]:
         base = {k: os.environ[k] for k in ("HOME", "LANG", "LC_ALL", "TZ", "USER") if k in os.environ}
         base["PATH"] = f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+        # pfdrill's console scripts in a pod import the same pfdrill as the runtime itself
+        base["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         base["HOSTNAME"] = self.name
         base["PYTHONUNBUFFERED"] = "1"
         base.update(podspec.service_env(services))

@@ -8,6 +8,7 @@ The file is YAML::
     prometheus_url: http://127.0.0.1:9090      # for kind/existing clusters
     alertmanager_url: http://127.0.0.1:9093
     sink_url: http://127.0.0.1:9095            # the notification sink Alertmanager posts to
+    rules_dir: /etc/prometheus/rules.d         # live rule files that Prometheus loads (optional)
 
 Without a file the defaults allow only the clusters pfdrill creates itself.
 """
@@ -37,6 +38,9 @@ class Config:
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
     sink_url: str | None = None
+    # The live alert rule files the configured Prometheus loads, when pfdrill may edit them
+    # (pfctl monitoring update; restored after each drill, then Prometheus is reloaded).
+    rules_dir: str | None = None
     source: str | None = None  # the file it came from, for messages
 
     @property
@@ -90,5 +94,6 @@ def load_config(path: str | Path | None = None) -> Config:
         prometheus_url=raw.get("prometheus_url"),
         alertmanager_url=raw.get("alertmanager_url"),
         sink_url=raw.get("sink_url"),
+        rules_dir=raw.get("rules_dir"),
         source=str(p),
     )
