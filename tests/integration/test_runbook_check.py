@@ -164,7 +164,7 @@ def test_the_seed_runbook_runs_as_it_is_and_its_defects_are_found(fresh: Drill,
     # `pfctl chaos update --scenario "policy_adapter_failure" --frequency "weekly"` edits the
     # sandbox's copy of drills/schedule.yaml; the project's own file is left alone.
     assert by_line[338]["outcome"] == "ok", by_line[338]
-    assert "policy_adapter_failure: weekly" in by_line[338]["output"]
+    assert "policy_adapter_failure: weekly (adapter-fail-open)" in by_line[338]["stdout"]
     assert "policy_adapter_failure" not in (REPO / "drills" / "schedule.yaml").read_text()
     summary = coverage.summarise(runner_run(run))
     print(f"\nseed runbook: {summary.to_dict()}")
