@@ -146,7 +146,7 @@ def test_the_cronjobs_pod_runs_a_drill_as_its_serviceaccount(drill: Drill, tmp_p
     job = "pfdrill-weekly-now"
     kubectl(drill, "delete", "job", job, "-n", NS, "--ignore-not-found", "--wait=true")
     started = time.monotonic()
-    kubectl(drill, "create", "job", f"--from=cronjob/pfdrill-weekly", job, "-n", NS)
+    kubectl(drill, "create", "job", "--from=cronjob/pfdrill-weekly", job, "-n", NS)
     try:
         done = _wait_job(drill, job, 900)
         took = time.monotonic() - started
