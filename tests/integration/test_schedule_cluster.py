@@ -65,6 +65,9 @@ def test_the_committed_manifests_apply_and_grant_exactly_what_drills_use(drill: 
                                                        "serviceaccount.yaml"))
     assert not _can_i(drill, "get", "configmaps", "-n", NS)
     kubectl(drill, "apply", "--server-side", "-f", str(REPO / "deploy" / "schedule" / "rbac.yaml"))
+    # `kubectl top` (metrics.k8s.io) is served by metrics-server: can-i needs its discovery
+    kubectl(drill, "wait", "--for=condition=Available", "apiservice/v1beta1.metrics.k8s.io",
+            "--timeout=180s")
     allowed = rbac.allowed(NS)
     for verb, resource, group, name in allowed:
         what, extra = _resource(group, resource, name)
