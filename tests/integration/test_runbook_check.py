@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runbook_support import RUNBOOK, Drill, drill_environment  # type: ignore[import-not-found]
+from runbook_support import REPO, RUNBOOK, Drill, drill_environment  # type: ignore[import-not-found]
 
 from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import CommandOutcome
@@ -180,6 +180,11 @@ def test_the_seed_runbook_runs_as_it_is_and_its_defects_are_found(fresh: Drill,
     assert by_line[151]["outcome"] == "failed"
     # Nothing in the seed commits a change under docs/runbooks/.
     assert by_line[267]["outcome"] == "failed" and "nothing" in by_line[267]["reason"]
+    # `pfctl chaos update --scenario "policy_adapter_failure" --frequency "weekly"` edits the
+    # sandbox's copy of drills/schedule.yaml; the project's own file is left alone.
+    assert by_line[338]["outcome"] == "ok", by_line[338]
+    assert "policy_adapter_failure: weekly (adapter-fail-open)" in by_line[338]["stdout"]
+    assert "policy_adapter_failure" not in (REPO / "drills" / "schedule.yaml").read_text()
     summary = coverage.summarise(runner_run(run))
     print(f"\nseed runbook: {summary.to_dict()}")
 

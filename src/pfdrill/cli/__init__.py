@@ -29,6 +29,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("drill", "pfdrill.cli.drill"),
     ("report", "pfdrill.cli.report"),
     ("history", "pfdrill.cli.history"),
+    ("schedule", "pfdrill.cli.schedule"),
 )
 
 

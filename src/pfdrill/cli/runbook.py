@@ -97,6 +97,7 @@ def check_cmd(
     from pfdrill.errors import DrillFailed
     from pfdrill.runbook import coverage, runner
     from pfdrill.runbook.environment import DrillVars, Environment, Options
+    from pfdrill.settings import paths
     from pfdrill.settings.config import load_config
 
     cfg = load_config(config)
@@ -128,8 +129,7 @@ def check_cmd(
                           "prometheus_url", ""),
                       alertmanager_url=cfg.alertmanager_url or obs.get("alertmanager_url", ""),
                       rules_file=rules_file or obs.get("rules_file", ""), runtime_dir=runtime_dir,
-                      scenarios_dir=str(Path("scenarios").resolve())
-                      if Path("scenarios").is_dir() else "")
+                      schedule_file=str(paths.schedule_file() or ""))
     opts = Options(stream_seconds=stream_seconds, inputs=str(inputs) if inputs else "",
                    keep_sandbox=keep_sandbox)
     run = runner.check(runbook, env, client, cfg, drill, section, opts)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from pfdrill.cluster import incluster
 from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound
 from pfdrill.model.cluster import DeploymentState, EventInfo, PodInfo
 
@@ -72,6 +73,12 @@ class ClusterClient(Protocol):
     # leases (one drill at a time) ------------------------------------------
     def acquire_lease(self, namespace: str, name: str, holder: str, seconds: int) -> bool: ...
     def release_lease(self, namespace: str, name: str, holder: str) -> None: ...
+
+    # service account tokens (what a kubelet projects into a pod) -------------
+    def request_token(self, namespace: str, service_account: str, *, seconds: int,
+                      pod: tuple[str, str] | None = None) -> str:
+        """A TokenRequest for ``service_account``, bound to ``pod`` (name, uid) when given."""
+        ...
 
 
 def pod_info(raw: Obj) -> PodInfo:
@@ -133,8 +140,29 @@ def event_info(raw: Obj) -> EventInfo:
     )
 
 
+def _incluster_api(sa: incluster.ServiceAccountFiles) -> Any:
+    """An API client on the pod's ServiceAccount, re-reading the token as it rotates.
+
+    The client's own ``load_incluster_config`` reads only the fixed kubelet path;
+    its loader takes the files' paths, so the override is honoured here.
+    """
+    from kubernetes import client
+    from kubernetes.config.incluster_config import InClusterConfigLoader
+
+    cfg = client.Configuration()
+    InClusterConfigLoader(token_filename=str(sa.token), cert_filename=str(sa.ca),
+                          environ={incluster.HOST_ENV: sa.host,
+                                   incluster.PORT_ENV: sa.port}).load_and_set(cfg)
+    return client.ApiClient(cfg)
+
+
 class KubeClient:
-    """:class:`ClusterClient` on the official Kubernetes Python client."""
+    """:class:`ClusterClient` on the official Kubernetes Python client.
+
+    The context ``in-cluster`` (a kubeconfig written by :mod:`.incluster`) uses the
+    pod's ServiceAccount files directly when they are there, so a token the
+    kubelet rotates is picked up by a long-running drill too.
+    """
 
     def __init__(self, kubeconfig: str | Path, context: str | None = None) -> None:
         from kubernetes import client, config  # imported here: heavy, and only this layer may
@@ -152,8 +180,13 @@ class KubeClient:
             raise InvalidInput(f"context {chosen!r} is not in this kubeconfig (has: {', '.join(names)})", file=path)
         self._context = str(chosen)
         self.kubeconfig = path
+        sa = incluster.ServiceAccountFiles.from_env()
         try:
-            self._api = config.new_client_from_config(config_file=str(path), context=self._context)
+            if self._context == incluster.CONTEXT and sa.available():
+                self._api = _incluster_api(sa)
+            else:
+                self._api = config.new_client_from_config(config_file=str(path),
+                                                          context=self._context)
         except Exception as exc:
             raise InvalidInput(f"cannot load context {self._context!r}: {exc}", file=path) from exc
         self._core = client.CoreV1Api(self._api)
@@ -169,6 +202,11 @@ class KubeClient:
     @property
     def api_client(self) -> Any:
         return self._api
+
+    @property
+    def server(self) -> str:
+        """The API server's URL (``https://127.0.0.1:6443``)."""
+        return str(self._api.configuration.host)
 
     # helpers ----------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], T]) -> T:
@@ -478,3 +516,21 @@ class KubeClient:
                 f"delete lease {namespace}/{name}",
                 lambda: self._coord.delete_namespaced_lease(name, namespace),
             )
+
+    # service account tokens -------------------------------------------------------------
+    def request_token(self, namespace: str, service_account: str, *, seconds: int,
+                      pod: tuple[str, str] | None = None) -> str:
+        from kubernetes import client
+
+        bound = client.V1BoundObjectReference(api_version="v1", kind="Pod", name=pod[0],
+                                              uid=pod[1]) if pod else None
+        body = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
+            audiences=[], expiration_seconds=seconds, bound_object_ref=bound))
+        got = self._call(
+            f"token for serviceaccount {namespace}/{service_account}",
+            lambda: self._core.create_namespaced_service_account_token(
+                service_account, namespace, body))
+        if got.status is None or not got.status.token:
+            raise ClusterError(f"token for serviceaccount {namespace}/{service_account}: "
+                               "the API server returned none")
+        return str(got.status.token)

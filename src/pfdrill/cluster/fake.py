@@ -33,6 +33,7 @@ class FakeCluster:
         self._seq = itertools.count(1)
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.leases: dict[tuple[str, str], tuple[str, float]] = {}
+        self._tokens = itertools.count(1)
 
     # seeding helpers (tests) ----------------------------------------------
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
@@ -251,6 +252,13 @@ class FakeCluster:
         cur = self.leases.get((namespace, name))
         if cur and cur[0] == holder:
             del self.leases[(namespace, name)]
+
+    def request_token(self, namespace: str, service_account: str, *, seconds: int,
+                      pod: tuple[str, str] | None = None) -> str:
+        """A distinct token per request, naming what it was issued for (no signature)."""
+        self._record("request_token", namespace, service_account, seconds, pod)
+        bound = f":{pod[0]}" if pod else ""
+        return f"fake-token-{next(self._tokens)}:{namespace}:{service_account}{bound}"
 
 
 def _merge(target: Obj, patch: Obj) -> None:

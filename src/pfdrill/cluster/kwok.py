@@ -145,8 +145,11 @@ class KwokProvider:
                 "--wait", f"{int(self.ready_timeout)}s"]
 
     def write_config(self) -> None:
+        """kwokctl's config, and the pod/node stages kwok plays (``addons/stages.yaml``)."""
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(yaml.safe_dump(self.kwokctl_config(), sort_keys=False))
+        stages = [d for d in yaml.safe_load_all((ADDONS / "stages.yaml").read_text()) if d]
+        self.config_path.write_text(yaml.safe_dump_all([self.kwokctl_config(), *stages],
+                                                       sort_keys=False))
 
     def dry_run(self) -> str:
         """What kwokctl would do; used to prove it downloads nothing."""

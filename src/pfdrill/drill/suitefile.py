@@ -53,7 +53,8 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def _where(path: Sequence[PathPart]) -> str:
+def where(path: Sequence[PathPart]) -> str:
+    """``drills[2].fault.name``: a path into the data as a user writes it."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -79,11 +80,17 @@ def _schema_error(err: jsonschema.ValidationError, index: LineIndex) -> tuple[in
             "$defs"]["check"]:
         message = "a check is a mapping with exactly one of: " + ", ".join(
             k.value for k in CheckKind)
-    return line or 0, f"{_where(path)}: {message}"
+    return line or 0, f"{where(path)}: {message}"
 
 
-def _validate_schema(data: Any, file: Path, index: LineIndex) -> None:
-    validator = jsonschema.Draft202012Validator(schema())
+def validate_schema(data: Any, file: Path, index: LineIndex,
+                    against: dict[str, Any] | None = None) -> None:
+    """Check ``data`` against ``against`` (default: the suite schema); the best error, with its line.
+
+    Other YAML files with a schema (``drills/schedule.yaml``) report their problems
+    through this too, so every file pfdrill reads points at a line the same way.
+    """
+    validator = jsonschema.Draft202012Validator(against or schema())
     errors = list(validator.iter_errors(data))
     if not errors:
         return
@@ -153,7 +160,7 @@ def _checks(items: list[Raw], path: list[PathPart], file: Path,
             checks.validate(spec)
         except InvalidInput as exc:
             line = index.line([*path, i])
-            raise InvalidInput(f"{_where([*path, i])}: {exc.message}", file=file, line=line,
+            raise InvalidInput(f"{where([*path, i])}: {exc.message}", file=file, line=line,
                                text=index.text(line)) from None
         out.append(spec)
     return tuple(out)
@@ -186,7 +193,7 @@ def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: LineIndex,
     rb_path = rb.get("path") or defaults.get("runbook")
     if not rb_path:
         line = index.line([*path, "runbook"])
-        raise InvalidInput(f"{_where([*path, 'runbook'])}: no runbook path (set runbook.path "
+        raise InvalidInput(f"{where([*path, 'runbook'])}: no runbook path (set runbook.path "
                            f"or defaults.runbook)", file=file, line=line, text=index.text(line))
     crit: Any = raw.get("criteria", defaults.get("criteria", "all"))
     crit_names = ("all",) if crit == "all" else tuple(crit)
@@ -215,7 +222,7 @@ def load(path: str | Path, *, profile: TimingProfile | None = None) -> SuiteSpec
     if not isinstance(data, dict):
         raise InvalidInput("a drill file is a mapping with 'suite' and 'drills'", file=file,
                            line=1)
-    _validate_schema(data, file, index)
+    validate_schema(data, file, index)
     defaults: Raw = data.get("defaults") or {}
     seen: dict[str, int] = {}
     drills = []
@@ -246,7 +253,7 @@ def select(suite: SuiteSpec, only: Sequence[str]) -> SuiteSpec:
 def check(suite: SuiteSpec, faults: FaultCatalog, runbook: RunbookRunner) -> None:
     """Ask the fault catalog and runbook executor about every drill; change nothing."""
     for drill in suite.drills:
-        where = drill.source or SourceRef(suite.file)
+        origin = drill.source or SourceRef(suite.file)
         try:
             faults.create(drill.fault.name).validate(drill.fault.params)
             if drill.runbook is not None:
@@ -254,6 +261,6 @@ def check(suite: SuiteSpec, faults: FaultCatalog, runbook: RunbookRunner) -> Non
                 runbook.validate(plan.path, [*plan.respond, *plan.recover, *plan.follow_up])
         except InvalidInput as exc:
             # Point at the drill that asked; keep the runbook's own place in the message.
-            inner = exc.one_line() if exc.file and exc.file != where.file else exc.message
-            raise InvalidInput(f"drill {drill.name!r}: {inner}", file=where.file,
-                               line=where.line) from None
+            inner = exc.one_line() if exc.file and exc.file != origin.file else exc.message
+            raise InvalidInput(f"drill {drill.name!r}: {inner}", file=origin.file,
+                               line=origin.line) from None

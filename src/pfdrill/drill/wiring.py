@@ -28,7 +28,7 @@ from pfdrill.drill.clock import SystemClock
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.ports import FaultCatalog, RunbookRunner, StateKeeper
 from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotPlan, SnapshotStore
-from pfdrill.errors import EnvironmentProblem
+from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric.authority import Authority
 from pfdrill.load import plan, runner
 from pfdrill.model.sla import TimingProfile
@@ -40,7 +40,7 @@ from pfdrill.obs.rules import RuleSet
 from pfdrill.runbook.environment import Environment
 from pfdrill.runbook.runner import Runner
 from pfdrill.settings.config import Config, load_config
-from pfdrill.settings.paths import Paths
+from pfdrill.settings.paths import Paths, schedule_file
 from pfdrill.sink.client import SinkClient
 from pfdrill.stack.environment import Stack, StackInfo
 
@@ -91,6 +91,7 @@ class StackEnvironmentFactory:
     name: str = "pfdrill"
     kubeconfig: Path | None = None
     context: str | None = None
+    in_cluster: bool = False  # existing: in a pod, as its ServiceAccount; nothing deployed
     config: Config = dataclasses.field(default_factory=load_config)
     paths: Paths = dataclasses.field(default_factory=Paths.from_env)
     progress: Callable[[str], None] = dataclasses.field(default=lambda _m: None)
@@ -98,10 +99,13 @@ class StackEnvironmentFactory:
     @classmethod
     def from_options(cls, *, provider: str = "kwok", name: str = "pfdrill",
                      kubeconfig: Path | None = None, context: str | None = None,
-                     config: Path | None = None,
+                     config: Path | None = None, in_cluster: bool = False,
                      progress: Callable[[str], None] | None = None) -> StackEnvironmentFactory:
+        if in_cluster and provider != "existing":
+            raise InvalidInput("--in-cluster goes with --provider existing")
         return cls(provider=provider, name=name, kubeconfig=kubeconfig, context=context,
-                   config=load_config(config), progress=progress or (lambda _m: None))
+                   in_cluster=in_cluster, config=load_config(config),
+                   progress=progress or (lambda _m: None))
 
     def build(self, profile: TimingProfile) -> DrillEnvironment:
         """Bring the whole environment up (idempotent: fast when it runs), then wire it."""
@@ -113,7 +117,7 @@ class StackEnvironmentFactory:
         return Stack(kind=ProviderKind.parse(self.provider), name=self.name, paths=self.paths,
                      config=self.config,
                      kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
-                     context=self.context)
+                     context=self.context, in_cluster=self.in_cluster)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,7 +154,17 @@ def _runbook_environment(info: StackInfo, stack: Stack, obs: _Observability) -> 
                        prometheus_url=ep.prometheus_url,
                        alertmanager_url=ep.alertmanager_url or "",
                        rules_file=str(rules_dir / obs_rules.RENDERED_FILE) if rules_dir else "",
-                       kubectl=shutil.which("kubectl") or "", runtime_dir=info.runtime_dir)
+                       kubectl=shutil.which("kubectl") or "", runtime_dir=info.runtime_dir,
+                       schedule_file=str(schedule_file() or ""),
+                       watcher_url=_watcher_url(info, stack))
+
+
+def _watcher_url(info: StackInfo, stack: Stack) -> str:
+    """Where pfctl reaches the watcher when no kwok runtime tells it (in a pod: service links)."""
+    if info.runtime_dir:
+        return ""
+    address = info.service_address(stack.config.namespace, "sidecar-watcher")
+    return f"http://{address}" if address else ""
 
 
 def _keepers(stack: Stack, obs: _Observability) -> tuple[StateKeeper, ...]:

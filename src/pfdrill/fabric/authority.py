@@ -142,6 +142,13 @@ class Authority:
 
 
 def ca_dir(context: str, paths: Paths | None = None) -> Path:
-    """Where the CA of ``context`` lives; context names may hold '/' or ':' (cloud ARNs)."""
+    """Where the CA of ``context`` lives; context names may hold '/' or ':' (cloud ARNs).
+
+    ``$PFDRILL_CA_DIR`` overrides it: a scheduled drill in a pod gets the canary CA
+    the fabric trusts from a mounted Secret, never a fresh one of its own.
+    """
+    override = os.environ.get("PFDRILL_CA_DIR")
+    if override:
+        return Path(override)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", context) or "_"
     return (paths or Paths.from_env()).state / "fabric-ca" / safe

@@ -104,7 +104,10 @@ class HistoryStore:
             conn.close()
 
     def append(self, result: DrillResult) -> HistoryRow:
-        row = HistoryRow.of(result)
+        return self.add(HistoryRow.of(result))
+
+    def add(self, row: HistoryRow) -> HistoryRow:
+        """Store one row as it is (imports, and histories built for tests)."""
         marks = ", ".join("?" for _ in _COLUMNS)
         with self._db() as db:
             db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_COLUMNS)}) VALUES ({marks})",
@@ -124,6 +127,20 @@ class HistoryStore:
                 by.setdefault(r.drill, []).append(r)
             rows = [r for rs in by.values() for r in rs[-last:]]
         return sorted(rows, key=lambda r: (r.started_at, r.run_id, r.drill))
+
+    def prune(self, keep: int) -> int:
+        """Keep the newest ``keep`` runs of each drill; returns how many rows went.
+
+        Per drill, so a drill that runs monthly keeps as long a trend as a weekly one.
+        """
+        if keep < 1:
+            raise ValueError("keep at least one run of each drill")
+        with self._db() as db:
+            cur = db.execute(
+                "DELETE FROM runs WHERE rowid IN (SELECT rowid FROM (SELECT rowid, ROW_NUMBER() "
+                "OVER (PARTITION BY drill ORDER BY started_at DESC, run_id DESC) AS n FROM runs) "
+                "WHERE n > ?)", (keep,))
+            return cur.rowcount
 
     def drills(self) -> list[str]:
         with self._db() as db:

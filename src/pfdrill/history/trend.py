@@ -4,7 +4,8 @@ A regression is flagged when the newest run of a drill is worse than its
 recent past: a measure (MTTD, MTTR) above the median of the previous runs
 plus a margin — the larger of an absolute margin and a fraction of the
 median, so a 2 s wobble on a 10 s MTTD is not news but doubling is — or a
-drill failing that passed every one of the previous runs.
+drill failing whose previous run passed (a drill that passed last week and
+fails now is news even without a long record; one that keeps failing is not).
 """
 
 from __future__ import annotations
@@ -81,11 +82,16 @@ def trends(rows: Sequence[HistoryRow], policy: Policy = Policy()) -> list[Trend]
             reg = _measure(drill, what, [getattr(r, what) for r in rs], policy)
             if reg is not None:
                 regs.append(reg)
-        past = rs[:-1][-policy.window:]
-        if not rs[-1].passed and len(past) >= policy.min_runs and all(r.passed for r in past):
+        streak = 0
+        for r in reversed(rs[:-1]):
+            if not r.passed:
+                break
+            streak += 1
+        if not rs[-1].passed and streak:
             regs.append(Regression(drill=drill, what="verdict", latest=None, median=None,
                                    limit=None, message=f"failed ({rs[-1].failing_phase}: "
-                                   f"{rs[-1].reason}) after {len(past)} passing runs"))
+                                   f"{rs[-1].reason}) after {streak} passing run"
+                                   f"{'s' if streak > 1 else ''}"))
         out.append(Trend(drill=drill, runs=len(rs), passed=sum(r.passed for r in rs),
                          verdicts=tuple(r.verdict for r in rs),
                          mttd=tuple(r.mttd for r in rs), mttr=tuple(r.mttr for r in rs),

@@ -260,8 +260,9 @@ def resolve(config: Config, cluster: str, paths: Paths | None = None,
         local = Stack(cluster, paths).endpoints()
         return Endpoints(
             cluster=cluster, profile=external_profile, prometheus_url=config.prometheus_url,
-            alertmanager_url=config.alertmanager_url, sink_url=local.sink_url if local else None,
-            local=False,
+            alertmanager_url=config.alertmanager_url,
+            sink_url=config.sink_url or (local.sink_url if local else None),
+            local=False, rules_dir=config.rules_dir,
         )
     found = Stack(cluster, paths).endpoints()
     if found is None:

@@ -35,7 +35,7 @@ from pfdrill.errors import InvalidInput
 from pfdrill.settings.paths import Paths
 
 _ENV_KEYS = ("kubeconfig", "context", "namespace", "kubectl", "sink_url", "prometheus_url",
-             "alertmanager_url", "rules_file", "runtime_dir", "scenarios_dir", "watcher_url")
+             "alertmanager_url", "rules_file", "runtime_dir", "schedule_file", "watcher_url")
 _TOP_KEYS = ("default_env", "state_dir", "repo", "environments")
 
 
@@ -51,7 +51,7 @@ class EnvSettings:
     alertmanager_url: str = ""
     rules_file: str = ""
     runtime_dir: str = ""
-    scenarios_dir: str = ""
+    schedule_file: str = ""  # drills/schedule.yaml that `pfctl chaos update` edits
     watcher_url: str = ""
 
     def to_dict(self) -> dict[str, str]:

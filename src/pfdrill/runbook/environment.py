@@ -52,8 +52,9 @@ class Environment(Record):
     alertmanager_url: str = ""
     rules_file: str = ""  # the live alert rules file pfctl monitoring edits
     kubectl: str = ""  # the real kubectl binary ('' = the first on PATH)
-    scenarios_dir: str = ""  # chaostoolkit experiments (pfctl chaos update checks names)
+    schedule_file: str = ""  # drills/schedule.yaml: the sandbox gets a copy pfctl chaos update edits
     runtime_dir: str = ""  # kwok process runtime state (Service addresses for pfctl)
+    watcher_url: str = ""  # where pfctl reaches the watcher when no runtime_dir says
 
     def kubectl_path(self) -> str:
         found = self.kubectl or shutil.which("kubectl") or ""

@@ -6,6 +6,8 @@ Layout (the directory is also a git repository)::
     artifact/dfa.json           the DFA from ConfigMap dfa-artifact (+ .sha256)
     policy/policy-config.yaml   policy-config as it was when the run began
     docs/runbooks/<runbook>.md  the runbook itself
+    drills/schedule.yaml        a copy of the drill schedule and the suites beside it
+                                (``pfctl chaos update`` edits the copy: $PFDRILL_SCHEDULE)
     .pfdrill/                   pfdrill's own files (git-ignored): wrappers in bin/,
                                 the audit journal, per-command scripts and output,
                                 pfctl's config and state (incident store), HOME
@@ -115,7 +117,21 @@ def _cluster_files(client: ClusterClient, namespace: str, notes: list[str]) -> d
     return files
 
 
-def pfctl_config(env: Environment, state: Path, repo: Path) -> dict[str, object]:
+def _schedule_copy(env: Environment, root: Path) -> Path | None:
+    """Copy the schedule and the suite files beside it: a runbook edits the copy, never the
+    project's file, and the change shows in the sandbox's git history."""
+    source = Path(env.schedule_file) if env.schedule_file else None
+    if source is None or not source.is_file():
+        return None
+    target = root / "drills"
+    target.mkdir(exist_ok=True)
+    for p in sorted(source.parent.glob("*.y*ml")):
+        shutil.copy2(p, target / p.name)
+    return target / source.name
+
+
+def pfctl_config(env: Environment, state: Path, repo: Path,
+                 schedule: Path | None = None) -> dict[str, object]:
     return {
         "default_env": env.namespace,
         "state_dir": str(state),
@@ -125,8 +141,8 @@ def pfctl_config(env: Environment, state: Path, repo: Path) -> dict[str, object]
                 "kubeconfig": env.kubeconfig, "context": env.context, "namespace": env.namespace,
                 "kubectl": env.kubectl_path(), "sink_url": env.sink_url,
                 "prometheus_url": env.prometheus_url, "alertmanager_url": env.alertmanager_url,
-                "rules_file": env.rules_file, "scenarios_dir": env.scenarios_dir,
-                "runtime_dir": env.runtime_dir,
+                "rules_file": env.rules_file, "schedule_file": str(schedule or ""),
+                "runtime_dir": env.runtime_dir, "watcher_url": env.watcher_url,
             },
         },
     }
@@ -143,16 +159,21 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
     proxy = f"http://127.0.0.1:{dead.getsockname()[1]}"
     python = sys.executable
 
+    # The wrappers import the pfdrill that made the sandbox, wherever it was imported from.
+    src = Path(__file__).resolve().parents[2]
     for tool in _WRAPPED:
         _write_exec(private / "bin" / tool,
-                    f'#!/bin/sh\nexec "{python}" -m pfdrill.runbook.toolwrap {tool} "$@"\n')
-    pfctl = f'#!/bin/sh\nexec "{python}" -m pfdrill.pfctl "$@"\n'
+                    f'#!/bin/sh\nPYTHONPATH="{src}" exec "{python}" -m pfdrill.runbook.toolwrap '
+                    f'{tool} "$@"\n')
+    pfctl = f'#!/bin/sh\nPYTHONPATH="{src}" exec "{python}" -m pfdrill.pfctl "$@"\n'
     _write_exec(private / "bin" / "pfctl", pfctl)
     _write_exec(root / "pfctl", pfctl)
     (private / "internal-vars").write_text("\n".join(_internal_vars()) + "\n")
     (private / "cwd").write_text(str(root))
+    schedule = _schedule_copy(env, root)
     (private / "pfctl.yaml").write_text(
-        yaml.safe_dump(pfctl_config(env, private / "pfctl-state", root), sort_keys=False))
+        yaml.safe_dump(pfctl_config(env, private / "pfctl-state", root, schedule),
+                       sort_keys=False))
 
     real_curl = shutil.which("curl") or "/usr/bin/curl"
     paths = Paths.from_env()
@@ -173,12 +194,16 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
         # HOME moves into the sandbox; pfdrill's own state (the cluster's CA) must not.
         "PFDRILL_STATE_DIR": str(paths.state),
         "PFDRILL_CACHE_DIR": str(paths.cache),
+        # a scheduled drill's canary CA (a mounted Secret): pfctl signs canaries with it
+        **({"PFDRILL_CA_DIR": os.environ["PFDRILL_CA_DIR"]}
+           if os.environ.get("PFDRILL_CA_DIR") else {}),
         "PFCTL_CONFIG": str(private / "pfctl.yaml"),
         "PFDRILL_NAMESPACE": env.namespace,
         "PFDRILL_WATCH_CONFIGMAP": FABRIC.policy_config,
         "PFDRILL_WATCHER_SELECTOR": FABRIC.watcher_selector,
         "PFDRILL_CONFIG_SECONDS": f"{options.config_seconds:g}",
         "PFCTL_TIMELINE": str(private / "pfctl-state" / "timeline.jsonl"),
+        **({"PFDRILL_SCHEDULE": str(schedule)} if schedule is not None else {}),
         # Anything that honours proxies and is not bound for 127.0.0.1 hits a closed port.
         **{k: proxy for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY",
                               "ALL_PROXY", "all_proxy")},

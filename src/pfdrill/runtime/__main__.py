@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     from pfdrill.cluster.client import KubeClient
     from pfdrill.runtime.daemon import Runtime
 
-    rt = Runtime(KubeClient(args.kubeconfig, args.context), Path(args.state_dir))
+    client = KubeClient(args.kubeconfig, args.context)
+    rt = Runtime(client, Path(args.state_dir), api_server=client.server)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("pfdrill.runtime").info("signal %d: stopping", signum)

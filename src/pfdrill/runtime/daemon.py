@@ -42,8 +42,9 @@ class Runtime:
     """Plays kubelet + kube-proxy for annotated pods of one cluster."""
 
     def __init__(self, client: ClusterClient, state_dir: Path, bin_dir: Path | None = None,
-                 interval: float = 0.5) -> None:
+                 interval: float = 0.5, api_server: str = "") -> None:
         self.client = client
+        self.api_server = api_server  # pods' KUBERNETES_SERVICE_HOST/PORT (token projection)
         self.dir = state_dir
         self.bin_dir = bin_dir or Path(sys.executable).parent
         self.interval = interval
@@ -56,6 +57,7 @@ class Runtime:
         self._stoppers: list[threading.Thread] = []
         self._last_files: dict[str, str] = {}
         self._services: dict[str, list[Obj]] = {}
+        self._finished: dict[str, PodRunner] = {}  # done Job pods: files kept until deleted
         self.drain_seconds = 1.0
 
     # paths ---------------------------------------------------------------
@@ -134,8 +136,14 @@ class Runtime:
         for uid in gone:
             runner = self.pods.pop(uid)
             log.info("stopping pod %s", runner.key)
-            t = threading.Thread(target=self._stop_runner, args=(runner,), daemon=True)
+            # A finished pod (a Job's) keeps its logs until it is deleted, as on a node.
+            keep = uid in self.raw and _finished(self.raw[uid])
+            if keep:
+                self._finished[uid] = runner
+            t = threading.Thread(target=self._stop_runner, args=(runner, not keep), daemon=True)
             self._stoppers.append(t)
+        for uid in [u for u in self._finished if u not in self.raw]:
+            self._finished.pop(uid).remove_files()
         if gone:
             for ns, svcs in self._services.items():
                 self._update_endpoints(ns, svcs)
@@ -162,7 +170,8 @@ class Runtime:
         for uid, raw in list(self.raw.items()):
             ns = raw["metadata"]["namespace"]
             if uid not in self.pods and _running(raw):
-                runner = PodRunner(raw, self.dir, self.client, self.bin_dir, stand_ins)
+                runner = PodRunner(raw, self.dir, self.client, self.bin_dir, stand_ins,
+                                   self.api_server)
                 log.info("starting pod %s", runner.key)
                 runner.start(configmaps[ns], secrets[ns], self._service_env_ports(ns))
                 self.pods[uid] = runner
@@ -250,11 +259,12 @@ class Runtime:
                 _write_json(path, data)
                 self._last_files[str(path)] = text
 
-    def _stop_runner(self, runner: PodRunner) -> None:
+    def _stop_runner(self, runner: PodRunner, remove: bool = True) -> None:
         # In-flight requests finish while no new connection reaches this pod.
         self.stop_event.wait(self.drain_seconds)
         runner.stop()
-        runner.remove_files()
+        if remove:
+            runner.remove_files()
 
     def shutdown(self) -> None:
         self.stop_event.set()
@@ -288,6 +298,10 @@ def set_stand_in(rdir: Path, name: str, address: str | None) -> None:
     else:
         current.pop(name, None)
     _write_json(path, current)
+
+
+def _finished(raw: Obj) -> bool:
+    return (raw.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
 def _running(raw: Obj) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import PfdrillError
 from pfdrill.proc.ports import free_port
-from pfdrill.runtime import podspec, usage, volumes
+from pfdrill.runtime import podspec, serviceaccount, usage, volumes
 from pfdrill.runtime.process import ContainerProcess
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class PodRunner:
     """Runs one pod's containers; owns its directory under the runtime's state dir."""
 
     def __init__(self, pod: Obj, root: Path, client: ClusterClient, bin_dir: Path,
-                 stand_ins: Mapping[str, str]) -> None:
+                 stand_ins: Mapping[str, str], api_server: str = "") -> None:
         meta = pod["metadata"]
         self.pod = pod
         self.namespace: str = meta["namespace"]
@@ -46,11 +46,14 @@ class PodRunner:
         self.volume_hashes: dict[str, str] = {}
         self.ready: dict[str, bool] = {}
         self.problems: list[str] = []
-        self._reported: tuple[dict[str, int], bool] | None = None
+        self._reported: tuple[dict[str, int], bool, dict[str, int] | None] | None = None
         self._next_probe: dict[str, float] = {}
         self._probe_failures: dict[str, int] = {}
         self._samplers: dict[str, usage.UsageSampler] = {}
         self._next_usage = 0.0
+        self.token = (serviceaccount.TokenProjection(client, self.dir / "serviceaccount", pod,
+                                                     api_server)
+                      if api_server and serviceaccount.wanted(pod) and not self.stand_in else None)
 
     @property
     def key(self) -> str:
@@ -75,15 +78,54 @@ class PodRunner:
             return dict(sdata)
         return None
 
+    def _host_path(self, vol: Obj) -> Path | None:
+        """The node directory behind a hostPath volume, or a claim bound to a hostPath/local
+        PersistentVolume: data there outlives the pod, as on a node."""
+        if host := vol.get("hostPath"):
+            return Path(host["path"])
+        claim = (vol.get("persistentVolumeClaim") or {}).get("claimName", "")
+        pvc = self.client.get_object("v1", "PersistentVolumeClaim", self.namespace, claim)
+        pv_name = ((pvc or {}).get("spec") or {}).get("volumeName")
+        if not pv_name:
+            self.problems.append(f"volume {vol['name']}: claim {claim!r} is not bound")
+            return None
+        pv = self.client.get_object("v1", "PersistentVolume", None, pv_name) or {}
+        spec = pv.get("spec") or {}
+        source = spec.get("hostPath") or spec.get("local")
+        if not source:
+            self.problems.append(f"volume {vol['name']}: PersistentVolume {pv_name} is neither "
+                                 f"hostPath nor local (the process runtime has no other storage)")
+            return None
+        return Path(source["path"])
+
+    def _link_host(self, vol: Obj, target: Path) -> None:
+        if target.is_symlink():
+            return
+        host = self._host_path(vol)
+        if host is None:
+            return
+        host.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(host, target_is_directory=True)
+
     def sync_volumes(self, configmaps: Mapping[str, Mapping[str, str]],
                      secrets: Mapping[str, Mapping[str, bytes]]) -> list[str]:
         """Project (or re-project on change) every volume; returns names that changed."""
         changed = []
+        if self.token is not None:
+            try:
+                if self.token.sync(configmaps):
+                    changed.append("serviceaccount")
+            except PfdrillError as exc:
+                self.problems.append(f"serviceaccount token: {exc}")
         for vol in self._spec().get("volumes") or []:
             name = vol["name"]
             target = self.dir / "volumes" / name
             if "emptyDir" in vol:
                 volumes.empty_dir(target)
+                continue
+            if "hostPath" in vol or "persistentVolumeClaim" in vol:
+                self._link_host(vol, target)
                 continue
             data = self._volume_data(vol, configmaps, secrets)
             if data is None:
@@ -106,6 +148,8 @@ class PodRunner:
             if m.get("subPath"):
                 path = path / m["subPath"]
             mounts[m["mountPath"]] = path
+        if self.token is not None:
+            mounts.setdefault(serviceaccount.MOUNT_PATH, self.token.directory)
         return mounts
 
     # start / stop ------------------------------------------------------------
@@ -148,7 +192,8 @@ class PodRunner:
                 argv[0] = resolved
             grace = float(self._spec().get("terminationGracePeriodSeconds", 10))
             proc = ContainerProcess(f"{self.key}/{cname}", argv, env, self.dir, log_file,
-                                    grace_seconds=min(grace, 10.0))
+                                    grace_seconds=min(grace, 10.0),
+                                    restart_policy=self._spec().get("restartPolicy", "Always"))
             self.containers[cname] = proc
             self.ready[cname] = podspec.readiness_path(c) is None
             proc.start()
@@ -182,10 +227,14 @@ class PodRunner:
              services: Mapping[str, Mapping[str, int]]) -> dict[str, str]:
         base = {k: os.environ[k] for k in ("HOME", "LANG", "LC_ALL", "TZ", "USER") if k in os.environ}
         base["PATH"] = f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+        # pfdrill's console scripts in a pod import the same pfdrill as the runtime itself
+        base["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         base["HOSTNAME"] = self.name
         base["PYTHONUNBUFFERED"] = "1"
         base.update(podspec.service_env(services))
         base.update(podspec.port_env(ports))
+        if self.token is not None:
+            base.update(self.token.env())
         declared, problems = podspec.resolve_env(c, self.pod, configmaps, secrets)
         self.problems += problems
         mounts = self._mounts(c)
@@ -266,6 +315,13 @@ class PodRunner:
     def all_ready(self) -> bool:
         return bool(self.ready) and all(self.ready.values())
 
+    def exit_codes(self) -> dict[str, int] | None:
+        """Each container's exit status once every one has finished for good, else None."""
+        procs = self.containers
+        if not procs or not all(p.finished for p in procs.values()):
+            return None
+        return {n: p.last_exit if p.last_exit is not None else 1 for n, p in procs.items()}
+
     def restarts(self) -> dict[str, int]:
         return {n: p.restarts for n, p in self.containers.items()}
 
@@ -278,10 +334,10 @@ class PodRunner:
         """
         if self.stand_in:
             return
-        current = (self.restarts(), self.all_ready)
+        current = (self.restarts(), self.all_ready, self.exit_codes())
         if current == self._reported:
             return
-        restarts, ready = current
+        restarts, ready, exits = current
         status = self.pod.get("status") or {}
         flag = "True" if ready else "False"
         conditions = []
@@ -297,10 +353,18 @@ class PodRunner:
             name = cs.get("name", "")
             cs["restartCount"] = restarts.get(name, 0)
             cs["ready"] = self.ready.get(name, False)
+            if exits is not None and name in exits:
+                cs["ready"], cs["started"] = False, False
+                cs["state"] = {"terminated": {
+                    "exitCode": exits[name], "reason": "Completed" if exits[name] == 0 else "Error",
+                    "startedAt": (cs.get("state") or {}).get("running", {}).get("startedAt", _now()),
+                    "finishedAt": _now()}}
             statuses.append(cs)
+        patch: Obj = {"conditions": conditions, "containerStatuses": statuses}
+        if exits is not None:  # a Job's pod: done, as its restartPolicy says
+            patch["phase"] = "Succeeded" if all(c == 0 for c in exits.values()) else "Failed"
         try:
-            self.client.patch_status("v1", "Pod", self.namespace, self.name,
-                                     {"status": {"conditions": conditions, "containerStatuses": statuses}})
+            self.client.patch_status("v1", "Pod", self.namespace, self.name, {"status": patch})
             self._reported = current
         except PfdrillError as exc:
             log.warning("pod %s: status not reported: %s", self.key, exc)

@@ -58,7 +58,12 @@ class _LogPump(threading.Thread):
 
 
 class ContainerProcess:
-    """Keeps one container command running until :meth:`stop`."""
+    """Keeps one container command running until :meth:`stop`, as its pod's restartPolicy says.
+
+    ``Always`` (Deployments) restarts every exit with back-off; ``OnFailure`` stops
+    after an exit 0; ``Never`` (Jobs, CronJobs) after any exit: :attr:`finished`
+    is then set and :attr:`last_exit` holds the status.
+    """
 
     def __init__(
         self,
@@ -70,6 +75,7 @@ class ContainerProcess:
         *,
         on_restart: Callable[[int], None] | None = None,
         grace_seconds: float = 10.0,
+        restart_policy: str = "Always",
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -78,8 +84,10 @@ class ContainerProcess:
         self.log_file = log_file
         self.on_restart = on_restart
         self.grace_seconds = grace_seconds
+        self.restart_policy = restart_policy
         self.restarts = 0
         self.last_exit: int | None = None
+        self.finished = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -135,6 +143,12 @@ class ContainerProcess:
             code = self._proc.wait() if self._proc is not None else 127
             self.last_exit = code
             if self._stop.is_set():
+                break
+            if self.restart_policy == "Never" or (self.restart_policy == "OnFailure"
+                                                  and code == 0):
+                self._note(f"process exited with status {code} (restartPolicy "
+                           f"{self.restart_policy}: not restarted)")
+                self.finished = True
                 break
             if time.monotonic() - self.started_at > BACKOFF_RESET_AFTER:
                 backoff = BACKOFF_START

@@ -7,6 +7,8 @@ The file is YAML::
     namespace: production
     prometheus_url: http://127.0.0.1:9090      # for kind/existing clusters
     alertmanager_url: http://127.0.0.1:9093
+    sink_url: http://127.0.0.1:9095            # the notification sink Alertmanager posts to
+    rules_dir: /etc/prometheus/rules.d         # live rule files that Prometheus loads (optional)
 
 Without a file the defaults allow only the clusters pfdrill creates itself.
 """
@@ -35,6 +37,10 @@ class Config:
     namespace: str = "production"
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
+    sink_url: str | None = None
+    # The live alert rule files the configured Prometheus loads, when pfdrill may edit them
+    # (pfctl monitoring update; restored after each drill, then Prometheus is reloaded).
+    rules_dir: str | None = None
     source: str | None = None  # the file it came from, for messages
 
     @property
@@ -87,5 +93,7 @@ def load_config(path: str | Path | None = None) -> Config:
         namespace=str(raw.get("namespace", "production")),
         prometheus_url=raw.get("prometheus_url"),
         alertmanager_url=raw.get("alertmanager_url"),
+        sink_url=raw.get("sink_url"),
+        rules_dir=raw.get("rules_dir"),
         source=str(p),
     )

@@ -1,4 +1,4 @@
-"""Filesystem locations: the toolchain cache and per-cluster state."""
+"""Filesystem locations: the toolchain cache, per-cluster state, the schedule file."""
 
 from __future__ import annotations
 
@@ -33,3 +33,24 @@ class Paths:
 
     def cluster_dir(self, name: str) -> Path:
         return self.state / "clusters" / name
+
+
+SCHEDULE_ENV = "PFDRILL_SCHEDULE"
+SCHEDULE_FILE = Path("drills") / "schedule.yaml"
+
+
+def schedule_file(explicit: str | Path | None = None, cwd: Path | None = None) -> Path | None:
+    """The drill schedule: ``explicit``, ``$PFDRILL_SCHEDULE``, else ``drills/schedule.yaml`` in
+    ``cwd`` or its nearest parent that has one (None when there is none).
+
+    One rule for every command that edits or runs the schedule without being told
+    where it is: pfctl inside a runbook, the CronJob, the CI workflow.
+    """
+    chosen = explicit or os.environ.get(SCHEDULE_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    here = (cwd or Path.cwd()).resolve()
+    for base in (here, *here.parents):
+        if (base / SCHEDULE_FILE).is_file():
+            return base / SCHEDULE_FILE
+    return None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pfdrill.cluster import incluster
 from pfdrill.cluster import provider as providers
 from pfdrill.cluster.kwok import KwokProvider
 from pfdrill.cluster.provider import Provider, ProviderKind
@@ -55,8 +56,11 @@ class StackInfo:
         return Path(self.runtime_dir) / "services.json" if self.runtime_dir else None
 
     def service_address(self, namespace: str, service: str) -> str | None:
-        """Host address (``127.0.0.1:port``) of a Service's proxy (kwok runtime only)."""
-        if self.services_file is None or not self.services_file.is_file():
+        """``host:port`` of a Service: the kwok runtime's proxy, else (in a pod) the kubelet's
+        service variables for the pod's own namespace; None when neither knows it."""
+        if self.services_file is None:  # not kwok: in a pod, the kubelet's service variables
+            return incluster.service_address(service)
+        if not self.services_file.is_file():
             return None
         data = json.loads(self.services_file.read_text())
         entry = data.get(f"{namespace}/{service}")
@@ -72,11 +76,13 @@ class Stack:
     kubeconfig: str | None = None
     context: str | None = None
     provider_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    in_cluster: bool = False  # existing only: pfdrill runs in a pod, as its ServiceAccount
 
     def provider(self) -> Provider:
         opts = dict(self.provider_options)
         if self.kind is ProviderKind.EXISTING:
-            opts.update(kubeconfig=self.kubeconfig, context=self.context, config=self.config)
+            opts.update(kubeconfig=self.kubeconfig, context=self.context, config=self.config,
+                        in_cluster=self.in_cluster, paths=self.paths)
         else:
             opts.setdefault("paths", self.paths)
         return providers.create(self.kind, name=self.name, **opts)
@@ -127,13 +133,21 @@ class Stack:
         from pfdrill.fabric import deploy
 
         info = self.up(progress)
+        client = KubeClient(info.kubeconfig, info.context)
+        if self.in_cluster:
+            # From inside a pod nothing is brought up or deployed: the ServiceAccount may
+            # only drill the fabric that is there (and has no right to do more).
+            status = deploy.status(client, self.config.namespace)
+            found = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
+            progress(f"[fabric] in-cluster: drilling the fabric in {status.namespace} "
+                     f"({found or 'no workloads found'}); nothing deployed")
+            return info
         if info.targets_file is not None and not self.config.prometheus_url:
             ep = pipeline.up(self.name, profile, targets_file=info.targets_file, paths=self.paths)
             progress(f"[obs] Prometheus {ep.prometheus_url}, Alertmanager {ep.alertmanager_url}, "
                      f"sink {ep.sink_url} ({profile} profile)")
         elif self.kind is ProviderKind.KWOK:
             pipeline.start_sink(pipeline.sink_dir(self.name, self.paths))
-        client = KubeClient(info.kubeconfig, info.context)
         status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180)
         ready = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
         progress(f"[fabric] deployed in {status.namespace}: {ready}; enforcement_mode="

@@ -85,6 +85,14 @@ def test_a_failure_after_passing_runs_is_a_regression() -> None:
     assert trend.trends(rows)[0].regressions == ()
 
 
+def test_passing_last_week_and_failing_now_is_a_regression_on_its_own() -> None:
+    rows = [row(1, None, verdict="failed"), row(2, 10), row(3, None, verdict="failed")]
+    (t,) = trend.trends(rows)
+    assert [r.what for r in t.regressions] == ["verdict"]
+    assert "after 1 passing run" in t.regressions[0].message
+    assert trend.trends(rows[:1])[0].regressions == ()  # a first run that fails is not one
+
+
 def test_sparkline_and_empty_table() -> None:
     assert trend.sparkline([1, 2, None, 8]) == "▁▂·█"
     assert trend.table([]) == "no drill runs recorded yet"

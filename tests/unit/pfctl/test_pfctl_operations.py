@@ -1,4 +1,4 @@
-"""health, policy operations, security findings, suites, chaos schedule, status page."""
+"""health, policy operations, security findings, suites, status page (chaos update: tests/unit/schedule)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pfdrill.cluster.fake import FakeCluster
 from pfdrill.errors import InvalidInput
 from pfdrill.fabric import certs
 from pfdrill.fabric.rules import RULES_KEY
-from pfdrill.pfctl import chaos, health, policyops, status, suites
+from pfdrill.pfctl import health, policyops, status, suites
 from pfdrill.pfctl.context import Context
 
 
@@ -127,22 +127,6 @@ def test_the_recovery_test_fails_until_enforcement_is_back(ctx: Context, cluster
     assert not r.ok and r.detail == "enforcement_mode is monitor, not enforce"
     cluster.scale_deployment("production", "sidecar-watcher", 0)
     assert suites.canary_decisions(ctx).detail == "no ready sidecar-watcher to ask"
-
-
-def test_chaos_schedules_name_known_scenarios(make_ctx: Callable[..., Context],
-                                              tmp_path: Path) -> None:
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    (scenarios / "adapter_failure.json").write_text('{"title": "policy_adapter_failure"}')
-    ctx = make_ctx(scenarios_dir=str(scenarios))
-    assert chaos.update(ctx, "policy_adapter_failure", "weekly")["source"].endswith(
-        "adapter_failure.json")
-    with pytest.raises(InvalidInput, match="unknown scenario 'x'"):
-        chaos.update(ctx, "x", "weekly")
-    with pytest.raises(InvalidInput, match="--frequency 'sometimes'"):
-        chaos.update(ctx, "adapter_failure", "sometimes")
-    row = ctx.store.query("SELECT * FROM chaos_schedules")[0]
-    assert (row["scenario"], row["frequency"]) == ("policy_adapter_failure", "weekly")
 
 
 def test_status_page_updates_are_stored_on_the_open_incident(ctx: Context) -> None:

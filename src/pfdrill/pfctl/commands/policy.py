@@ -68,6 +68,6 @@ def chaos_update(scenario: str = typer.Option(..., "--scenario"),
                  frequency: str = typer.Option(..., "--frequency",
                                                help=", ".join(chaos_lib.FREQUENCIES)),
                  env: str | None = EnvOpt) -> None:
-    """Schedule a chaos scenario (recorded for the drill scheduler)."""
+    """Run a chaos scenario's drills at least this often (edits drills/schedule.yaml)."""
     r = chaos_lib.update(ctx(env), scenario, frequency)
-    typer.echo(f"{r['scenario']}: {r['frequency']} ({r['source']})")
+    typer.echo(r["summary"])
