@@ -121,17 +121,25 @@ class ShapeTable:
         return rule, condition, self.signals[condition.signal]
 
 
-def condition(rule: AlertRule) -> AlertCondition:
-    """Parse ``pfdrill:<signal> OP number [OP number]``; anything else is refused (file line)."""
-    match = _ALERT.match(" ".join(rule.expr.split()))
+def parse_condition(expr: str) -> tuple[str, tuple[Comparison, ...]] | None:
+    """``pfdrill:<signal> OP number [OP number]`` → (signal, comparisons); None if not that."""
+    match = _ALERT.match(" ".join(expr.split()))
     if match is None:
+        return None
+    return match.group(1), tuple(Comparison(op, float(v))
+                                 for op, v in _COMPARISON.findall(match.group(2)))
+
+
+def condition(rule: AlertRule) -> AlertCondition:
+    """An alert rule's condition; anything but a comparison of its signal is refused (line)."""
+    found = parse_condition(rule.expr)
+    if found is None:
         raise InvalidInput(f"alert {rule.name}: cannot read its condition from {rule.expr!r}: "
                            "expected 'pfdrill:<signal> OP number [OP number]'", line=rule.line)
-    signal = match.group(1)
+    signal, comparisons = found
     if signal != rule.signal:
         raise InvalidInput(f"alert {rule.name} compares pfdrill:{signal} but is labelled "
                            f"signal={rule.signal}", line=rule.line)
-    comparisons = tuple(Comparison(op, float(v)) for op, v in _COMPARISON.findall(match.group(2)))
     return AlertCondition(rule.name, signal, comparisons)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pfdrill.classify import thresholds
 from pfdrill.detect import bound as physics
-from pfdrill.detect import edge
+from pfdrill.detect import edge, shape
 from pfdrill.detect.bound import DetectionBound, OperatingPoint
 from pfdrill.drill import pace, suite
 from pfdrill.drill.environment import DrillEnvironment
@@ -171,7 +171,10 @@ def loaded_rule_differs(alert: str, profile: TimingProfile, loaded: Mapping[str,
     theirs = loaded.get(alert)
     if theirs is None:
         return f"Prometheus has no alert {alert} loaded"
-    if " ".join(theirs.split()) != ours:
+    # Prometheus prints the parsed query back; compare what it means, not how it is spelt
+    same = shape.parse_condition(theirs) == shape.parse_condition(ours) is not None \
+        or " ".join(theirs.split()) == ours
+    if not same:
         return (f"Prometheus runs {alert} as `{' '.join(theirs.split())}` but the rule source "
                 f"says `{ours}`: reload the rules (pfdrill obs reload) or point "
                 "PFDRILL_ALERTS_DIR at the source Prometheus runs")
