@@ -39,7 +39,9 @@ the band for ``for``.
 **2.** A rule evaluation sees it (every e). **3.** It stays true for ``for``:
 pending at the first evaluation that sees it, firing at the first evaluation
 at least ``for`` later, ``ceil(for/e)·e``. **4.** Alertmanager holds a new
-group for ``group_wait`` before the first notification.
+group for ``group_wait`` before the first notification (an alert joining a
+group still open from an earlier alert of its route goes out with that group's
+next flush instead, up to ``group_interval`` later).
 
 The earliest notification puts every phase in the fault's favour: a scrape
 right after the crossing, an evaluation right after that scrape, and the
@@ -48,7 +50,10 @@ shortest sampled span (the window holds ``W/s`` samples, not one more):
     earliest = x*·L_min + ceil(for/e)·e + group_wait
 
 A healthy pipeline may take up to one scrape and one evaluation more, with the
-longest span: ``healthy = x*·L_max + s + e + ceil(for/e)·e + group_wait``.
+longest span: ``healthy = x*·L_max + s + e + ceil(for/e)·e + max(group_wait,
+group_interval)``. MTTD counts from the end of the fault's inject action; a
+fault that takes effect while that action still runs (traffic started before
+it returns) can come in under the bound by that much.
 A measured detection above ``healthy`` means time was lost outside physics
 (a slow scrape, a late evaluation, a slow Alertmanager or webhook, a fault
 slower to take effect than its injection reported).
@@ -122,6 +127,9 @@ class Timing:
     window_s: float
     for_s: float
     group_wait_s: float
+    # An alert joining a group that is still open (an earlier alert on the same route)
+    # waits for the group's next flush instead, at most this long.
+    group_interval_s: float = 0.0
 
     @property
     def span_min_s(self) -> float:
@@ -218,10 +226,11 @@ class DetectionBound:
 
     @property
     def healthy_s(self) -> float:
-        """The latest a healthy pipeline notifies: longest span, a whole scrape and evaluation."""
+        """The latest a healthy pipeline notifies: longest span, a whole scrape and evaluation,
+        and Alertmanager's longer wait (a new group's group_wait or an open one's interval)."""
         t = self.timing
         return ((self.enter or 0.0) * t.span_max_s + t.scrape_s + t.evaluation_s + t.hold_s
-                + t.group_wait_s)
+                + max(t.group_wait_s, t.group_interval_s))
 
     def describe(self) -> str:
         """``window fill 23.7 s (82% of a 29 s span) + for 2 s + group_wait 1 s = 26.7 s``."""

@@ -39,7 +39,8 @@ class Physics:
     def timing(self, for_s: float) -> Timing:
         p = self.profile
         return Timing(scrape_s=p.scrape_interval_s, evaluation_s=p.evaluation_interval_s,
-                      window_s=p.rate_window_s, for_s=for_s, group_wait_s=p.group_wait_s)
+                      window_s=p.rate_window_s, for_s=for_s, group_wait_s=p.group_wait_s,
+                      group_interval_s=p.group_interval_s)
 
 
 @functools.cache

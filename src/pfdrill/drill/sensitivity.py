@@ -299,12 +299,16 @@ class Searcher:
         return self._trial(s, spec.name, result)
 
     def _trial(self, s: float, name: str, result: DrillResult) -> Trial:
+        # The probe's own bound (its baseline and operating point at its injection) when it
+        # saw the alert; else this size's bound at the search's starting point.
+        seen = next((a.bound_s for a in result.evidence.alerts
+                     if a.alert == self.search.alert and a.bound_s is not None), None)
         b = self.bound_at(s)
+        bound_s = seen if seen is not None else (round(b.earliest_s, 3) if b.reachable else None)
 
         def trial(outcome: Outcome, mttd: float | None = None, reason: str = "") -> Trial:
             return Trial(size=s, signal=self.signal_at(s), outcome=outcome, mttd_s=mttd,
-                         bound_s=round(b.earliest_s, 3) if b.reachable else None, drill=name,
-                         reason=reason)
+                         bound_s=bound_s, drill=name, reason=reason)
 
         for phase in (Phase.PREFLIGHT, Phase.INJECT):
             rec = result.phase(phase)

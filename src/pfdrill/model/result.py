@@ -53,8 +53,9 @@ MEASURE_DEFINITIONS: dict[str, str] = {
             "the recovery procedures (not the pfdrill snapshot restore)",
     "bound": "bound: the earliest physics allows that notification for the injected fault — the "
              "rate window filled far enough to cross the threshold, then `for`, then Alertmanager's "
-             "group_wait; gap = MTTD − bound, and a gap above the configured margin flags a slow "
-             "detection pipeline",
+             "group_wait, counted like MTTD from the end of the inject action (a fault in effect "
+             "before its action returns can beat it); gap = MTTD − bound, and a gap above the "
+             "configured margin flags a slow detection pipeline",
 }
 
 
