@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -63,8 +64,11 @@ def sensitivity(
         outcome = search.run(chosen, env, reports=reports, run_id=suite.new_run_id(),
                              observers=[progress.ProgressPrinter(sys.stderr)],
                              progress=lambda m: typer.echo(m, err=True))
-    finally:
-        env.close()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to tell
+            env.close()
+        raise
+    env.close()
     from pfdrill.report import sensitivity as report
 
     if as_json:
