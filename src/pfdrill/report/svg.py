@@ -37,9 +37,10 @@ def _ticks(lo: float, hi: float, n: int = 6) -> list[float]:
     return [first + i * step for i in range(int((hi - first) / step) + 1)]
 
 
-def _marker(x: float, top: float, bottom: float, cls: str, label: str) -> str:
+def _marker(x: float, top: float, bottom: float, cls: str, label: str, row: int = 0) -> str:
+    """A vertical line with its label; ``row`` moves the label down a line (markers that meet)."""
     return (f'<line class="{cls}" x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}"/>'
-            f'<text class="mk {cls}" x="{x + 3:.1f}" y="{top + 10:.1f}">{_e(label)}</text>')
+            f'<text class="mk {cls}" x="{x + 3:.1f}" y="{top + 10 + 12 * row:.1f}">{_e(label)}</text>')
 
 
 def _moments(r: DrillResult) -> list[tuple[float, str, str]]:
@@ -130,8 +131,8 @@ class Frame:
         path = " ".join(f"{self.x(t):.1f},{self.y(v):.1f}" for t, v in points if math.isfinite(v))
         return f'<polyline class="{cls}" points="{path}"/>' if path else ""
 
-    def marker(self, t: float, cls: str, label: str) -> str:
-        return _marker(self.x(t), self.top, self.bottom, cls, label)
+    def marker(self, t: float, cls: str, label: str, row: int = 0) -> str:
+        return _marker(self.x(t), self.top, self.bottom, cls, label, row)
 
     def close(self, title: str) -> str:
         return f'<text class="lbl" x="{LEFT}" y="12">{_e(title)}</text></svg>'
@@ -171,8 +172,8 @@ def scatter(title: str, x_unit: str, curve: Sequence[tuple[float, float]],
     parts.append(frame.curve(curve, "curve bound"))
     parts.append(f'<line class="sla" x1="{LEFT}" y1="{frame.y(ceiling):.1f}" x2="{WIDTH - RIGHT}" '
                  f'y2="{frame.y(ceiling):.1f}"/>')
-    for x, cls, label in markers:
-        parts.append(frame.marker(x, cls, label))
+    for row, (x, cls, label) in enumerate(markers):
+        parts.append(frame.marker(x, cls, label, row))
     for x, y in hits:
         parts.append(f'<circle class="hit" cx="{frame.x(x):.1f}" cy="{frame.y(y):.1f}" r="4">'
                      f'<title>{x:.4g}{_e(x_unit)}: {y:.1f} s</title></circle>')
