@@ -27,6 +27,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("fault", "pfdrill.cli.fault"),
     ("runbook", "pfdrill.cli.runbook"),
     ("drill", "pfdrill.cli.drill"),
+    ("sensitivity", "pfdrill.cli.sensitivity"),
     ("report", "pfdrill.cli.report"),
     ("history", "pfdrill.cli.history"),
     ("schedule", "pfdrill.cli.schedule"),

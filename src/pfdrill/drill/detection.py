@@ -6,12 +6,15 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
+from pfdrill.detect.bound import DetectionBound, OperatingPoint
+from pfdrill.drill import pace
 from pfdrill.drill.context import DrillContext
 from pfdrill.drill.ports import AlertSighting
+from pfdrill.errors import PfdrillError
 from pfdrill.model.evidence import AlertEvidence, MetricSeries, SeriesPoint
 from pfdrill.model.phases import Detection, Outcome, Triage
 from pfdrill.model.severity import Severity
-from pfdrill.model.timeline import EventKind
+from pfdrill.model.timeline import EventKind, Phase
 
 
 def detect(c: DrillContext, alerts: Sequence[str], *, within: float) -> Detection:
@@ -23,7 +26,8 @@ def detect(c: DrillContext, alerts: Sequence[str], *, within: float) -> Detectio
     rec = c.rec
     timeout = max(0.0, injected_at + within - rec.elapsed())
     sightings = c.env.detector.wait_for_notification(alerts, rec.wall(injected_at), timeout)
-    seen = tuple(_alert_evidence(c, x, alerts) for x in sightings)
+    found = _bounds(c, [x.alert for x in sightings], injected_at)
+    seen = tuple(_alert_evidence(c, x, alerts, found.get(x.alert)) for x in sightings)
     for a in seen:
         if a.firing_at is not None:
             rec.event(a.firing_at, EventKind.ALERT_FIRING, f"{a.alert} firing")
@@ -42,17 +46,42 @@ def detect(c: DrillContext, alerts: Sequence[str], *, within: float) -> Detectio
         return Detection(Outcome.failed(why, measured=c.since_injection()), alerts=seen)
     first_at, first = notified[0]
     mttd = first_at - injected_at
-    return Detection(Outcome.passed(f"{first} notified {mttd:.1f} s after injection",
-                                    measured=mttd), alerts=seen, mttd=mttd)
+    said = f"{first} notified {mttd:.1f} s after injection"
+    judged = pace.judge(seen, mttd, found, c.env.config)
+    if judged is not None and judged.slow:
+        slow = f"slow detection pipeline: {judged.describe()}"
+        rec.note(EventKind.NOTE, slow, Phase.DETECT)
+        if c.env.config.slow_detection_fails:
+            return Detection(Outcome.failed(f"{said}; {slow}", measured=mttd), alerts=seen,
+                             mttd=mttd, pace=judged)
+        said += f" (warning: {slow})"
+    return Detection(Outcome.passed(said, measured=mttd), alerts=seen, mttd=mttd, pace=judged)
 
 
-def _alert_evidence(c: DrillContext, seen: AlertSighting,
-                    expected: Sequence[str]) -> AlertEvidence:
+def _bounds(c: DrillContext, alerts: Sequence[str], injected_at: float
+            ) -> dict[str, DetectionBound]:
+    """Each alert's physical bound for this drill's fault (none if the rules cannot be read)."""
+    try:
+        p = pace.physics_for(c.env.profile)
+    except PfdrillError as exc:
+        c.rec.note(EventKind.ERROR, f"no detection bounds: {exc}")
+        return {}
+    at, baseline = c.rec.wall(injected_at), c.baseline
+    point = c.read("operating point", lambda: pace.operating_point(
+        c.env.metrics, p, pace.signals_of(p, alerts), at, baseline))
+    return pace.bounds(p, alerts, c.spec.fault,
+                       point or OperatingPoint(baselines={b.name: b.value for b in baseline}))
+
+
+def _alert_evidence(c: DrillContext, seen: AlertSighting, expected: Sequence[str],
+                    bound: DetectionBound | None) -> AlertEvidence:
     return AlertEvidence(
         alert=seen.alert, expected=seen.alert in expected,
         firing_at=None if seen.firing is None else round(c.rec.offset(seen.firing), 3),
         notified_at=None if seen.notified is None else round(c.rec.offset(seen.notified), 3),
-        severity_label=seen.severity_label, receiver=seen.receiver, bound_s=seen.bound_s)
+        severity_label=seen.severity_label, receiver=seen.receiver,
+        bound_s=round(bound.earliest_s, 3) if bound and bound.reachable else seen.bound_s,
+        bound_note=bound.describe() if bound else "")
 
 
 def classify(c: DrillContext, expected: Severity, *, within: float) -> Triage:

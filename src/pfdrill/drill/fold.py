@@ -58,6 +58,7 @@ def result(c: DrillContext, series: tuple[MetricSeries, ...] = ()) -> DrillResul
     evidence = DrillEvidence(
         steady_before=pre.steady if pre else None, baseline=pre.baseline if pre else (),
         proof=inj.proof if inj else None, alerts=det.alerts if det else (),
+        pace=det.pace if det else None,
         classification=tri.classification if tri else None, sections=c.sections,
         mitigation=tuple(ev for m in mitigations for ev in m.checks),
         recovery=tuple(ev for r in recoveries for ev in r.checks),

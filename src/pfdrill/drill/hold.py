@@ -21,6 +21,12 @@ def last_rollback(context: str) -> float | None:
     return _LAST_ROLLBACK.get(context)
 
 
+def signals_disturbed(context: str, monotonic: float) -> None:
+    """The live signals' windows hold no steady state before ``monotonic`` (baseline traffic
+    just started, say): the next baseline waits a window, as after a fault's rollback."""
+    _LAST_ROLLBACK[context] = max(monotonic, _LAST_ROLLBACK.get(context, monotonic))
+
+
 class Hold:
     def __init__(self, context: str, clock: Clock) -> None:
         self._context = context

@@ -77,7 +77,8 @@ def preflight(c: DrillContext) -> Preflight:
         wait = env.signal_window_s - since
         if wait > 0:
             rec.note(EventKind.STEADY_STATE, f"waiting {wait:.0f} s so the baseline's "
-                     f"{env.signal_window_s:g} s rate window holds no trace of the last fault")
+                     f"{env.signal_window_s:g} s rate window holds no trace of the last fault "
+                     "(or of baseline traffic starting)")
             rec.clock.sleep(wait)
     baseline = tuple(env.classifier.baseline())
     rules = c.read("Prometheus rules", env.rules.loaded_rules)

@@ -13,6 +13,7 @@ before anything runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from pfdrill.chaos.fault import catalog_for
 from pfdrill.cluster.client import KubeClient
 from pfdrill.cluster.logs import KubectlLogs
 from pfdrill.cluster.provider import ProviderKind
+from pfdrill.drill import hold
 from pfdrill.drill.adapters import notifications, prometheus, runbook, steady
 from pfdrill.drill.clock import SystemClock
 from pfdrill.drill.environment import DrillEnvironment
@@ -210,12 +212,19 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
     rb_env = _runbook_environment(info, stack, obs)
     sandbox = runbook.SandboxRunbook(Runner(rb_env, client, stack.config))
     traffic = _baseline_traffic(info, stack)
+    if traffic is not None:
+        # A baseline measured before the traffic fills a rate window is a fraction of the real
+        # one (measured: 0 rejects/s, so a 11x fault read 16x): the first preflight waits.
+        hold.signals_disturbed(info.context, SystemClock().monotonic())
 
     def close() -> None:
         sandbox.close()
         obs.prom.close()
         if traffic is not None:
-            traffic.stop()
+            # Nobody reads the baseline traffic's figures: one stopped before locust wrote
+            # its first ones (an environment closed right away) is no error.
+            with contextlib.suppress(EnvironmentProblem):
+                traffic.stop()
             traffic.cleanup()
 
     return DrillEnvironment(

@@ -13,6 +13,8 @@ multiple (within the proof tolerance).
 
 from __future__ import annotations
 
+import dataclasses
+
 from pfdrill.errors import InvalidInput
 from pfdrill.faults import traffic
 from pfdrill.faults.base import Observation, Params, Recorder
@@ -24,6 +26,22 @@ from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.load.plan import TrafficKind
 from pfdrill.model.drill import ParamValue
+
+
+@dataclasses.dataclass(frozen=True)
+class Aim:
+    """Where the fault aims: the effective baseline, the target rate and the traffic to add."""
+
+    baseline: float  # the measured (or published) rate, floored as the alert rules floor it
+    target: float  # multiplier x baseline
+    extra: float  # violating requests/s to add on top of what is measured
+
+
+def aim(multiplier: float, measured: float) -> Aim:
+    """The arithmetic of :meth:`HighRejectRate.inject`, shared with the detection bound."""
+    baseline = max(measured, baseline_floor("reject_rate"))
+    target = multiplier * baseline
+    return Aim(baseline, target, target - measured)
 
 
 def reject_rate(ctx: FaultContext, seconds: float) -> float:
@@ -55,9 +73,8 @@ class HighRejectRate:
         given = params.get("baseline_rate")
         measured = (float(given) if given is not None
                     else reject_rate(ctx, float(params["baseline_window_s"])))
-        baseline = max(measured, baseline_floor("reject_rate"))
-        target = multiplier * baseline
-        extra = target - measured
+        aimed = aim(multiplier, measured)
+        baseline, target, extra = aimed.baseline, aimed.target, aimed.extra
         if extra > float(params["max_rate"]):
             raise InvalidInput(
                 f"fault {self.kind.value}: multiplier={multiplier:g} over a baseline of "

@@ -72,7 +72,40 @@ class AlertEvidence(Record):
     notified_at: float | None = None
     severity_label: str = ""
     receiver: str = ""
-    bound_s: float | None = None  # theoretical fastest detection (scrape + eval + for)
+    # the earliest physics allows this alert's notification for the injected fault
+    # (window fill + for + group_wait; pfdrill.detect.bound), and how that is made up
+    bound_s: float | None = None
+    bound_note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionPace(Record):
+    """Measured MTTD against its physical bound: a gap above ``margin_s`` is a slow pipeline.
+
+    ``alert`` is the expected alert notified first (the one MTTD measures);
+    ``healthy_s`` the latest a healthy pipeline would have notified it (one whole
+    scrape and evaluation more than the bound).
+    """
+
+    alert: str
+    mttd_s: float
+    bound_s: float
+    healthy_s: float
+    margin_s: float
+    note: str = ""
+
+    @property
+    def gap_s(self) -> float:
+        return self.mttd_s - self.bound_s
+
+    @property
+    def slow(self) -> bool:
+        """A slow detection pipeline: more than ``margin_s`` lost beyond the bound."""
+        return self.gap_s > self.margin_s
+
+    def describe(self) -> str:
+        return (f"{self.alert}: MTTD {self.mttd_s:.1f} s, bound {self.bound_s:.1f} s, "
+                f"gap {self.gap_s:+.1f} s (margin {self.margin_s:g} s)")
 
 
 @dataclasses.dataclass(frozen=True)

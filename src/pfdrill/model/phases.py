@@ -22,6 +22,7 @@ from pfdrill.model.evidence import (
     CheckEvidence,
     Classification,
     CriterionResult,
+    DetectionPace,
     FaultProof,
     IncidentRecord,
     Notification,
@@ -82,6 +83,7 @@ class Detection(Record):
     outcome: Outcome
     alerts: tuple[AlertEvidence, ...] = ()
     mttd: float | None = None
+    pace: DetectionPace | None = None  # MTTD against the physical bound
 
 
 @dataclasses.dataclass(frozen=True)

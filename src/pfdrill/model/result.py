@@ -18,6 +18,7 @@ from pfdrill.model.evidence import (
     CheckEvidence,
     Classification,
     CriterionResult,
+    DetectionPace,
     FaultProof,
     IncidentRecord,
     MetricSeries,
@@ -50,6 +51,11 @@ MEASURE_DEFINITIONS: dict[str, str] = {
     "time_to_mitigate": "time to mitigate: injection → every mitigation check holds",
     "mttr": "MTTR, time to restore service: injection → the steady-state probes hold again after "
             "the recovery procedures (not the pfdrill snapshot restore)",
+    "bound": "bound: the earliest physics allows that notification for the injected fault — the "
+             "rate window filled far enough to cross the threshold, then `for`, then Alertmanager's "
+             "group_wait, counted like MTTD from the end of the inject action (a fault in effect "
+             "before its action returns can beat it); gap = MTTD − bound, and a gap above the "
+             "configured margin flags a slow detection pipeline",
 }
 
 
@@ -73,6 +79,7 @@ class DrillEvidence(Record):
     baseline: tuple[Signal, ...] = ()
     proof: FaultProof | None = None
     alerts: tuple[AlertEvidence, ...] = ()
+    pace: DetectionPace | None = None  # MTTD against the physical bound
     classification: Classification | None = None
     sections: tuple[SectionEvidence, ...] = ()
     mitigation: tuple[CheckEvidence, ...] = ()

@@ -177,6 +177,12 @@ class PrometheusAPI(_HTTP):
         data = self._data("/api/v1/rules")
         return [str(r.get("name")) for g in data.get("groups", []) for r in g.get("rules", [])]
 
+    def alert_exprs(self) -> dict[str, str]:
+        """The expression of every alerting rule Prometheus has loaded, by alert name."""
+        data = self._data("/api/v1/rules", {"type": "alert"})
+        return {str(r.get("name")): str(r.get("query", "")) for g in data.get("groups", [])
+                for r in g.get("rules", [])}
+
     def alertmanagers(self) -> list[str]:
         """URLs of the Alertmanagers Prometheus' notifier has discovered."""
         data = self._data("/api/v1/alertmanagers")

@@ -11,13 +11,16 @@ from pfdrill.model.result import MEASURE_DEFINITIONS, DrillResult, SuiteResult
 from pfdrill.report import svg
 
 
+def _resource(name: str) -> str:
+    return importlib.resources.files("pfdrill.report").joinpath(name).read_text(encoding="utf-8")
+
+
 @functools.cache
-def _template() -> jinja2.Template:
-    text = importlib.resources.files("pfdrill.report").joinpath("report.html.j2").read_text(
-        encoding="utf-8")
+def template(name: str) -> jinja2.Template:
+    """A report template; every page inlines the same stylesheet (``report.css``)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(text)
+    return env.from_string(_resource(name), globals={"css": _resource("report.css")})
 
 
 def _secs(value: float | None) -> str:
@@ -34,5 +37,5 @@ def _since(r: DrillResult, at: float | None) -> str:
 
 
 def render(suite: SuiteResult) -> str:
-    return _template().render(suite=suite, definitions=MEASURE_DEFINITIONS, secs=_secs,
+    return template("report.html.j2").render(suite=suite, definitions=MEASURE_DEFINITIONS, secs=_secs,
                               since=_since, timeline=svg.timeline, series=svg.all_series)

@@ -55,6 +55,12 @@ def render(suite: SuiteResult) -> str:
         tprops = ET.SubElement(tc, "properties")
         for name, measure in r.measures.items():
             ET.SubElement(tprops, "property", name=name, value=_fmt(measure) or "not reached")
+        if r.evidence.pace is not None:
+            ET.SubElement(tprops, "property", name="mttd_bound", value=_fmt(r.evidence.pace.bound_s))
+            ET.SubElement(tprops, "property", name="mttd_gap", value=_fmt(r.evidence.pace.gap_s))
+            if r.evidence.pace.slow:
+                ET.SubElement(tprops, "property", name="warning",
+                              value=f"slow detection pipeline: {r.evidence.pace.describe()}")
         if r.verdict is Verdict.FAILED:
             phase = r.failing_phase.value if r.failing_phase else "drill"
             el = ET.SubElement(tc, "failure", message=f"{phase}: {r.reason}", type=phase)

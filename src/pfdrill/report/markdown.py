@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pfdrill.model.result import MEASURE_DEFINITIONS, SuiteResult, Verdict
+from pfdrill.model.result import MEASURE_DEFINITIONS, DrillResult, SuiteResult, Verdict
 
 _ICON = {Verdict.PASSED: "✅", Verdict.FAILED: "❌", Verdict.ERROR: "⚠️",
          Verdict.INTERRUPTED: "⏹️"}
@@ -18,6 +18,13 @@ def _cell(text: str) -> str:
     return text if len(text) <= _LIMIT else text[: _LIMIT - 1] + "…"
 
 
+def _gap(r: DrillResult) -> str:
+    pace = r.evidence.pace
+    if pace is None:
+        return "—"
+    return f"{pace.gap_s:+.1f} s" + (" ⚠️" if pace.slow else "")
+
+
 def render(suite: SuiteResult, report_dir: str = "") -> str:
     c = suite.counts
     passed = c[Verdict.PASSED.value]
@@ -25,15 +32,23 @@ def render(suite: SuiteResult, report_dir: str = "") -> str:
     lines = [title, "",
              f"Run `{suite.run_id}` · {suite.header.provider} context `{suite.header.context}`"
              f" · pfdrill {suite.header.pfdrill_version} · {suite.duration_s:.0f} s", "",
-             "| Drill | Verdict | Failing phase | Reason | MTTD | Classify | Mitigate | MTTR |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| Drill | Verdict | Failing phase | Reason | MTTD | Bound | Gap | Classify | Mitigate "
+             "| MTTR |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in suite.results:
         m = r.measures
         lines.append(
             f"| {r.name} | {_ICON[r.verdict]} {r.verdict.value} | "
             f"{r.failing_phase.value if r.failing_phase else ''} | {_cell(r.reason)} | "
-            f"{_s(m.mttd)} | {_s(m.time_to_classify)} | {_s(m.time_to_mitigate)} | "
-            f"{_s(m.mttr)} |")
+            f"{_s(m.mttd)} | {_s(r.evidence.pace.bound_s if r.evidence.pace else None)} | "
+            f"{_gap(r)} | {_s(m.time_to_classify)} | {_s(m.time_to_mitigate)} | {_s(m.mttr)} |")
+    slow = [r for r in suite.results if r.evidence.pace is not None and r.evidence.pace.slow]
+    if slow:
+        lines += ["", "### ⚠️ Slow detection pipeline", ""]
+        for r in slow:
+            assert r.evidence.pace is not None
+            lines.append(f"- **{r.name}**: {r.evidence.pace.describe()}; bound: "
+                         f"{_cell(r.evidence.pace.note)}")
     failed = [r for r in suite.results if not r.verdict.ok]
     for r in failed:
         lines += ["", f"### {r.name}: {r.verdict.value} in {r.failing_phase.value if r.failing_phase else 'drill'}",

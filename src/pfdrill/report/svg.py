@@ -37,9 +37,10 @@ def _ticks(lo: float, hi: float, n: int = 6) -> list[float]:
     return [first + i * step for i in range(int((hi - first) / step) + 1)]
 
 
-def _marker(x: float, top: float, bottom: float, cls: str, label: str) -> str:
+def _marker(x: float, top: float, bottom: float, cls: str, label: str, row: int = 0) -> str:
+    """A vertical line with its label; ``row`` moves the label down a line (markers that meet)."""
     return (f'<line class="{cls}" x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}"/>'
-            f'<text class="mk {cls}" x="{x + 3:.1f}" y="{top + 10:.1f}">{_e(label)}</text>')
+            f'<text class="mk {cls}" x="{x + 3:.1f}" y="{top + 10 + 12 * row:.1f}">{_e(label)}</text>')
 
 
 def _moments(r: DrillResult) -> list[tuple[float, str, str]]:
@@ -99,10 +100,46 @@ def timeline(r: DrillResult) -> str:
     return "".join(parts)
 
 
+class Frame:
+    """A plot area mapping values to pixels, with its value grid and time axis drawn once."""
+
+    def __init__(self, t0: float, t1: float, v0: float, v1: float, height: int = 200) -> None:
+        self.t0, self.t1 = t0, (t1 if t1 - t0 >= 1e-9 else t0 + 1)
+        self.v0, self.v1 = v0, (v1 if v1 - v0 >= 1e-12 else v0 + 1)
+        self.height, self.top, self.bottom = height, 20, height - 28
+
+    def x(self, t: float) -> float:
+        return LEFT + (WIDTH - LEFT - RIGHT) * (t - self.t0) / (self.t1 - self.t0)
+
+    def y(self, v: float) -> float:
+        return self.bottom - (self.bottom - self.top) * (v - self.v0) / (self.v1 - self.v0)
+
+    def open(self, label: str, x_unit: str = "s") -> list[str]:
+        """The ``<svg>`` start, horizontal grid lines with values, ticks along x."""
+        parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {self.height}" width="{WIDTH}" '
+                 f'height="{self.height}" role="img" aria-label="{_e(label)}">']
+        for v in _ticks(self.v0, self.v1, 4):
+            parts.append(f'<line class="grid" x1="{LEFT}" y1="{self.y(v):.1f}" x2="{WIDTH - RIGHT}" '
+                         f'y2="{self.y(v):.1f}"/><text class="ax" x="{LEFT - 6}" '
+                         f'y="{self.y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
+        for t in _ticks(self.t0, self.t1):
+            parts.append(f'<text class="ax" x="{self.x(t):.1f}" y="{self.height - 8}" '
+                         f'text-anchor="middle">{t:g}{_e(x_unit)}</text>')
+        return parts
+
+    def curve(self, points: Sequence[tuple[float, float]], cls: str = "curve") -> str:
+        path = " ".join(f"{self.x(t):.1f},{self.y(v):.1f}" for t, v in points if math.isfinite(v))
+        return f'<polyline class="{cls}" points="{path}"/>' if path else ""
+
+    def marker(self, t: float, cls: str, label: str, row: int = 0) -> str:
+        return _marker(self.x(t), self.top, self.bottom, cls, label, row)
+
+    def close(self, title: str) -> str:
+        return f'<text class="lbl" x="{LEFT}" y="12">{_e(title)}</text></svg>'
+
+
 def series(r: DrillResult, s: MetricSeries) -> str:
     """One metric's curve, with the injection and every alert moment marked."""
-    height = 200
-    top, bottom = 20, height - 28
     pts = list(s.points)
     alerts = [(a.firing_at, "fire", f"{a.alert} firing") for a in r.evidence.alerts
               if a.firing_at is not None]
@@ -111,37 +148,41 @@ def series(r: DrillResult, s: MetricSeries) -> str:
     times = [p.at for p in pts] + [t for t, _, _ in _moments(r)] + [t for t, _, _ in alerts]
     if not times:
         return '<p class="muted">no data</p>'
-    t0, t1 = min(times), max(times)
-    if t1 - t0 < 1e-9:
-        t1 = t0 + 1
     values = [p.value for p in pts if math.isfinite(p.value)] or [0.0]
-    v0, v1 = min(0.0, min(values)), max(values)
-    if v1 - v0 < 1e-12:
-        v1 = v0 + 1
-    plot_w = WIDTH - LEFT - RIGHT
-
-    def x(t: float) -> float:
-        return LEFT + plot_w * (t - t0) / (t1 - t0)
-
-    def y(v: float) -> float:
-        return bottom - (bottom - top) * (v - v0) / (v1 - v0)
-
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
-             f'height="{height}" role="img" aria-label="{_e(s.name)}">']
-    for v in _ticks(v0, v1, 4):
-        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y(v):.1f}" x2="{WIDTH - RIGHT}" '
-                     f'y2="{y(v):.1f}"/><text class="ax" x="{LEFT - 6}" y="{y(v) + 4:.1f}" '
-                     f'text-anchor="end">{v:.3g}</text>')
-    for t in _ticks(t0, t1):
-        parts.append(f'<text class="ax" x="{x(t):.1f}" y="{height - 8}" '
-                     f'text-anchor="middle">{t:g}s</text>')
-    finite = [p for p in pts if math.isfinite(p.value)]
-    if finite:
-        path = " ".join(f"{x(p.at):.1f},{y(p.value):.1f}" for p in finite)
-        parts.append(f'<polyline class="curve" points="{path}"/>')
+    frame = Frame(min(times), max(times), min(0.0, min(values)), max(values))
+    parts = frame.open(s.name)
+    parts.append(frame.curve([(p.at, p.value) for p in pts]))
     for t, cls, label in _moments(r) + alerts:
-        parts.append(_marker(x(t), top, bottom, cls, label))
-    parts.append(f'<text class="lbl" x="{LEFT}" y="12">{_e(s.name)}</text></svg>')
+        parts.append(frame.marker(t, cls, label))
+    parts.append(frame.close(s.name))
+    return "".join(parts)
+
+
+def scatter(title: str, x_unit: str, curve: Sequence[tuple[float, float]],
+            hits: Sequence[tuple[float, float]], misses: Sequence[float], ceiling: float,
+            markers: Sequence[tuple[float, str, str]] = ()) -> str:
+    """Measured points (``hits``) over a theoretical curve, ``misses`` drawn on the ``ceiling``
+    line (e.g. MTTD against fault size, the bound below, the SLA above)."""
+    xs = [x for x, _ in curve] + [x for x, _ in hits] + list(misses) + [m for m, _, _ in markers]
+    if not xs:
+        return '<p class="muted">no data</p>'
+    ys = [y for _, y in curve] + [y for _, y in hits] + [ceiling]
+    frame = Frame(min(xs) * 0.95, max(xs) * 1.05, 0.0, max(ys) * 1.08, height=240)
+    parts = frame.open(title, x_unit)
+    parts.append(frame.curve(curve, "curve bound"))
+    parts.append(f'<line class="sla" x1="{LEFT}" y1="{frame.y(ceiling):.1f}" x2="{WIDTH - RIGHT}" '
+                 f'y2="{frame.y(ceiling):.1f}"/>')
+    for row, (x, cls, label) in enumerate(markers):
+        parts.append(frame.marker(x, cls, label, row))
+    for x, y in hits:
+        parts.append(f'<circle class="hit" cx="{frame.x(x):.1f}" cy="{frame.y(y):.1f}" r="4">'
+                     f'<title>{x:.4g}{_e(x_unit)}: {y:.1f} s</title></circle>')
+    for x in misses:
+        cx, cy = frame.x(x), frame.y(ceiling)
+        parts.append(f'<path class="miss" d="M{cx - 4:.1f},{cy - 4:.1f}L{cx + 4:.1f},{cy + 4:.1f}'
+                     f'M{cx - 4:.1f},{cy + 4:.1f}L{cx + 4:.1f},{cy - 4:.1f}"><title>{x:.4g}'
+                     f'{_e(x_unit)}: missed</title></path>')
+    parts.append(frame.close(title))
     return "".join(parts)
 
 

@@ -23,7 +23,8 @@ HTML = "report.html"
 MARKDOWN = "summary.md"
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
+    """Write via a temporary name and a rename, so no reader sees half a file."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -33,12 +34,12 @@ def write(directory: Path, suite: SuiteResult, secrets: Iterable[str] = ()) -> S
     """Write all four formats for ``suite`` into ``directory``; return the redacted results."""
     directory.mkdir(parents=True, exist_ok=True)
     clean = Redactor(secrets).record(suite)
-    _write(directory / JUNIT, junit.render(clean))
-    _write(directory / HTML, html.render(clean))
-    _write(directory / MARKDOWN, markdown.render(clean, str(directory)))
+    write_file(directory / JUNIT, junit.render(clean))
+    write_file(directory / HTML, html.render(clean))
+    write_file(directory / MARKDOWN, markdown.render(clean, str(directory)))
     doc = bundle.document(clean, bundle.files(directory))
-    _write(directory / bundle.EVIDENCE, json.dumps(doc, indent=1, sort_keys=True) + "\n")
-    _write(directory / bundle.SUMS, bundle.sums_text(directory))
+    write_file(directory / bundle.EVIDENCE, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    write_file(directory / bundle.SUMS, bundle.sums_text(directory))
     return clean
 
 

@@ -9,6 +9,8 @@ The file is YAML::
     alertmanager_url: http://127.0.0.1:9093
     sink_url: http://127.0.0.1:9095            # the notification sink Alertmanager posts to
     rules_dir: /etc/prometheus/rules.d         # live rule files that Prometheus loads (optional)
+    slow_detection_margin_s: 3       # MTTD this far above its physical bound: "slow pipeline"
+    slow_detection_fails: false      # true: a slow pipeline fails the detect phase
 
 Without a file the defaults allow only the clusters pfdrill creates itself.
 """
@@ -41,6 +43,10 @@ class Config:
     # The live alert rule files the configured Prometheus loads, when pfdrill may edit them
     # (pfctl monitoring update; restored after each drill, then Prometheus is reloaded).
     rules_dir: str | None = None
+    # A drill whose MTTD exceeds its physical bound by more than this is flagged
+    # "slow detection pipeline" (a warning; a failed detect phase if slow_detection_fails).
+    slow_detection_margin_s: float = 3.0
+    slow_detection_fails: bool = False
     source: str | None = None  # the file it came from, for messages
 
     @property
@@ -87,6 +93,12 @@ def load_config(path: str | Path | None = None) -> Config:
     label = raw.get("optin_label", DEFAULT_OPTIN_LABEL)
     if not isinstance(label, str) or not label:
         raise InvalidInput("optin_label must be 'key=value'", file=p)
+    margin = raw.get("slow_detection_margin_s", 3.0)
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0:
+        raise InvalidInput("slow_detection_margin_s must be a number of seconds >= 0", file=p)
+    fails = raw.get("slow_detection_fails", False)
+    if not isinstance(fails, bool):
+        raise InvalidInput("slow_detection_fails must be true or false", file=p)
     return Config(
         allowed_contexts=tuple(contexts),
         optin_label=label,
@@ -95,5 +107,7 @@ def load_config(path: str | Path | None = None) -> Config:
         alertmanager_url=raw.get("alertmanager_url"),
         sink_url=raw.get("sink_url"),
         rules_dir=raw.get("rules_dir"),
+        slow_detection_margin_s=float(margin),
+        slow_detection_fails=fails,
         source=str(p),
     )

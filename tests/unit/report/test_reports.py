@@ -166,3 +166,34 @@ def test_the_environments_secrets_reach_the_writer_by_the_one_path(tmp_path: Pat
     for name, text in texts(out).items():
         assert canary not in text, f"{canary} leaked into {name}"
     assert canary in rw.secrets
+
+
+def test_mttd_bound_and_gap_appear_with_a_slow_pipeline_warning(tmp_path: Path) -> None:
+    def slow(world: fake.FakeWorld) -> None:
+        world.detect_delay_s, world.notify_delay_s = 8.0, 2.0  # 9.8 s against a 3 s bound
+
+    out, result = run_suite(tmp_path, "adapter-fail-open", slow)
+    assert result.passed  # a warning, not a failure
+    t = texts(out)
+    assert "| MTTD | Bound | Gap |" in t["summary.md"]
+    assert "| 9.8 s | 3.0 s | +6.8 s ⚠️ |" in t["summary.md"]
+    assert ("- **adapter-fail-open**: PolicyAdapterFailingOpen: MTTD 9.8 s, bound 3.0 s, "
+            "gap +6.8 s (margin 3 s)") in t["summary.md"]
+    assert "### ⚠️ Slow detection pipeline" in t["summary.md"]
+    assert "slow pipeline</span>" in t["report.html"] and "<b>Slow detection pipeline</b>" in t["report.html"]
+    assert "rate, fault size unknown" not in t["report.html"]
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(t["junit.xml"]).iter("property")}
+    assert props["mttd_bound"] == "3.000" and props["mttd_gap"] == "6.800"
+    assert props["warning"].startswith("slow detection pipeline: PolicyAdapterFailingOpen")
+    (rec,) = json.loads(t["evidence.json"])["suite"]["results"]
+    assert rec["evidence"]["pace"]["bound_s"] == 3.0
+
+
+def test_a_pipeline_within_its_margin_shows_no_warning(tmp_path: Path) -> None:
+    def quick(world: fake.FakeWorld) -> None:
+        world.detect_delay_s, world.notify_delay_s = 2.5, 1.0
+
+    out, _ = run_suite(tmp_path, "adapter-fail-open", quick)
+    t = texts(out)
+    assert "| 3.3 s | 3.0 s | +0.3 s |" in t["summary.md"]
+    assert "Slow detection pipeline" not in t["summary.md"] + t["report.html"]
