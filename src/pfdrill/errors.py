@@ -9,8 +9,10 @@ CLI catches it in one place and maps it to an exit code::
     │   ├── ToolchainError                    a cluster binary cannot be built or found
     │   ├── ClusterError                      the Kubernetes API failed (API exception as __cause__)
     │   │   └── ObjectNotFound                    the named object does not exist
-    │   └── ServiceUnavailable                Prometheus, Alertmanager, the sink, ... unreachable
-    ├── SafetyRefused                 exit 4  context/namespace not allowed, another drill holds the lease
+    │   ├── ServiceUnavailable                Prometheus, Alertmanager, the sink, ... unreachable
+    │   ├── LeaseHeld                         another drill (named) holds the drill Lease
+    │   └── ContractGap                       the fabric lacks what a drill needs (fabric check)
+    ├── SafetyRefused                 exit 4  context/namespace not allowed
     ├── ProbeFailure                  exit 1  a probe could not be evaluated or did not hold
     ├── FaultError                    exit 1  injecting or rolling back a fault failed
     │   ├── TransientFaultError               worth retrying (conflict, timeout)
@@ -83,6 +85,23 @@ class ObjectNotFound(ClusterError):
 
 class ServiceUnavailable(EnvironmentProblem):
     """A service pfdrill talks to (Prometheus, Alertmanager, the sink) is unreachable."""
+
+
+class LeaseHeld(EnvironmentProblem):
+    """Another run holds the drill Lease on the namespace; nothing was changed.
+
+    An environment problem (exit 3), not a refusal of the target: the same
+    invocation succeeds once the holder is done (``--wait`` waits for that).
+    """
+
+    def __init__(self, message: str, *, holder: str) -> None:
+        self.holder = holder
+        super().__init__(message)
+
+
+class ContractGap(EnvironmentProblem):
+    """The fabric under test lacks something a drill needs; that drill is refused in
+    preflight (nothing injected) and the suite carries on with the others."""
 
 
 class SafetyRefused(PfdrillError):

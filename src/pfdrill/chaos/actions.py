@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pfdrill.chaos import target
+from pfdrill.cluster import lease
 from pfdrill.errors import InvalidInput
 from pfdrill.faults.fault import InjectableFault
 from pfdrill.faults.kind import FaultKind
@@ -56,12 +57,18 @@ def inject_fault(fault: str, params: Mapping[str, Any] | None = None, key: str |
     f = fault_for(fault, key, configuration)
     if dry_run:
         return {"fault": f.name, "key": f.key, "planned": [c.describe() for c in f.plan(params or {})]}
-    stale = f.state()
-    if stale is not None and stale.active:
-        logger.warning(f"pfdrill: fault {f.name} (key {f.key}) left injected by an earlier run "
-                       f"since {stale.injected_wall}; rolling it back first")
-        f.rollback()
-    f.inject(params or {})
+    holder = _claim(f, configuration)
+    try:
+        stale = f.state()
+        if stale is not None and stale.active:
+            logger.warning(f"pfdrill: fault {f.name} (key {f.key}) left injected by an earlier "
+                           f"run since {stale.injected_wall}; rolling it back first")
+            f.rollback()
+        f.inject(params or {})
+    except BaseException:
+        if holder:
+            lease.release(f.ctx.cluster, f.ctx.namespace, holder)
+        raise
     state = f.state()
     assert state is not None
     return {"fault": f.name, "key": f.key, "params": dict(state.params),
@@ -78,4 +85,17 @@ def rollback_fault(fault: str | None = None, key: str | None = None,
             return {"key": key, "actions": [], "note": str(exc)}
         raise
     actions = f.rollback_actions()
+    if not target.pinned(configuration):
+        lease.release(f.ctx.cluster, f.ctx.namespace, lease.fault_holder(f.key))
     return {"fault": f.name, "key": f.key, "actions": actions or ["nothing to restore"]}
+
+
+def _claim(f: InjectableFault, configuration: Configuration) -> str | None:
+    """Outside a drill (a plain ``chaos run``), take the drill Lease for this fault's key
+    before any change, as ``pfdrill fault inject`` does; a drill's own runs hold it already."""
+    if target.pinned(configuration):
+        return None
+    f.ctx.check_safe()
+    holder = lease.fault_holder(f.key)
+    lease.take(f.ctx.cluster, f.ctx.namespace, holder, lease.FAULT_LEASE_S)
+    return holder

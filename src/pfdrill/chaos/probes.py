@@ -27,7 +27,7 @@ from typing import Any
 from pfdrill.chaos import target
 from pfdrill.chaos.actions import fault_for
 from pfdrill.errors import ObjectNotFound, ProbeFailure
-from pfdrill.fabric import deploy
+from pfdrill.fabric import readiness
 from pfdrill.faults.context import FaultContext
 from pfdrill.faults.metrics import (
     Scrape,
@@ -70,14 +70,13 @@ def _ratio(part: float, whole: float) -> float:
 # --- the fabric's health ---------------------------------------------------------------
 
 def fabric_ready(require_replicas: bool = True, configuration: Configuration = None) -> bool:
-    """True when sidecar-watcher and policy-adapter have every desired replica ready.
+    """True when sidecar-watcher and policy-adapter are ready — :mod:`pfdrill.fabric.readiness`,
+    the predicate the drill's preflight and recovery use too.
 
     ``require_replicas``: also at least one replica each (a Deployment scaled to
     zero is "settled" but serves nothing).
     """
-    ctx = target.context(configuration)
-    status = deploy.status(ctx.cluster, ctx.namespace)
-    return status.ready and (not require_replicas or all(d.replicas > 0 for d in status.deployments))
+    return target.context(configuration).readiness(require_replicas).ok
 
 
 def wait_fabric_ready(timeout_s: float = 120.0, require_replicas: bool = True,
@@ -85,10 +84,12 @@ def wait_fabric_ready(timeout_s: float = 120.0, require_replicas: bool = True,
     """Block until :func:`fabric_ready` (e.g. after a rollback); raise on timeout."""
     deadline = time.monotonic() + float(timeout_s)
     while True:
-        if fabric_ready(require_replicas, configuration):
+        got = target.context(configuration).readiness(require_replicas)
+        if got.ok:
             return True
         if time.monotonic() >= deadline:
-            raise ProbeFailure(f"the fabric was not ready within {float(timeout_s):g}s")
+            raise ProbeFailure(f"the fabric was not ready within {float(timeout_s):g}s: "
+                               f"{got.describe()}")
         time.sleep(1.0)
 
 
@@ -96,10 +97,12 @@ def fabric_healthy(configuration: Configuration = None) -> bool:
     """Ready (see :func:`fabric_ready`), every desired watcher reports its local
     guarantees holding (config, DFA and trust bundle loaded, a deciding mode), and
     compliant requests of our own are allowed end to end (the adapter answers)."""
-    if not fabric_ready(True, configuration):
-        return False
     ctx = target.context(configuration)
-    wanted = ctx.cluster.get_deployment(ctx.namespace, deploy.WORKLOADS[0]).replicas
+    ready = ctx.readiness(True)
+    if not ready.ok:
+        return False
+    watchers = ready.of(readiness.WORKLOADS[0])
+    wanted = watchers.replicas if watchers else 1
     values = ctx.scrape().values(m.BRIDGE_OK.name)
     if len(values) < wanted or not all(v == 1 for v in values):
         return False

@@ -135,7 +135,13 @@ def _build(s: dict[str, str]) -> FaultContext:
     watcher = s["pfdrill_watcher_url"] or (
         _services_address(runtime_dir, config.namespace) if runtime_dir else None)
     return FaultContext(client, config, paths, metrics=metrics, watcher_url=watcher,
-                        kubeconfig=kubeconfig)
+                        kubeconfig=kubeconfig, runtime_dir=runtime_dir)
+
+
+def pinned(configuration: Mapping[str, Any] | None) -> bool:
+    """Whether this run acts for a program holding its own context (a drill, which holds
+    the drill Lease itself)."""
+    return bool((configuration or {}).get(PINNED))
 
 
 def pin(ctx: FaultContext) -> dict[str, str]:

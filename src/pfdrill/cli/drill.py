@@ -23,19 +23,28 @@ ConfigOpt = typer.Option(None, "--config", help="pfdrill config file (allow-list
                          "Default: $PFDRILL_CONFIG.")
 
 
+DeployOpt = typer.Option(None, "--deploy-fabric/--no-deploy-fabric",
+                         help="Deploy pfdrill's reference fabric when none runs (default: only "
+                         "into a cluster pfdrill created; never over an existing one's).")
+WaitOpt = typer.Option(0.0, "--wait", help="Seconds to wait for another drill's lease "
+                       "(default: refuse at once, exit 3, naming its holder).")
+
+
 @app.command("run")
 def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly.yaml."),
         only: list[str] = OnlyOpt, profile: TimingProfile | None = ProfileOpt,
         reports: Path = ReportsOpt, provider: str = ProviderOpt, name: str = NameOpt,
         kubeconfig: Path | None = KubeconfigOpt, context: str | None = ContextOpt,
-        config: Path | None = ConfigOpt) -> None:
+        config: Path | None = ConfigOpt, deploy_fabric: bool | None = DeployOpt,
+        wait: float = WaitOpt) -> None:
     """Run a suite against the drill cluster; exit 0 when every drill passed, 1 otherwise."""
     from pfdrill.drill import progress, suite, wiring
     from pfdrill.settings.paths import Paths
 
     factory = wiring.StackEnvironmentFactory.from_options(
         provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config,
-        progress=lambda m: typer.echo(m, err=True))
+        progress=lambda m: typer.echo(m, err=True), deploy_fabric=deploy_fabric,
+        lease_wait_s=wait)
     outcome = suite.run_file(file, factory, reports=reports,
                              history=Paths.from_env().state / "history.sqlite", only=only,
                              profile=profile,

@@ -70,6 +70,48 @@ def status(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | 
         raise typer.Exit(1)
 
 
+@app.command("check")
+def check(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
+          context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+          drills: Path | None = typer.Option(
+              None, "--drills", help="Drill suite whose drills each gap disables "
+              "(default: drills/weekly.yaml when present)."),
+          deep: bool = typer.Option(False, "--deep", help="Also the log markers and SIGUSR1 "
+                                    "(sends SIGUSR1 to the watchers: a state dump)."),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Check the running fabric against what drills rely on: objects, ConfigMap keys,
+    labels, the metrics the alert rules read, /healthz and /readyz. Exit 1 on any gap."""
+    import shutil
+
+    from pfdrill.drill import suitefile
+    from pfdrill.fabric import readiness
+    from pfdrill.stack import contract
+    from pfdrill.stack.environment import runtime_dir_for
+
+    client, cfg = _client(provider, name, kubeconfig, context, config)
+    from pfdrill.settings.paths import Paths
+
+    pods = readiness.pod_http(client, runtime_dir_for(client.context, Paths.from_env()))
+    kubectl = None
+    if deep:
+        kc = str(getattr(client, "kubeconfig", "") or "")
+        kubectl = contract.Kubectl(shutil.which("kubectl") or "kubectl", kc, client.context)
+    report = contract.checker(client, cfg.namespace, pods, optin_label=cfg.optin_label,
+                              kubectl=kubectl).run(deep=deep)
+    suite = drills or (Path("drills/weekly.yaml") if Path("drills/weekly.yaml").is_file()
+                       else None)
+    specs = suitefile.load(suite).drills if suite else ()
+    if as_json:
+        typer.echo(json.dumps([{"kind": f.requirement.kind.value, "name": f.requirement.name,
+                                "want": f.requirement.want, "status": f.status.value,
+                                "observed": f.observed, "disables": report.disables(f, specs)
+                                if not f.ok else []} for f in report.findings], indent=1))
+    else:
+        typer.echo(report.table(specs))
+    if report.gaps:
+        raise typer.Exit(1)
+
+
 @app.command("undeploy")
 def undeploy(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
              context: str | None = ContextOpt, config: Path | None = ConfigOpt,

@@ -71,8 +71,14 @@ def inject(
     name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt, context: str | None = ContextOpt,
     config: Path | None = ConfigOpt, namespace: str | None = NamespaceOpt,
     watcher_url: str | None = WatcherOpt, prometheus_url: str | None = PrometheusOpt,
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for a drill holding the "
+                               "lease (default: refuse at once, exit 3)."),
 ) -> None:
-    """Inject a fault (its state file makes ``rollback`` work from any later process)."""
+    """Inject a fault (its state file makes ``rollback`` work from any later process).
+
+    Takes the drill Lease first (a running drill refuses it, naming its holder) and
+    keeps it until ``pfdrill fault rollback`` of this key, so no drill starts over it.
+    """
     from pfdrill.chaos import target
     from pfdrill.faults.fault import InjectableFault, check_params
     from pfdrill.faults.kind import FaultKind
@@ -91,7 +97,16 @@ def inject(
         if not planned:
             typer.echo("  nothing")
         return
-    f.inject(params)
+    from pfdrill.cluster import lease
+    from pfdrill.drill import claim
+
+    holder = claim.hold_for_fault(ctx.cluster, ctx.config, f.key, wait_s=wait,
+                                  progress=lambda m: typer.echo(m, err=True))
+    try:
+        f.inject(params)
+    except BaseException:
+        lease.release(ctx.cluster, ctx.namespace, holder)
+        raise
     state = f.state()
     assert state is not None
     typer.echo(f"injected {f.name} (key {f.key}) on {ctx.context}/{ctx.namespace}:")
@@ -129,6 +144,7 @@ def rollback(
 ) -> None:
     """Restore exactly what an injection changed (idempotent)."""
     from pfdrill.chaos import target
+    from pfdrill.cluster import lease
     from pfdrill.faults.fault import InjectableFault
     from pfdrill.faults.kind import FaultKind
 
@@ -154,6 +170,7 @@ def rollback(
                 typer.echo(f"  {change.describe()} (undone)")
             continue
         actions = f.rollback_actions()
+        lease.release(ctx.cluster, ctx.namespace, lease.fault_holder(state.key))
         typer.echo(f"rolled back {state.fault} (key {state.key}): "
                    f"{'; '.join(actions) or 'nothing to restore'}")
 

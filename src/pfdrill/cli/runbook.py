@@ -86,21 +86,31 @@ def check_cmd(
     config: Path | None = typer.Option(None, "--config", help="pfdrill config (allow-list)."),
     runtime: Path | None = typer.Option(None, "--runtime-dir",
                                         help="kwok process runtime state (Service addresses)."),
+    wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for a drill holding the "
+                               "lease (default: refuse at once, exit 3)."),
 ) -> None:
     """Run the runbook against the drill environment; print the coverage table.
 
+    Like a drill, the check takes the drill Lease and a snapshot first and restores
+    it afterwards (also on failure and Ctrl-C): ConfigMaps, Secrets, replicas, the
+    live alert rules and published baselines are as they were before.
     Exits 1 when a command that should work failed or a stated expectation did not hold.
     """
+    import dataclasses
     import uuid
 
     from pfdrill.cluster.client import KubeClient
+    from pfdrill.drill import claim
+    from pfdrill.drill.snapshot import SnapshotStore
     from pfdrill.errors import DrillFailed
     from pfdrill.runbook import coverage, runner
     from pfdrill.runbook.environment import DrillVars, Environment, Options
     from pfdrill.settings import paths
     from pfdrill.settings.config import load_config
+    from pfdrill.settings.paths import Paths
 
     cfg = load_config(config)
+    state = Paths.from_env()
     runner.load(runbook, section)  # every input error before touching the cluster
     drill = DrillVars(severity=severity,
                       incident_id=incident_id or f"INC-{uuid.uuid4().hex[:8].upper()}")
@@ -132,7 +142,13 @@ def check_cmd(
                       schedule_file=str(paths.schedule_file() or ""))
     opts = Options(stream_seconds=stream_seconds, inputs=str(inputs) if inputs else "",
                    keep_sandbox=keep_sandbox)
-    run = runner.check(runbook, env, client, cfg, drill, section, opts)
+    with claim.Claim(client, dataclasses.replace(cfg, namespace=env.namespace),
+                     SnapshotStore(state.state / "snapshots"),
+                     run_id=f"runbook-check-{drill.incident_id}",
+                     keepers=claim.keepers_for(cluster, cfg, state, rules_file=env.rules_file,
+                                               sink_url=env.sink_url), wait_s=wait,
+                     progress=lambda m: typer.echo(f"[safety] {m}", err=True)):
+        run = runner.check(runbook, env, client, cfg, drill, section, opts)
     typer.echo(coverage.table(run))
     if keep_sandbox:
         typer.echo(f"sandbox kept: {run.sandbox}", err=True)

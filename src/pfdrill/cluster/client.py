@@ -46,6 +46,10 @@ class ClusterClient(Protocol):
     def list_pods(self, namespace: str | None, selector: str = "") -> list[PodInfo]: ...
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None: ...
     def list_events(self, namespace: str) -> list[EventInfo]: ...
+    def pod_proxy_get(self, namespace: str, pod: str, port: str, path: str) -> tuple[int, str]:
+        """HTTP status and body of ``GET path`` on the pod's port, through the API server's
+        pod proxy."""
+        ...
 
     # generic objects (manifests, CRDs) -------------------------------------
     def apply(self, objects: Sequence[Obj], field_manager: str = "pfdrill") -> None: ...
@@ -73,6 +77,9 @@ class ClusterClient(Protocol):
     # leases (one drill at a time) ------------------------------------------
     def acquire_lease(self, namespace: str, name: str, holder: str, seconds: int) -> bool: ...
     def release_lease(self, namespace: str, name: str, holder: str) -> None: ...
+    def lease_holder(self, namespace: str, name: str) -> str | None:
+        """Who holds the lease now (``None``: nobody, or the holder's time ran out)."""
+        ...
 
     # service account tokens (what a kubelet projects into a pod) -------------
     def request_token(self, namespace: str, service_account: str, *, seconds: int,
@@ -352,6 +359,25 @@ class KubeClient:
         out.sort(key=lambda e: e.last_timestamp)
         return out
 
+    def pod_proxy_get(self, namespace: str, pod: str, port: str, path: str) -> tuple[int, str]:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            resp: Any = self._call(f"proxy to pod {namespace}/{pod}:{port}{path}", lambda: (
+                self._core.connect_get_namespaced_pod_proxy_with_path(
+                    f"{pod}:{port}", namespace, path.lstrip("/"), _preload_content=False,
+                    _request_timeout=5)))
+        except ClusterError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ApiException) and cause.status:
+                # the pod (or the proxy) answered, not with 2xx
+                return int(cause.status), str(cause.body or "")
+            raise
+        try:
+            return int(resp.status), resp.data.decode("utf-8", "replace")
+        finally:
+            resp.release_conn()
+
     # generic objects -----------------------------------------------------------
     def apply(self, objects: Sequence[Obj], field_manager: str = "pfdrill") -> None:
         for obj in objects:
@@ -503,6 +529,22 @@ class KubeClient:
                 return False
             raise ClusterError(f"take lease {namespace}/{name}: API error {exc.status}") from exc
         return True
+
+    def lease_holder(self, namespace: str, name: str) -> str | None:
+        try:
+            current = self._call(
+                f"lease {namespace}/{name}", lambda: self._coord.read_namespaced_lease(name, namespace)
+            )
+        except ObjectNotFound:
+            return None
+        spec = current.spec
+        if spec is None or not spec.holder_identity:
+            return None
+        renew = spec.renew_time or spec.acquire_time
+        now = dt.datetime.now(dt.UTC)
+        if renew is None or (now - renew).total_seconds() > (spec.lease_duration_seconds or 0):
+            return None
+        return str(spec.holder_identity)
 
     def release_lease(self, namespace: str, name: str, holder: str) -> None:
         try:

@@ -34,6 +34,9 @@ class FakeCluster:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.leases: dict[tuple[str, str], tuple[str, float]] = {}
         self._tokens = itertools.count(1)
+        # (namespace, pod, path) -> status the pod proxy answers; unset: 200 (a ready pod)
+        self.pod_answers: dict[tuple[str, str, str], int] = {}
+        self.pod_bodies: dict[tuple[str, str, str], str] = {}
 
     # seeding helpers (tests) ----------------------------------------------
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
@@ -211,7 +214,33 @@ class FakeCluster:
             except ObjectNotFound:
                 pass
 
+    def pod_proxy_get(self, namespace: str, pod: str, port: str, path: str) -> tuple[int, str]:
+        self._get("v1", "Pod", namespace, pod)
+        status = self.pod_answers.get((namespace, pod, path), 200)
+        return status, self.pod_bodies.get((namespace, pod, path), "")
+
+    def _endpoints(self, namespace: str, name: str) -> Obj | None:
+        """The endpoints controller, instantly: a Service's Ready pods as its addresses."""
+        svc = self._objects.get(("v1", "Service", namespace, name))
+        if svc is None:
+            return None
+        want = (svc.get("spec") or {}).get("selector") or {}
+        ready: list[Obj] = []
+        not_ready: list[Obj] = []
+        for k, o in self._objects.items():
+            labels = o["metadata"].get("labels") or {}
+            if k[1] != "Pod" or k[2] != namespace or not want or not all(
+                    labels.get(a) == b for a, b in want.items()):
+                continue
+            addr = {"ip": "10.0.0.1", "targetRef": {"kind": "Pod", "name": o["metadata"]["name"]}}
+            (ready if pod_info(o).ready else not_ready).append(addr)
+        return {"apiVersion": "v1", "kind": "Endpoints",
+                "metadata": {"name": name, "namespace": namespace},
+                "subsets": [{"addresses": ready, "notReadyAddresses": not_ready}]}
+
     def get_object(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
+        if (api_version, kind) == ("v1", "Endpoints") and namespace:
+            return self._endpoints(namespace, name)
         try:
             return copy.deepcopy(self._get(api_version, kind, namespace, name))
         except ObjectNotFound:
@@ -247,6 +276,12 @@ class FakeCluster:
             return False
         self.leases[(namespace, name)] = (holder, now + seconds)
         return True
+
+    def lease_holder(self, namespace: str, name: str) -> str | None:
+        import time
+
+        cur = self.leases.get((namespace, name))
+        return cur[0] if cur and cur[1] > time.monotonic() else None
 
     def release_lease(self, namespace: str, name: str, holder: str) -> None:
         cur = self.leases.get((namespace, name))

@@ -233,7 +233,7 @@ class KwokProvider:
                         name=self.name, provider=self.kind.value, context=self.context(),
                         kubeconfig=str(self.kubeconfig()), running=True, server=server,
                         nodes=tuple(sorted(ready)),
-                        components=tuple(sorted(c for c, p in self._pids().items() if _alive(p))))
+                        components=tuple(sorted(c for c, p in self._pids().items() if pid_alive(p))))
                 last = (f"{len(ready)}/{self.nodes} nodes ready, default service account "
                         f"{'present' if sa else 'missing'}")
             except EnvironmentProblem as exc:
@@ -263,7 +263,7 @@ class KwokProvider:
                 progress(f"[cluster] kwokctl delete failed ({exc}); stopping processes directly")
         # Whatever kwokctl left behind (e.g. after a crash) is stopped here: no leftovers.
         for comp, pid in pids.items():
-            if _alive(pid):
+            if pid_alive(pid):
                 progress(f"[cluster] stopping leftover {comp} (pid {pid})")
                 _terminate(pid)
         if self.cluster_dir.exists():
@@ -276,7 +276,7 @@ class KwokProvider:
         base: dict[str, Any] = dict(name=self.name, provider=self.kind.value, context=self.context(),
                     kubeconfig=str(self.kubeconfig()))
         pids = self._pids()
-        alive = tuple(sorted(c for c, p in pids.items() if _alive(p)))
+        alive = tuple(sorted(c for c, p in pids.items() if pid_alive(p)))
         if not self.kubeconfig().is_file() or not alive:
             return ClusterStatus(running=False, components=alive,
                                  detail="not created" if not pids else "stopped", **base)
@@ -304,7 +304,8 @@ def _server_of(kubeconfig: Path, context: str) -> str:
     return str(cl.get("server", ""))
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -326,7 +327,7 @@ def _terminate(pid: int, grace: float = 5.0) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not pid_alive(pid):
             return
         time.sleep(0.1)
     try:

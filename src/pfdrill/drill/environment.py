@@ -8,10 +8,11 @@ builds the real one; :mod:`pfdrill.drill.fake` a simulated one for tests.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from pfdrill.cluster.client import ClusterClient
+from pfdrill.cluster.lease import LEASE_NAME
 from pfdrill.drill.ports import (
     ArtifactSource,
     Classifier,
@@ -28,10 +29,11 @@ from pfdrill.drill.ports import (
     SteadyStateProbe,
 )
 from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotStore
+from pfdrill.model.drill import DrillSpec
 from pfdrill.model.sla import TimingProfile
 from pfdrill.settings.config import Config
 
-LEASE_NAME = "pfdrill-drill"
+__all__ = ["LEASE_NAME", "DrillEnvironment", "EnvironmentFactory"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,12 +62,15 @@ class DrillEnvironment:
     # after a fault's rollback would still contain the fault.
     signal_window_s: float = 0.0
     lease_seconds: int = 3600
+    lease_wait_s: float = 0.0  # --wait: how long preflight waits for another drill's lease
     # Values that must never appear in a report (webhook URLs, tokens); the
     # report writers redact them in addition to their generic patterns.
     secrets: tuple[str, ...] = ()
     # Extra environment for runbook commands (webhook URLs, KUBECONFIG, ...).
     runbook_env: dict[str, str] = dataclasses.field(default_factory=dict)
     keepers: tuple[StateKeeper, ...] = ()  # non-cluster state restored with the snapshot
+    # What the fabric lacks that this drill needs (``fabric check``): refused in preflight.
+    contract_gaps: Callable[[DrillSpec], Sequence[str]] = lambda _spec: ()
     close: Callable[[], None] = lambda: None
 
     @property

@@ -1,7 +1,8 @@
 """Safety around a drill: preflight (allow-list, opt-in, lease, steady state, snapshot) and restore.
 
 Nothing changes in a cluster before :func:`preflight` has checked the context
-allow-list and the namespace opt-in label and taken the drill Lease; the
+allow-list and the namespace opt-in label and taken the drill Lease (the
+pieces every other entry point's :class:`~pfdrill.drill.claim.Claim` uses); the
 snapshot it records is what :func:`restore` puts back — always, on success,
 failure, exception or signal — and what the next run restores first if this
 one was SIGKILLed.
@@ -9,49 +10,30 @@ one was SIGKILLed.
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import socket
-
-from pfdrill.drill import hold
+from pfdrill.cluster import lease
+from pfdrill.drill import claim, hold
 from pfdrill.drill.context import DrillContext
 from pfdrill.drill.environment import LEASE_NAME
 from pfdrill.drill.snapshot import Snapshot
-from pfdrill.errors import EnvironmentProblem, ObjectNotFound, SafetyRefused
+from pfdrill.errors import ContractGap, EnvironmentProblem
 from pfdrill.model.evidence import RestoreRecord, SteadyState
 from pfdrill.model.phases import Outcome, Preflight, Restoration
 from pfdrill.model.timeline import EventKind
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def preflight(c: DrillContext) -> Preflight:
     env, ns, rec = c.env, c.env.namespace, c.rec
     context = env.cluster.context
-    if not env.config.context_allowed(context):
-        raise SafetyRefused(f"context {context!r} is not on the drill allow-list "
-                            f"({', '.join(env.config.allowed_contexts)})")
-    try:
-        labels = env.cluster.namespace_labels(ns)
-    except ObjectNotFound:
-        raise SafetyRefused(f"namespace {ns!r} does not exist in context {context!r}") from None
-    if labels.get(env.config.optin_key) != env.config.optin_value:
-        raise SafetyRefused(f"namespace {ns!r} is not opted in to drills "
-                            f"(label {env.config.optin_label} missing)")
+    claim.check_target(env.cluster, ns, env.config)
     rec.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
+    gaps = env.contract_gaps(c.spec)
+    if gaps:  # refused before the lease: nothing of this drill touches the fabric
+        raise ContractGap("the fabric lacks what this drill needs: " + "; ".join(gaps))
     stale = env.snapshots.load(context, ns)
-    if stale is not None:
-        _release_dead_holder(c, stale)
-    if not env.cluster.acquire_lease(ns, LEASE_NAME, c.holder, env.lease_seconds):
-        raise SafetyRefused(f"another drill holds the lease {ns}/{LEASE_NAME}")
+    if stale is not None and claim.release_dead_holder(env.cluster, ns, stale):
+        rec.note(EventKind.SAFETY, f"released the lease of killed run {stale.run_id}")
+    lease.take(env.cluster, ns, c.holder, env.lease_seconds, wait_s=env.lease_wait_s,
+               progress=lambda m: rec.note(EventKind.SAFETY, m))
     c.hold.lease_taken()
     rec.note(EventKind.SAFETY, f"lease {ns}/{LEASE_NAME} acquired")
     stale_restore = _restore_stale(c, stale) if stale is not None else None
@@ -82,10 +64,9 @@ def preflight(c: DrillContext) -> Preflight:
             rec.clock.sleep(wait)
     baseline = tuple(env.classifier.baseline())
     rules = c.read("Prometheus rules", env.rules.loaded_rules)
-    snap = env.snapshotter.take(run_id=c.run_id, holder=c.holder,
-                                taken_wall=rec.clock.now().isoformat())
-    snap = dataclasses.replace(snap, extra=extra)
-    path = env.snapshots.save(snap)
+    snap, path = claim.take_snapshot(env.snapshotter, env.snapshots, env.keepers,
+                                     run_id=c.run_id, holder=c.holder,
+                                     taken_wall=rec.clock.now().isoformat(), extra=extra)
     c.hold.snapshot_taken(snap)
     rec.note(EventKind.SNAPSHOT, f"snapshot of {len(snap.configmaps)} ConfigMap(s), "
              f"{len(snap.secrets)} Secret(s), {len(snap.replicas)} Deployment(s)"
@@ -95,23 +76,8 @@ def preflight(c: DrillContext) -> Preflight:
                      stale_restore=stale_restore)
 
 
-def _release_dead_holder(c: DrillContext, stale: Snapshot) -> None:
-    parts = stale.holder.split("/")
-    if len(parts) == 4 and parts[1] == socket.gethostname() and parts[2].isdigit():
-        pid = int(parts[2])
-        if pid != os.getpid() and _pid_alive(pid):
-            raise SafetyRefused(f"a drill is still running here (pid {pid}, run {parts[3]})")
-        c.env.cluster.release_lease(c.env.namespace, LEASE_NAME, stale.holder)
-        c.rec.note(EventKind.SAFETY, f"released the lease of killed run {stale.run_id}")
-
-
 def _put_back(c: DrillContext, snap: Snapshot) -> tuple[list[str], list[str]]:
-    """Restore the cluster objects and the keepers' state; (actions, still different)."""
-    actions = list(c.env.snapshotter.restore(snap))
-    for keeper in c.env.keepers:
-        if keeper.name in snap.extra:
-            actions += keeper.restore(snap.extra[keeper.name])
-    return actions, c.env.snapshotter.differences(snap)
+    return claim.put_back(c.env.snapshotter, c.env.keepers, snap)
 
 
 def _restore_stale(c: DrillContext, stale: Snapshot) -> RestoreRecord:
@@ -153,7 +119,7 @@ def restore(c: DrillContext) -> Restoration:
             problems.append(f"snapshot restore failed: {exc} (snapshot kept for the next run)")
     if c.hold.lease_held:
         try:
-            c.env.cluster.release_lease(c.env.namespace, LEASE_NAME, c.holder)
+            lease.release(c.env.cluster, c.env.namespace, c.holder)
             c.hold.lease_released()
         except Exception as exc:
             problems.append(f"lease release failed: {exc}")

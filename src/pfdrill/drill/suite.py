@@ -22,7 +22,7 @@ from pfdrill.drill.engine import Drill
 from pfdrill.drill.environment import DrillEnvironment, EnvironmentFactory
 from pfdrill.drill.observer import BaseObserver, DrillObserver
 from pfdrill.drill.ports import Clock
-from pfdrill.errors import EnvironmentProblem, SafetyRefused
+from pfdrill.errors import ContractGap, EnvironmentProblem, SafetyRefused
 from pfdrill.history import store
 from pfdrill.model.drill import DrillSpec, SuiteSpec
 from pfdrill.model.header import RecordHeader
@@ -117,14 +117,20 @@ class SuiteRunner:
                 d for d in self.suite.drills if d.profile is profile)), env.faults, env.runbook)
 
     def run(self) -> SuiteResult:
+        refused: list[ContractGap] = []
         try:
             self.check()
             for spec in self.suite.drills:
                 env = self._env(spec.profile)
                 drill = Drill(spec, env, run_id=self.run_id, observers=self.observers)
                 drill.run()  # an interrupt propagates after restore and observers
-                if isinstance(drill.error, (EnvironmentProblem, SafetyRefused)):
+                if isinstance(drill.error, ContractGap):
+                    refused.append(drill.error)  # this drill only; the others can run
+                elif isinstance(drill.error, (EnvironmentProblem, SafetyRefused)):
                     raise drill.error
+            if refused:
+                raise ContractGap(f"{len(refused)} drill(s) refused in preflight: "
+                                  f"{refused[0]}")
         finally:
             for env in self._envs.values():
                 env.close()

@@ -31,6 +31,7 @@ from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.ports import FaultCatalog, RunbookRunner, StateKeeper
 from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotPlan, SnapshotStore
 from pfdrill.errors import EnvironmentProblem, InvalidInput
+from pfdrill.fabric import readiness
 from pfdrill.fabric.authority import Authority
 from pfdrill.load import plan, runner
 from pfdrill.model.sla import TimingProfile
@@ -44,6 +45,7 @@ from pfdrill.runbook.runner import Runner
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths, schedule_file
 from pfdrill.sink.client import SinkClient
+from pfdrill.stack import contract
 from pfdrill.stack.environment import Stack, StackInfo
 
 
@@ -97,23 +99,30 @@ class StackEnvironmentFactory:
     config: Config = dataclasses.field(default_factory=load_config)
     paths: Paths = dataclasses.field(default_factory=Paths.from_env)
     progress: Callable[[str], None] = dataclasses.field(default=lambda _m: None)
+    lease_wait_s: float = 0.0
 
     @classmethod
     def from_options(cls, *, provider: str = "kwok", name: str = "pfdrill",
                      kubeconfig: Path | None = None, context: str | None = None,
                      config: Path | None = None, in_cluster: bool = False,
-                     progress: Callable[[str], None] | None = None) -> StackEnvironmentFactory:
+                     progress: Callable[[str], None] | None = None,
+                     deploy_fabric: bool | None = None,
+                     lease_wait_s: float = 0.0) -> StackEnvironmentFactory:
         if in_cluster and provider != "existing":
             raise InvalidInput("--in-cluster goes with --provider existing")
+        cfg = load_config(config)
+        if deploy_fabric is not None:
+            cfg = dataclasses.replace(cfg, deploy_fabric=deploy_fabric)
         return cls(provider=provider, name=name, kubeconfig=kubeconfig, context=context,
-                   in_cluster=in_cluster, config=load_config(config),
-                   progress=progress or (lambda _m: None))
+                   in_cluster=in_cluster, config=cfg, progress=progress or (lambda _m: None),
+                   lease_wait_s=lease_wait_s)
 
     def build(self, profile: TimingProfile) -> DrillEnvironment:
-        """Bring the whole environment up (idempotent: fast when it runs), then wire it."""
+        """Bring the whole environment up (idempotent: fast when it runs; nothing changes
+        while another drill holds the lease), then wire it."""
         stack = self.stack()
-        stack.up_all(profile.value, progress=self.progress)
-        return wire(stack, profile)
+        stack.up_all(profile.value, progress=self.progress, lease_wait_s=self.lease_wait_s)
+        return dataclasses.replace(wire(stack, profile), lease_wait_s=self.lease_wait_s)
 
     def stack(self) -> Stack:
         return Stack(kind=ProviderKind.parse(self.provider), name=self.name, paths=self.paths,
@@ -216,6 +225,8 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
         # A baseline measured before the traffic fills a rate window is a fraction of the real
         # one (measured: 0 rejects/s, so a 11x fault read 16x): the first preflight waits.
         hold.signals_disturbed(info.context, SystemClock().monotonic())
+    pods = readiness.pod_http(client, info.runtime_dir)
+    fabric = contract.checker(client, ns, pods, optin_label=stack.config.optin_label)
 
     def close() -> None:
         sandbox.close()
@@ -229,7 +240,7 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
 
     return DrillEnvironment(
         cluster=client, config=stack.config, clock=SystemClock(),
-        steady_state=steady.FabricSteadyState(client, ns, obs.prom),
+        steady_state=steady.FabricSteadyState(client, ns, obs.prom, pods),
         snapshotter=ClusterSnapshotter(client, SnapshotPlan(ns)),
         snapshots=SnapshotStore(stack.paths.state / "snapshots"),
         faults=faults, detector=prometheus.PromDetector(obs.prom, obs.sink, obs.ruleset,
@@ -243,4 +254,5 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
         cluster_name=stack.name, provider=stack.kind.value, profile=profile,
         poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
         signal_window_s=obs.profile.rate_window_s, secrets=tuple(rb_env.webhooks().values()),
-        runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs), close=close)
+        runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs), close=close,
+        contract_gaps=lambda spec: [g.describe() for g in fabric.run().gaps_for(spec)])

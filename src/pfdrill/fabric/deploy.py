@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pfdrill.cluster import guard
+from pfdrill.cluster import guard, lease
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound, SafetyRefused
-from pfdrill.fabric import certs, manifests
+from pfdrill.fabric import certs, manifests, readiness
 from pfdrill.fabric.authority import Authority
 from pfdrill.model.cluster import DeploymentState, PodInfo
 from pfdrill.settings.config import Config, load_config
@@ -28,7 +28,7 @@ from pfdrill.settings.paths import Paths
 
 T = TypeVar("T")
 
-WORKLOADS = ("sidecar-watcher", "policy-adapter")
+WORKLOADS = readiness.WORKLOADS
 MANAGED = ("app.kubernetes.io/managed-by", "pfdrill")
 
 
@@ -92,15 +92,19 @@ def deploy(
     timeout_s: float = 180.0,
     poll_s: float = 1.0,
     progress: Callable[[str], None] = lambda _m: None,
+    pod_http: readiness.PodHttp | None = None,
 ) -> FabricStatus:
-    """Apply the fabric and wait until both Deployments are settled."""
+    """Apply the fabric and wait until it is ready (:mod:`.readiness`)."""
     cfg = config or load_config()
     _check_target(client, cfg.namespace, cfg, may_create=True)
+    if _namespace_labels(client, cfg.namespace) is not None:
+        lease.ensure_free(client, cfg.namespace)  # never re-apply over a running drill
     _wait_not_terminating(client, cfg.namespace, timeout_s, poll_s, progress)
     objects = render_for(client.context, config=cfg, paths=paths, manifest_dir=manifest_dir)
     progress(f"applying {len(objects)} objects to {client.context}/{cfg.namespace}")
     client.apply(objects)
-    wait_settled(client, cfg.namespace, timeout_s=timeout_s, poll_s=poll_s, progress=progress)
+    wait_settled(client, cfg.namespace, timeout_s=timeout_s, poll_s=poll_s, progress=progress,
+                 pod_http=pod_http)
     return status(client, cfg.namespace)
 
 
@@ -140,18 +144,62 @@ def _wait_not_terminating(client: ClusterClient, namespace: str, timeout_s: floa
 
 def wait_settled(client: ClusterClient, namespace: str, *, timeout_s: float, poll_s: float = 1.0,
                  progress: Callable[[str], None] = lambda _m: None,
+                 pod_http: readiness.PodHttp | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-    def unsettled() -> dict[str, DeploymentState]:
-        states = {name: client.get_deployment(namespace, name) for name in WORKLOADS}
-        return {n: st for n, st in states.items() if not st.settled}
-
-    pending, settled = _poll(unsettled, lambda left: not left, timeout_s=timeout_s,
-                             poll_s=poll_s, clock=clock, sleep=sleep)
-    if not settled:
-        detail = ", ".join(f"{n} {st.ready}/{st.replicas} ready" for n, st in pending.items())
-        raise ClusterError(f"fabric not ready after {timeout_s:.0f}s in {namespace}: {detail}")
+    """Wait until the fabric is ready as :func:`readiness.check` means it; ClusterError naming
+    what is not, after ``timeout_s``."""
+    got = readiness.wait(client, namespace, timeout_s=timeout_s, poll_s=poll_s,
+                         require_replicas=False, pod_http=pod_http, clock=clock, sleep=sleep)
+    if not got.ok:
+        raise ClusterError(f"fabric not ready after {timeout_s:.0f}s in {namespace}: "
+                           f"{got.describe()}")
     progress("sidecar-watcher and policy-adapter are ready")
+
+
+def present(client: ClusterClient, namespace: str) -> bool:
+    """Whether any fabric workload exists in ``namespace`` (ours or a team's)."""
+    for name in WORKLOADS:
+        try:
+            client.get_deployment(namespace, name)
+            return True
+        except ObjectNotFound:
+            continue
+    return False
+
+
+def _images(obj: dict[str, Any]) -> list[str]:
+    spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return [str(c.get("image", "")) for c in spec.get("containers") or []]
+
+
+def drift(client: ClusterClient, objects: list[manifests.Obj]) -> list[str]:
+    """How the running fabric differs from ``objects`` (ConfigMap values, replicas, images).
+
+    Reported, never corrected: the difference may be a drill's fault or mitigation."""
+    out: list[str] = []
+    for obj in objects:
+        kind, meta = obj.get("kind"), obj.get("metadata") or {}
+        ns, name = meta.get("namespace", ""), meta.get("name", "")
+        live = client.get_object(obj["apiVersion"], kind, ns, name) if kind in (
+            "ConfigMap", "Deployment") else None
+        if kind in ("ConfigMap", "Deployment") and live is None:
+            out.append(f"{kind} {name} is missing")
+            continue
+        if kind == "ConfigMap" and live is not None:
+            want, have = obj.get("data") or {}, live.get("data") or {}
+            for key in sorted(set(want) | set(have)):
+                if want.get(key) != have.get(key):
+                    out.append(f"ConfigMap {name} {key}: {have.get(key)!r} "
+                               f"(manifest {want.get(key)!r})")
+        elif kind == "Deployment" and live is not None:
+            want_n = (obj.get("spec") or {}).get("replicas")
+            have_n = (live.get("spec") or {}).get("replicas")
+            if want_n is not None and want_n != have_n:
+                out.append(f"Deployment {name} replicas {have_n} (manifest {want_n})")
+            if _images(obj) != _images(live):
+                out.append(f"Deployment {name} images {_images(live)} (manifest {_images(obj)})")
+    return out
 
 
 def status(client: ClusterClient, namespace: str = manifests.NAMESPACE) -> FabricStatus:

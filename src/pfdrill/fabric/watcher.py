@@ -64,6 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--certs-dir", help="fabric-certs volume [$FABRIC_CERTS_DIR]")
     p.add_argument("--chaos-dir", help="optional fabric-chaos volume [$FABRIC_CHAOS_DIR]")
     p.add_argument("--adapter-url", help="policy adapter base URL")
+    p.add_argument("--without-metric", action="append", default=[], metavar="NAME",
+                   help="leave this metric out of /metrics (a fabric lacking part of the "
+                   "contract, to check pfdrill fabric check); repeatable")
     p.add_argument("--port", type=int, help=f"listen port [$PORT, else {DEFAULT_PORT}]")
     p.add_argument("--host", help="listen address [127.0.0.1 when $PORT is set, else 0.0.0.0]")
     p.add_argument("--poll-interval", type=float, default=0.5, help="seconds between reloads")
@@ -74,6 +77,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def amain(args: argparse.Namespace) -> None:
     permits = HttpPermitSource(adapter_url(args.adapter_url))
     watcher = Watcher(permits)
+    watcher.telemetry.withhold(args.without_metric)
     watches = [
         projected.Watch(serve.env_path(args.config_dir, "POLICY_CONFIG_DIR", "/etc/fabric/policy-config"),
                         watcher.apply_config),

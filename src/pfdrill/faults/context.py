@@ -19,6 +19,7 @@ import httpx
 from pfdrill.cluster import guard
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import ServiceUnavailable
+from pfdrill.fabric import readiness
 from pfdrill.fabric.authority import Authority
 from pfdrill.faults.metrics import MetricsReader, Scrape
 from pfdrill.faults.state import StateStore, safe_name
@@ -39,6 +40,7 @@ class FaultContext:
         metrics: MetricsReader | None = None,
         watcher_url: str | None = None,
         kubeconfig: Path | None = None,
+        runtime_dir: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -48,6 +50,7 @@ class FaultContext:
         self.metrics = metrics
         self.watcher_url = watcher_url.rstrip("/") if watcher_url else None
         self.kubeconfig = kubeconfig
+        self.pods = readiness.pod_http(cluster, runtime_dir)
         self.clock = clock
         self.sleep = sleep
         self._identities: IdentitySet | None = None
@@ -72,6 +75,11 @@ class FaultContext:
     def check_safe(self) -> None:
         """SafetyRefused unless the context is allowed and the namespace opted in."""
         guard.check(self.cluster, self.namespace, self.config)
+
+    def readiness(self, require_replicas: bool = True) -> readiness.Readiness:
+        """The fabric's readiness — the one predicate (:mod:`pfdrill.fabric.readiness`)."""
+        return readiness.check(self.cluster, self.namespace, require_replicas=require_replicas,
+                               pod_http=self.pods)
 
     # --- the fabric's CA and identities --------------------------------------------------
     def authority(self) -> Authority:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,7 @@ CREATE TABLE IF NOT EXISTS runs (
     context TEXT NOT NULL,
     provider TEXT NOT NULL,
     pfdrill_version TEXT NOT NULL,
+    spec_hash TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, drill)
 );
 CREATE INDEX IF NOT EXISTS runs_by_drill ON runs (drill, started_at);
@@ -62,6 +65,7 @@ class HistoryRow(Record):
     context: str
     provider: str
     pfdrill_version: str
+    spec_hash: str = ""  # the drill as run (spec + runbook text): "unchanged" means equal
 
     @classmethod
     def of(cls, r: DrillResult) -> HistoryRow:
@@ -73,7 +77,7 @@ class HistoryRow(Record):
                    time_to_mitigate=m.time_to_mitigate, mttr=m.mttr, duration=r.duration_s,
                    profile=r.spec.profile.value, severity=r.spec.expected_severity.value,
                    context=r.header.context, provider=r.header.provider,
-                   pfdrill_version=r.header.pfdrill_version)
+                   pfdrill_version=r.header.pfdrill_version, spec_hash=spec_hash(r.spec))
 
     @property
     def passed(self) -> bool:
@@ -81,6 +85,19 @@ class HistoryRow(Record):
 
 
 _COLUMNS = tuple(f.name for f in dataclasses.fields(HistoryRow))
+
+
+def spec_hash(spec: DrillSpec) -> str:
+    """A digest of what the drill does: its spec (not where in the file it sits) and the
+    text of the runbook it runs. Two runs with the same digest drilled the same thing,
+    so a failure followed by a pass of the same digest was a false failure."""
+    data = spec.to_dict()
+    data.pop("source", None)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
+    if spec.runbook is not None:
+        with contextlib.suppress(OSError):
+            digest.update(Path(spec.runbook.path).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class HistoryStore:
@@ -96,6 +113,9 @@ class HistoryStore:
             raise EnvironmentProblem(f"cannot open the history store {self.path}: {exc}") from exc
         try:
             conn.executescript(_SCHEMA)
+            have = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+            if "spec_hash" not in have:  # a history written before the column existed
+                conn.execute("ALTER TABLE runs ADD COLUMN spec_hash TEXT NOT NULL DEFAULT ''")
             with conn:
                 yield conn
         except sqlite3.DatabaseError as exc:

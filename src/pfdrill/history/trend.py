@@ -47,6 +47,14 @@ class Trend(Record):
     mttd: tuple[float | None, ...]
     mttr: tuple[float | None, ...]
     regressions: tuple[Regression, ...] = ()
+    # Verdict stability: of the runs after which the same drill (same spec hash) passed
+    # again, how many failed — failures on a system that was fine, as far as the drill knows.
+    false_failures: int = 0
+    judged: int = 0
+
+    @property
+    def false_failure_rate(self) -> float | None:
+        return self.false_failures / self.judged if self.judged else None
 
     @property
     def latest_verdict(self) -> str:
@@ -71,6 +79,21 @@ def _measure(drill: str, what: str, values: Sequence[float | None],
                               f"{limit:.1f} s)")
 
 
+def false_failures(rows: Sequence[HistoryRow]) -> tuple[int, int]:
+    """(false failures, runs judged) over ``rows`` of one drill, oldest first.
+
+    A run is judged when a later run with the same spec hash passed: the drill was
+    then unchanged and the system could pass it, so a failure in between was the
+    drill's, not the system's. Runs after the last pass of their hash are not judged.
+    """
+    last_pass: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        if r.passed and r.spec_hash:
+            last_pass[r.spec_hash] = i
+    judged = [r for i, r in enumerate(rows) if r.spec_hash and i < last_pass.get(r.spec_hash, -1)]
+    return sum(r.verdict == "failed" for r in judged), len(judged)
+
+
 def trends(rows: Sequence[HistoryRow], policy: Policy = Policy()) -> list[Trend]:
     by: dict[str, list[HistoryRow]] = {}
     for r in sorted(rows, key=lambda r: (r.started_at, r.run_id)):
@@ -92,11 +115,17 @@ def trends(rows: Sequence[HistoryRow], policy: Policy = Policy()) -> list[Trend]
                                    limit=None, message=f"failed ({rs[-1].failing_phase}: "
                                    f"{rs[-1].reason}) after {streak} passing run"
                                    f"{'s' if streak > 1 else ''}"))
+        false, judged = false_failures(rs)
         out.append(Trend(drill=drill, runs=len(rs), passed=sum(r.passed for r in rs),
                          verdicts=tuple(r.verdict for r in rs),
                          mttd=tuple(r.mttd for r in rs), mttr=tuple(r.mttr for r in rs),
-                         regressions=tuple(regs)))
+                         regressions=tuple(regs), false_failures=false, judged=judged))
     return out
+
+
+def _stability(t: Trend) -> str:
+    rate = t.false_failure_rate
+    return "—" if rate is None else f"{t.false_failures}/{t.judged} ({rate:.0%})"
 
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -117,7 +146,7 @@ def table(items: Sequence[Trend]) -> str:
     if not items:
         return "no drill runs recorded yet"
     head = f"{'drill':<28} {'runs':>4} {'pass':>5}  {'last':<11} {'MTTD':>7} {'trend':<12} " \
-           f"{'MTTR':>7} {'trend':<12}"
+           f"{'MTTR':>7} {'trend':<12} {'false failures':<14}"
     lines = [head, "-" * len(head)]
     for t in items:
         mark = {"passed": "✓", "failed": "✗"}.get(t.latest_verdict, "!")
@@ -126,7 +155,8 @@ def table(items: Sequence[Trend]) -> str:
             f"{t.drill:<28} {t.runs:>4} {t.passed:>2}/{t.runs:<2}  {mark} {t.latest_verdict:<9} "
             f"{'—' if last_mttd is None else f'{last_mttd:.1f}s':>7} "
             f"{sparkline(t.mttd[-12:]):<12} "
-            f"{'—' if last_mttr is None else f'{last_mttr:.1f}s':>7} {sparkline(t.mttr[-12:]):<12}")
+            f"{'—' if last_mttr is None else f'{last_mttr:.1f}s':>7} {sparkline(t.mttr[-12:]):<12} "
+            f"{_stability(t)}")
     regs = [r for t in items for r in t.regressions]
     if regs:
         lines += ["", "REGRESSIONS:"] + [f"  {r.drill}: {r.message}" for r in regs]

@@ -49,11 +49,15 @@ class DeploymentState:
         """The rollout is complete, as ``kubectl rollout status`` judges it.
 
         The controller has seen the latest spec, every desired replica runs the
-        latest template and is ready, and no pod of an older revision is left.
+        latest template and is ready *and available* (ready for the Deployment's
+        ``minReadySeconds``: kwok marks a new pod Ready before its process answers,
+        and ``readyReplicas`` alone counted it), and no pod of an older revision is
+        left. :mod:`pfdrill.fabric.readiness` adds the pods, endpoints and /readyz.
         """
         return (
             self.observed_generation >= self.generation
             and self.ready == self.replicas
+            and self.available >= self.replicas
             and self.updated == self.replicas
             and (self.current is None or self.current == self.replicas)
         )

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Protocol
 
 from pfdrill.cluster.client import ClusterClient
+from pfdrill.cluster.portforward import PortForward
 from pfdrill.errors import ClusterError, EnvironmentProblem, InvalidInput, ServiceUnavailable
 from pfdrill.pfctl import settings
 from pfdrill.pfctl.store import Store
 from pfdrill.runbook.environment import FABRIC
 from pfdrill.runbook.observer import FabricObserver, KubectlLogObserver
+
+WATCHER_PORT = 8080  # the sidecar-watcher Service's port (deploy/fabric, the contract)
 
 
 class LogReader(Protocol):
@@ -82,6 +85,7 @@ class Context:
     cwd: Path = dataclasses.field(default_factory=Path.cwd)
     # How a reload is watched, by pod selector (kubectl logs unless a test says otherwise).
     observers: Callable[[str], FabricObserver] | None = None
+    _forwards: dict[str, PortForward] = dataclasses.field(default_factory=dict, init=False)
 
     def observer(self, selector: str) -> FabricObserver:
         if self.observers is not None:
@@ -107,7 +111,8 @@ class Context:
         return p if p.is_absolute() else self.cwd / p
 
     def watcher_url(self) -> str:
-        """Where the sidecar-watcher answers: configured, else the kwok runtime's Service proxy."""
+        """Where the sidecar-watcher answers: configured, else the kwok runtime's Service
+        proxy (a shortcut), else a port-forward through the API server (any cluster)."""
         if self.env.watcher_url:
             return self.env.watcher_url.rstrip("/")
         if self.env.runtime_dir:
@@ -117,9 +122,29 @@ class Context:
                 entry = data.get(f"{self.namespace}/{FABRIC.watcher}")
                 if entry and entry.get("address"):
                     return f"http://{entry['address']}"
-        raise ServiceUnavailable(
-            f"cannot reach the {FABRIC.watcher} Service: set watcher_url for environment "
-            f"{self.env.name!r} (or runtime_dir on kwok)")
+        return self._forwarded(FABRIC.watcher, WATCHER_PORT)
+
+    def _forwarded(self, service: str, port: int) -> str:
+        """Through the API server, as an operator would: a managed ``kubectl port-forward``
+        to the Service, stopped when pfctl exits."""
+        key = f"{service}:{port}"
+        if key not in self._forwards:
+            if not (self.env.kubeconfig or os.environ.get("KUBECONFIG")):
+                raise ServiceUnavailable(
+                    f"cannot reach the {service} Service: environment {self.env.name!r} has "
+                    "no kubeconfig to port-forward through (or set watcher_url)")
+            forward = PortForward(kubectl_path(self.env), self.env.kubeconfig or None,
+                                  self.env.context or None, self.namespace, f"svc/{service}",
+                                  port)
+            forward.start()
+            self._forwards[key] = forward
+        return self._forwards[key].url
+
+    def close(self) -> None:
+        """Stop the port-forwards this context started."""
+        for forward in self._forwards.values():
+            forward.close()
+        self._forwards.clear()
 
     def incident_or_latest(self, given: str | None) -> str | None:
         return given or os.environ.get("INCIDENT_ID") or self.store.latest_open()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.errors import InvalidInput, PfdrillError
-from pfdrill.fabric import certs
+from pfdrill.fabric import certs, readiness
 from pfdrill.fabric.authority import CA_FILE, Authority, ca_dir
 from pfdrill.fabric.policy import ConfigRefused, EnforcementMode, PolicyConfig
 from pfdrill.pfctl import canary
@@ -119,9 +119,10 @@ def rotate(ctx: Context, settle_s: float = 60.0, retire_old: bool = False) -> di
         probe(include_new=False)
         time.sleep(0.5)
     ctx.client.rollout_restart(ctx.namespace, FABRIC.watcher)
+    pods = readiness.pod_http(ctx.client, ctx.env.runtime_dir or None)
     while time.monotonic() < deadline:
         probe(include_new=True)
-        if ctx.client.get_deployment(ctx.namespace, FABRIC.watcher).settled:
+        if readiness.workload(ctx.client, ctx.namespace, FABRIC.watcher, pod_http=pods).ok:
             break
         time.sleep(0.5)
     else:

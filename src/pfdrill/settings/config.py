@@ -11,6 +11,7 @@ The file is YAML::
     rules_dir: /etc/prometheus/rules.d         # live rule files that Prometheus loads (optional)
     slow_detection_margin_s: 3       # MTTD this far above its physical bound: "slow pipeline"
     slow_detection_fails: false      # true: a slow pipeline fails the detect phase
+    deploy_fabric: false                       # the fabric is ours: never deploy over it
 
 Without a file the defaults allow only the clusters pfdrill creates itself.
 """
@@ -47,6 +48,11 @@ class Config:
     # "slow detection pipeline" (a warning; a failed detect phase if slow_detection_fails).
     slow_detection_margin_s: float = 3.0
     slow_detection_fails: bool = False
+    # Who owns the fabric under test. None: pfdrill deploys its reference fabric only into
+    # clusters it created (kwok, kind) and only when none runs; on an existing cluster it
+    # deploys nothing. False: the fabric is the team's (kind too): only verified, never
+    # applied. True: deploy the reference fabric when absent, on any provider.
+    deploy_fabric: bool | None = None
     source: str | None = None  # the file it came from, for messages
 
     @property
@@ -99,8 +105,12 @@ def load_config(path: str | Path | None = None) -> Config:
     fails = raw.get("slow_detection_fails", False)
     if not isinstance(fails, bool):
         raise InvalidInput("slow_detection_fails must be true or false", file=p)
+    deploy_fabric = raw.get("deploy_fabric")
+    if deploy_fabric is not None and not isinstance(deploy_fabric, bool):
+        raise InvalidInput("deploy_fabric must be true or false", file=p)
     return Config(
         allowed_contexts=tuple(contexts),
+        deploy_fabric=deploy_fabric,
         optin_label=label,
         namespace=str(raw.get("namespace", "production")),
         prometheus_url=raw.get("prometheus_url"),

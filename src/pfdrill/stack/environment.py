@@ -93,10 +93,12 @@ class Stack:
 
     def info(self, cluster: ClusterStatus | None = None) -> StackInfo:
         p = self.provider()
+        context = p.context()
+        runtime = str(self.runtime_dir) if self.kind is ProviderKind.KWOK else str(
+            runtime_dir_for(context, self.paths) or "")
         return StackInfo(
             name=self.name, provider=self.kind.value, kubeconfig=str(p.kubeconfig()),
-            context=p.context(), namespace=self.config.namespace,
-            runtime_dir=str(self.runtime_dir) if self.kind is ProviderKind.KWOK else "",
+            context=context, namespace=self.config.namespace, runtime_dir=runtime,
             cluster=cluster)
 
     def up(self, progress: Progress = _quiet) -> StackInfo:
@@ -124,14 +126,35 @@ class Stack:
         progress(f"[runtime] process runtime running (pid {pid}, state {self.runtime_dir})")
         return st
 
-    def up_all(self, profile: str = "drill", progress: Progress = _quiet) -> StackInfo:
+    def owns_fabric(self) -> bool:
+        """Whether pfdrill may deploy its reference fabric here (``Config.deploy_fabric``):
+        by default only into a cluster pfdrill created itself, never an existing one."""
+        if self.config.deploy_fabric is not None:
+            return self.config.deploy_fabric
+        return self.kind is not ProviderKind.EXISTING
+
+    def up_all(self, profile: str = "drill", progress: Progress = _quiet, *,
+               lease_wait_s: float = 0.0) -> StackInfo:
         """Everything a drill needs, idempotently: cluster, runtime, sink + Prometheus +
         Alertmanager in ``profile`` (unless the config names an in-cluster Prometheus),
-        and the reference fabric deployed and ready."""
+        and the fabric ready.
+
+        Nothing changes while another run holds the drill Lease: a running cluster's
+        lease is checked first (:class:`~pfdrill.errors.LeaseHeld`, exit 3, names the
+        holder; ``lease_wait_s`` waits for it first). A running fabric is only verified:
+        its drift from the manifests is reported, never re-applied (it may be a drill's
+        fault or mitigation); the reference fabric is deployed only where none runs and
+        :meth:`owns_fabric`.
+        """
+        from pfdrill.cluster import lease
         from pfdrill.cluster.client import KubeClient
         from pfdrill.detect import pipeline
-        from pfdrill.fabric import deploy
+        from pfdrill.fabric import deploy, readiness
 
+        p = self.provider()
+        if p.status().running:
+            lease.wait_free(KubeClient(p.kubeconfig(), p.context()), self.config.namespace,
+                            wait_s=lease_wait_s, progress=progress)
         info = self.up(progress)
         client = KubeClient(info.kubeconfig, info.context)
         if self.in_cluster:
@@ -148,10 +171,24 @@ class Stack:
                      f"sink {ep.sink_url} ({profile} profile)")
         elif self.kind is ProviderKind.KWOK:
             pipeline.start_sink(pipeline.sink_dir(self.name, self.paths))
-        status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180)
-        ready = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
-        progress(f"[fabric] deployed in {status.namespace}: {ready}; enforcement_mode="
-                 f"{status.enforcement_mode}")
+        pods = readiness.pod_http(client, info.runtime_dir or runtime_dir_for(
+            info.context, self.paths))
+        ns = self.config.namespace
+        if not deploy.present(client, ns) and self.owns_fabric():
+            status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180,
+                                   pod_http=pods)
+            ready = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
+            progress(f"[fabric] deployed in {status.namespace}: {ready}; enforcement_mode="
+                     f"{status.enforcement_mode}")
+            return info
+        got = readiness.check(client, ns, pod_http=pods)
+        whose = "reference fabric" if self.owns_fabric() else "fabric (not deployed by pfdrill)"
+        progress(f"[fabric] {whose} running in {ns}, verified only: "
+                 f"{'ready' if got.ok else got.describe()}")
+        if self.owns_fabric():
+            for line in deploy.drift(client, deploy.render_for(
+                    client.context, config=self.config, paths=self.paths)):
+                progress(f"[fabric] drift (not re-applied): {line}")
         return info
 
     def down(self, progress: Progress = _quiet) -> None:
@@ -170,6 +207,15 @@ class Stack:
 
     def _record(self, info: StackInfo) -> None:
         _write_json(self.paths.state / "stacks" / f"{self.name}.json", info.to_dict())
+
+
+def runtime_dir_for(context: str, paths: Paths) -> Path | None:
+    """The kwok process runtime of a pfdrill kwok cluster reached as ``existing``, if any
+    (its shortcut to pod ports); ``None`` for any other cluster."""
+    if not context.startswith("kwok-"):
+        return None
+    found = daemon.runtime_dir(paths.state, context.removeprefix("kwok-"))
+    return found if (found / "state.json").is_file() else None
 
 
 def _write_json(path: Path, data: object) -> None:

@@ -103,7 +103,7 @@ def test_wait_settled_times_out_naming_what_is_not_ready() -> None:
             return DeploymentState(namespace, name, 2, 1, 1, 2, 1, 1)
 
     now = [0.0]
-    with pytest.raises(ClusterError, match="sidecar-watcher 1/2 ready"):
+    with pytest.raises(ClusterError, match="sidecar-watcher: 1/2 available"):
         deploy.wait_settled(Stuck(), "production", timeout_s=3, clock=lambda: now[0],
                             sleep=lambda s: now.__setitem__(0, now[0] + s))
 

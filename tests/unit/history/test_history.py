@@ -96,3 +96,50 @@ def test_passing_last_week_and_failing_now_is_a_regression_on_its_own() -> None:
 def test_sparkline_and_empty_table() -> None:
     assert trend.sparkline([1, 2, None, 8]) == "▁▂·█"
     assert trend.table([]) == "no drill runs recorded yet"
+
+
+def test_false_failure_rate_counts_failures_a_later_unchanged_run_passed(tmp_path: Path) -> None:
+    def r(n: int, verdict: str, spec: str) -> store.HistoryRow:
+        return dataclasses.replace(row(n, 5.0, verdict), spec_hash=spec)
+
+    rows = [r(1, "passed", "a"), r(2, "failed", "a"), r(3, "passed", "a"),
+            r(4, "failed", "b"),  # the drill changed: its failure is no false one ...
+            r(5, "failed", "a"), r(6, "passed", "a"),
+            r(7, "failed", "a")]  # ... nor is a failure no later pass has cleared
+    (t,) = trend.trends(rows)
+    assert (t.false_failures, t.judged) == (2, 4)
+    assert t.false_failure_rate == pytest.approx(0.5)
+    assert "2/4 (50%)" in trend.table([t])
+    db = store.HistoryStore(tmp_path / "h.sqlite")
+    first = drill_run(tmp_path, "20260101T000000Z-cccc")
+    db.append(first)
+    (back,) = db.rows()
+    assert back.spec_hash == store.spec_hash(first.spec) and len(back.spec_hash) == 16
+
+
+def test_the_spec_hash_ignores_where_the_drill_sits_but_not_what_it_does() -> None:
+    suite = suitefile.load(REPO / "drills" / "weekly.yaml")
+    a, b = suite.drills[0], suite.drills[1]
+    assert store.spec_hash(a) != store.spec_hash(b)
+    moved = dataclasses.replace(a, source=b.source)
+    assert store.spec_hash(moved) == store.spec_hash(a)
+    slower = dataclasses.replace(a, expected_alerts=(*a.expected_alerts, "Another"))
+    assert store.spec_hash(slower) != store.spec_hash(a)
+
+
+def test_a_history_without_the_spec_hash_column_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE runs (run_id TEXT NOT NULL, drill TEXT NOT NULL, "
+                     "started_at TEXT NOT NULL, verdict TEXT NOT NULL, failing_phase TEXT, "
+                     "reason TEXT NOT NULL DEFAULT '', mttd REAL, time_to_classify REAL, "
+                     "time_to_mitigate REAL, mttr REAL, duration REAL NOT NULL, "
+                     "profile TEXT NOT NULL, severity TEXT NOT NULL, context TEXT NOT NULL, "
+                     "provider TEXT NOT NULL, pfdrill_version TEXT NOT NULL, "
+                     "PRIMARY KEY (run_id, drill))")
+    conn.close()
+    db = store.HistoryStore(path)
+    db.append(drill_run(tmp_path, "20260101T000000Z-dddd"))
+    assert db.rows()[0].spec_hash

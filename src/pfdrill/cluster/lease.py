@@ -1,0 +1,80 @@
+"""The drill Lease: one drill (or any run that changes the fabric) per namespace at a time.
+
+Every entry point that may change the drill namespace — a drill's preflight,
+``runbook check``, ``fault inject``, the bring-up of a running stack, the gate,
+game days — asks here first, before any change: :func:`ensure_free` only
+looks (the bring-up), :func:`take` takes it or waits. A refusal names the
+holder (:class:`~pfdrill.errors.LeaseHeld`, exit 3), so whoever is blocked
+knows which run to wait for.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.errors import LeaseHeld
+
+LEASE_NAME = "pfdrill-drill"
+WAIT_POLL_S = 2.0
+FAULT_LEASE_S = 4 * 3600  # a fault injected outside a drill holds the namespace this long at most
+
+
+def fault_holder(key: str) -> str:
+    """The holder of a fault injected outside a drill (``pfdrill fault inject``, a plain
+    ``chaos run``): it keeps the namespace until that key is rolled back, so no drill
+    starts over it, and a refusal names the key to roll back."""
+    return f"pfdrill/{socket.gethostname()}/fault/{key}"
+
+
+def _held(namespace: str, holder: str) -> LeaseHeld:
+    return LeaseHeld(f"another drill holds the lease {namespace}/{LEASE_NAME}: {holder} "
+                     "(nothing was changed; wait for it, or pass --wait)", holder=holder)
+
+
+def ensure_free(client: ClusterClient, namespace: str, *, mine: str | None = None) -> None:
+    """Raise :class:`LeaseHeld` if anyone but ``mine`` holds the lease; change nothing."""
+    holder = client.lease_holder(namespace, LEASE_NAME)
+    if holder is not None and holder != mine:
+        raise _held(namespace, holder)
+
+
+def _until(client: ClusterClient, namespace: str, done: Callable[[], bool], *, wait_s: float,
+           progress: Callable[[str], None], clock: Callable[[], float],
+           sleep: Callable[[float], None]) -> None:
+    """Until ``done()``; meanwhile say who holds the lease; LeaseHeld after ``wait_s``."""
+    deadline = clock() + max(0.0, wait_s)
+    told = ""
+    while not done():
+        holder = client.lease_holder(namespace, LEASE_NAME) or "(released meanwhile)"
+        if clock() >= deadline:
+            raise _held(namespace, holder)
+        if holder != told:
+            progress(f"waiting for the lease {namespace}/{LEASE_NAME} held by {holder}")
+            told = holder
+        sleep(min(WAIT_POLL_S, max(0.0, deadline - clock())))
+
+
+def wait_free(client: ClusterClient, namespace: str, *, wait_s: float = 0.0,
+              progress: Callable[[str], None] = lambda _m: None,
+              clock: Callable[[], float] = time.monotonic,
+              sleep: Callable[[float], None] = time.sleep) -> None:
+    """:func:`ensure_free`, waiting up to ``wait_s`` for the holder to let go; changes nothing."""
+    _until(client, namespace, lambda: client.lease_holder(namespace, LEASE_NAME) is None,
+           wait_s=wait_s, progress=progress, clock=clock, sleep=sleep)
+
+
+def take(client: ClusterClient, namespace: str, holder: str, seconds: int, *,
+         wait_s: float = 0.0, progress: Callable[[str], None] = lambda _m: None,
+         clock: Callable[[], float] = time.monotonic,
+         sleep: Callable[[float], None] = time.sleep) -> None:
+    """Take the lease for ``holder``; wait up to ``wait_s`` for its holder to let go."""
+    _until(client, namespace,
+           lambda: client.acquire_lease(namespace, LEASE_NAME, holder, seconds),
+           wait_s=wait_s, progress=progress, clock=clock, sleep=sleep)
+
+
+def release(client: ClusterClient, namespace: str, holder: str) -> None:
+    client.release_lease(namespace, LEASE_NAME, holder)

@@ -1,0 +1,234 @@
+"""Claiming the drill namespace: the one guard every run that changes the fabric goes through.
+
+A drill's preflight and restore (:mod:`.safety`) and every other entry point
+that changes the namespace (``runbook check``, ``fault inject``, the gate, game
+days) share these pieces, in this order, before any change:
+
+1. the context is on the allow-list and the namespace carries the opt-in label;
+2. a snapshot left by a killed run: its holder is released if its process is
+   dead (a live one refuses), and the snapshot is restored first;
+3. the drill Lease is taken, or :class:`~pfdrill.errors.LeaseHeld` (exit 3)
+   names its holder (``wait_s``: wait for it first);
+4. a snapshot of what may change (ConfigMaps, Secrets, replicas, plus the
+   keepers' state: live alert rules, published baselines) is written to disk.
+
+:class:`Claim` wraps a block of changes in 1–4 and always puts the snapshot
+back and releases the lease afterwards — on success, exception, SIGINT or
+SIGTERM — so the block leaves the environment as it found it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import socket
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from pfdrill.cluster import kwok, lease
+from pfdrill.cluster.client import ClusterClient
+from pfdrill.drill.context import holder_identity
+from pfdrill.drill.interrupts import interrupts_deferred, interrupts_raise
+from pfdrill.drill.ports import StateKeeper
+from pfdrill.drill.snapshot import ClusterSnapshotter, Snapshot, SnapshotPlan, SnapshotStore
+from pfdrill.errors import EnvironmentProblem, LeaseHeld, ObjectNotFound, SafetyRefused
+from pfdrill.settings.config import Config
+from pfdrill.settings.paths import Paths
+
+Progress = Callable[[str], None]
+
+
+def check_target(cluster: ClusterClient, namespace: str, config: Config) -> None:
+    """SafetyRefused (exit 4) unless the context is allowed and the namespace opted in."""
+    context = cluster.context
+    if not config.context_allowed(context):
+        raise SafetyRefused(f"context {context!r} is not on the drill allow-list "
+                            f"({', '.join(config.allowed_contexts)})")
+    try:
+        labels = cluster.namespace_labels(namespace)
+    except ObjectNotFound:
+        raise SafetyRefused(f"namespace {namespace!r} does not exist in context {context!r}") from None
+    if labels.get(config.optin_key) != config.optin_value:
+        raise SafetyRefused(f"namespace {namespace!r} is not opted in to drills "
+                            f"(label {config.optin_label} missing)")
+
+
+def release_dead_holder(cluster: ClusterClient, namespace: str, stale: Snapshot) -> bool:
+    """Release the lease of the (killed) run that left ``stale``; whether it was released.
+
+    A holder that is still alive on this host is not dead: :class:`LeaseHeld` names it.
+    """
+    parts = stale.holder.split("/")
+    if not (len(parts) == 4 and parts[1] == socket.gethostname() and parts[2].isdigit()):
+        return False
+    pid = int(parts[2])
+    if pid != os.getpid() and kwok.pid_alive(pid):
+        raise LeaseHeld(f"a drill is still running here (pid {pid}, run {parts[3]}): "
+                        f"{stale.holder}", holder=stale.holder)
+    lease.release(cluster, namespace, stale.holder)
+    return True
+
+
+def put_back(snapshotter: ClusterSnapshotter, keepers: Sequence[StateKeeper],
+             snap: Snapshot) -> tuple[list[str], list[str]]:
+    """Restore the cluster objects and the keepers' state; (actions, still different)."""
+    actions = list(snapshotter.restore(snap))
+    for keeper in keepers:
+        if keeper.name in snap.extra:
+            actions += keeper.restore(snap.extra[keeper.name])
+    return actions, snapshotter.differences(snap)
+
+
+def take_snapshot(snapshotter: ClusterSnapshotter, store: SnapshotStore,
+                  keepers: Sequence[StateKeeper], *, run_id: str, holder: str,
+                  taken_wall: str, extra: dict[str, str] | None = None) -> tuple[Snapshot, Path]:
+    """Snapshot the objects (and the keepers' state, or ``extra`` saved earlier); on disk."""
+    saved = extra if extra is not None else {k.name: k.save() for k in keepers}
+    snap = dataclasses.replace(snapshotter.take(run_id=run_id, holder=holder,
+                                                taken_wall=taken_wall), extra=saved)
+    return snap, store.save(snap)
+
+
+def restore_stale(snapshotter: ClusterSnapshotter, store: SnapshotStore,
+                  keepers: Sequence[StateKeeper], stale: Snapshot) -> tuple[list[str], list[str]]:
+    """Put back a killed run's snapshot; EnvironmentProblem if something stays different."""
+    actions, remaining = put_back(snapshotter, keepers, stale)
+    if remaining:
+        raise EnvironmentProblem("could not restore the snapshot left by run "
+                                 f"{stale.run_id}: {'; '.join(remaining)}")
+    store.clear(stale.context, stale.namespace)
+    return actions, remaining
+
+
+@dataclasses.dataclass
+class Claim:
+    """Allow-list, opt-in, lease, snapshot around a block of changes; always restored.
+
+    ::
+
+        with claim.Claim(client, config, store, keepers=keepers, run_id="runbook-check-…"):
+            ...  # change the fabric
+        # everything snapshotted is back, the lease released
+    """
+
+    cluster: ClusterClient
+    config: Config
+    store: SnapshotStore
+    run_id: str
+    keepers: Sequence[StateKeeper] = ()
+    plan: SnapshotPlan | None = None
+    wait_s: float = 0.0
+    lease_seconds: int = 3600
+    progress: Progress = lambda _m: None
+    holder: str = ""
+    snapshot: Snapshot | None = dataclasses.field(default=None, init=False)
+    restored: tuple[str, ...] = dataclasses.field(default=(), init=False)
+    _lease: bool = dataclasses.field(default=False, init=False)
+    _signals: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack,
+                                                       init=False)
+
+    def __post_init__(self) -> None:
+        self.holder = self.holder or holder_identity(self.run_id)
+
+    @property
+    def namespace(self) -> str:
+        return self.config.namespace
+
+    def _snapshotter(self) -> ClusterSnapshotter:
+        return ClusterSnapshotter(self.cluster, self.plan or SnapshotPlan(self.namespace))
+
+    def __enter__(self) -> Claim:
+        ns = self.namespace
+        check_target(self.cluster, ns, self.config)
+        stale = self.store.load(self.cluster.context, ns)
+        if stale is not None and release_dead_holder(self.cluster, ns, stale):
+            self.progress(f"released the lease of killed run {stale.run_id}")
+        lease.take(self.cluster, ns, self.holder, self.lease_seconds, wait_s=self.wait_s,
+                   progress=self.progress)
+        self._lease = True
+        try:
+            if stale is not None:
+                done, _ = restore_stale(self._snapshotter(), self.store, self.keepers, stale)
+                self.progress(f"restored the snapshot left by killed run {stale.run_id}: "
+                              f"{'; '.join(done) or 'nothing differed'}")
+            self.snapshot, path = take_snapshot(
+                self._snapshotter(), self.store, self.keepers, run_id=self.run_id,
+                holder=self.holder, taken_wall=dt.datetime.now(dt.UTC).isoformat())
+            self.progress(f"snapshot recorded to {path}")
+        except BaseException:
+            self._release()
+            raise
+        # SIGINT/SIGTERM in the block raise, so the restore below still runs
+        self._signals.enter_context(interrupts_raise())
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._signals.close()
+        with interrupts_deferred() as deferred:
+            remaining = self.restore()
+        if remaining and kind is None:
+            raise EnvironmentProblem(f"restore incomplete: {'; '.join(remaining)} "
+                                     "(snapshot kept: the next run restores it first)")
+        if kind is None:
+            deferred.reraise()
+
+    def restore(self) -> list[str]:
+        """Put the snapshot back and release the lease; what is still different."""
+        remaining: list[str] = []
+        snap = self.snapshot
+        if snap is not None:
+            actions, remaining = put_back(self._snapshotter(), self.keepers, snap)
+            self.restored = tuple(actions)
+            if not remaining:
+                self.store.clear(snap.context, snap.namespace)
+                self.snapshot = None
+            if actions:
+                self.progress("restored: " + "; ".join(actions))
+        self._release()
+        return remaining
+
+    def _release(self) -> None:
+        if self._lease:
+            lease.release(self.cluster, self.namespace, self.holder)
+            self._lease = False
+
+
+def keepers_for(cluster_name: str, config: Config, paths: Paths, *, rules_file: str = "",
+                sink_url: str = "") -> tuple[StateKeeper, ...]:
+    """The non-cluster state a run may change and a claim must restore: the live alert
+    rules Prometheus loads (``pfctl monitoring`` adds to them; ``rules_file`` names them
+    when given) and the baselines on the sink — the same keepers a drill's environment
+    restores (:mod:`.wiring`). Without an observability stack there are none."""
+    from pfdrill.drill.adapters import notifications, prometheus
+    from pfdrill.errors import ServiceUnavailable
+    from pfdrill.obs import stack as obs_stack
+    from pfdrill.sink.client import SinkClient
+
+    try:
+        ep = obs_stack.resolve(config, cluster_name, paths)
+    except ServiceUnavailable:
+        ep = None
+    out: list[StateKeeper] = []
+    rules_dir = Path(rules_file).parent if rules_file else (
+        Path(ep.rules_dir) if ep is not None and ep.rules_dir else None)
+    if rules_dir is not None and ep is not None:
+        found = ep
+        out.append(prometheus.LiveRulesKeeper(rules_dir, lambda: obs_stack.reload(found, paths)))
+    sink = sink_url or (ep.sink_url if ep is not None else "")
+    if sink:
+        out.append(notifications.SinkBaselineKeeper(SinkClient(sink)))
+    return tuple(out)
+
+
+def hold_for_fault(cluster: ClusterClient, config: Config, key: str, *, wait_s: float = 0.0,
+                   progress: Progress = lambda _m: None) -> str:
+    """Check the target and take the lease for a hand-injected fault; its holder."""
+    check_target(cluster, config.namespace, config)
+    holder = lease.fault_holder(key)
+    lease.take(cluster, config.namespace, holder, lease.FAULT_LEASE_S, wait_s=wait_s,
+               progress=progress)
+    return holder
