@@ -148,7 +148,8 @@ class Stack:
                      f"sink {ep.sink_url} ({profile} profile)")
         elif self.kind is ProviderKind.KWOK:
             pipeline.start_sink(pipeline.sink_dir(self.name, self.paths))
-        status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180)
+        status = deploy.deploy(client, target=self.kind, config=self.config, paths=self.paths,
+                               timeout_s=180)
         ready = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
         progress(f"[fabric] deployed in {status.namespace}: {ready}; enforcement_mode="
                  f"{status.enforcement_mode}")
