@@ -19,7 +19,7 @@ ConfigOpt = typer.Option(None, "--config", help="pfdrill config file. Default: $
 def up(name: str = NameOpt, profile: str = ProfileOpt,
        targets: Path | None = typer.Option(
            None, "--targets", help="Prometheus file-SD targets (default: the process runtime's)."),
-       rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/rules.yml)."),
+       rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/source/rules.yml)."),
        config: Path | None = ConfigOpt) -> None:
     """Start the stack detached (idempotent) and print its endpoints.
 
@@ -95,10 +95,16 @@ def reload(name: str = NameOpt, config: Path | None = ConfigOpt) -> None:
 def alertmanager_config(
         sink_url: str = typer.Option(..., "--sink-url", help="Base URL of the sink as the cluster reaches it."),
         profile: str = ProfileOpt) -> None:
-    """Print an Alertmanager config routing by severity to the sink (for in-cluster servers)."""
-    import yaml
+    """Print an Alertmanager config routing by severity to the sink (for in-cluster servers),
+    checked by amtool first."""
+    import tempfile
 
+    from pfdrill.obs import amtool
     from pfdrill.obs import config as obs_config
     from pfdrill.obs import profile as profiles
 
-    typer.echo(yaml.safe_dump(obs_config.alertmanager(profiles.get(profile), sink_url), sort_keys=False))
+    with tempfile.TemporaryDirectory(prefix="pfdrill-am-") as tmp:
+        path = obs_config.dump(obs_config.alertmanager(profiles.get(profile), sink_url),
+                               Path(tmp) / "alertmanager.yml")
+        amtool.check_config(path)
+        typer.echo(path.read_text(encoding="utf-8"), nl=False)
