@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pfdrill.model.sla import TimingProfile
+
+if TYPE_CHECKING:
+    from pfdrill.model.drill import SuiteSpec
 
 app = typer.Typer(help="Run and validate drill suites (drills/*.yaml).", no_args_is_help=True)
 
@@ -52,13 +57,25 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
 
 @app.command("validate")
 def validate(file: Path = typer.Argument(..., help="A drill suite to check."),
-             only: list[str] = OnlyOpt) -> None:
+             only: list[str] = OnlyOpt,
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Check a drill file (schema, faults and their parameters, runbook sections); no cluster."""
+    suite = validated(file, only)
+    if as_json:
+        typer.echo(json.dumps({"file": str(file), "suite": suite.name,
+                               "drills": [d.name for d in suite.drills]}, indent=2))
+        return
+    typer.echo(f"{file}: suite {suite.name!r}, {len(suite.drills)} drill(s) valid: "
+               + ", ".join(d.name for d in suite.drills))
+
+
+def validated(file: Path, only: list[str] | None = None) -> SuiteSpec:
+    """The suite in ``file`` (or its ``only`` drills), checked against the real fault catalog
+    and its runbook; raises naming file and line otherwise."""
     from pfdrill.drill import suitefile, wiring
 
-    suite = suitefile.select(suitefile.load(file), only)
+    suite = suitefile.select(suitefile.load(file), only or [])
     # runbook sections first: that check needs nothing but the runbook files
     suitefile.check(suite, wiring.AnyFault(), wiring.RunbookChecker())
     suitefile.check(suite, wiring.fault_catalog(), wiring.RunbookChecker())
-    typer.echo(f"{file}: suite {suite.name!r}, {len(suite.drills)} drill(s) valid: "
-               + ", ".join(d.name for d in suite.drills))
+    return suite

@@ -47,8 +47,7 @@ def deploy(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | 
            manifests: Path | None = ManifestsOpt,
            timeout: float = typer.Option(180.0, "--timeout", help="Seconds to wait for readiness."),
            as_json: bool = JsonOpt) -> None:
-    """Apply the provider's overlay (with a trust bundle from this cluster's CA) and wait until
-    the fabric is ready."""
+    """Apply the provider's overlay plus this cluster's trust bundle; wait until ready."""
     from pfdrill.cluster.provider import ProviderKind
     from pfdrill.fabric import deploy as fabric_deploy
 
@@ -103,8 +102,7 @@ def render(target: str = typer.Option("kwok", "--target", "-t", help="kwok, kind
                                               "signed by this context's CA, as deploy does."),
            config: Path | None = ConfigOpt, manifests: Path | None = ManifestsOpt,
            as_json: bool = typer.Option(False, "--json", help="Print a JSON v1 List.")) -> None:
-    """Print what `kubectl apply -k deploy/overlays/<target>` applies (the namespace and
-    opt-in label from pfdrill's config), as YAML."""
+    """Print what `kubectl apply -k deploy/overlays/<target>` applies, as YAML."""
     from pfdrill.cluster.provider import ProviderKind
     from pfdrill.fabric import deploy as fabric_deploy
     from pfdrill.fabric import manifests as fabric_manifests
