@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 if TYPE_CHECKING:
     from pfdrill.classify.thresholds import ThresholdTable
 
@@ -62,21 +64,24 @@ def render(out: Path = typer.Option(..., "--out", help="Directory to write <prof
 
 @app.command("check")
 def check(profiles: list[str] = ProfilesOpt,
-          source: Path | None = typer.Option(None, "--alerts-dir", help="Directory with source/rules.yml and source/tests/ (default: deploy/alerts).")) -> None:
+          source: Path | None = typer.Option(None, "--alerts-dir", help="Directory with source/rules.yml and source/tests/ (default: deploy/alerts)."),
+          as_json: bool = JsonOpt) -> None:
     """promtool check rules + promtool test rules (deploy/alerts/source/tests) for each profile."""
     from pfdrill.obs import profile as profile_mod
     from pfdrill.obs import rules as rules_mod
 
-    failed = False
     with tempfile.TemporaryDirectory(prefix="pfdrill-alerts-") as tmp:
-        for name in profiles:
-            result = rules_mod.verify(profile_mod.get(name), Path(tmp) / name, source)
-            state = "ok" if result.ok else f"FAILED: {', '.join(result.failed) or 'no tests'}"
-            typer.echo(f"{result.profile:<11} {result.rules} rules, {len(result.tests)} test files: {state}")
-            if not result.ok:
-                failed = True
-                typer.echo(result.output.strip(), err=True)
-    if failed:
+        results = [rules_mod.verify(profile_mod.get(name), Path(tmp) / name, source)
+                   for name in profiles]
+    emit(as_json, [{"profile": r.profile, "rules": r.rules, "tests": list(r.tests),
+                    "failed": list(r.failed), "ok": r.ok} for r in results],
+         "\n".join(f"{r.profile:<11} {r.rules} rules, {len(r.tests)} test files: "
+                   + ("ok" if r.ok else f"FAILED: {', '.join(r.failed) or 'no tests'}")
+                   for r in results))
+    for r in results:
+        if not r.ok:
+            typer.echo(r.output.strip(), err=True)
+    if not all(r.ok for r in results):
         raise typer.Exit(1)
 
 
@@ -104,7 +109,8 @@ def conform(thresholds: Path | None = ThresholdsOpt, runbook: Path | None = Runb
 
 @app.command("baseline")
 def baseline(name: str = NameOpt, config: Path | None = ConfigOpt,
-             over: float = typer.Option(60.0, "--over", help="Average over the last N seconds.")) -> None:
+             over: float = typer.Option(60.0, "--over", help="Average over the last N seconds."),
+             as_json: bool = JsonOpt) -> None:
     """Measure the steady-state baseline from Prometheus and publish it through the sink."""
     from pfdrill.classify import measure
     from pfdrill.errors import ServiceUnavailable
@@ -119,7 +125,7 @@ def baseline(name: str = NameOpt, config: Path | None = ConfigOpt,
     if not ep.sink_url:
         raise ServiceUnavailable("no sink to publish the baseline through (pfdrill sink serve --detach)")
     published = SinkClient(ep.sink_url).publish_baseline(measured)
-    typer.echo(json.dumps(published, indent=2))
+    emit(as_json, published, "\n".join(f"{k}: {v}" for k, v in published.items()))
 
 
 @app.command("classify")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Parse runbooks and run them against the drill environment.",
                   no_args_is_help=True)
 
@@ -86,6 +88,7 @@ def check_cmd(
     config: Path | None = typer.Option(None, "--config", help="pfdrill config (allow-list)."),
     runtime: Path | None = typer.Option(None, "--runtime-dir",
                                         help="kwok process runtime state (Service addresses)."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Run the runbook against the drill environment; print the coverage table.
 
@@ -133,7 +136,7 @@ def check_cmd(
     opts = Options(stream_seconds=stream_seconds, inputs=str(inputs) if inputs else "",
                    keep_sandbox=keep_sandbox)
     run = runner.check(runbook, env, client, cfg, drill, section, opts)
-    typer.echo(coverage.table(run))
+    emit(as_json, run.to_dict(), coverage.table(run))
     if keep_sandbox:
         typer.echo(f"sandbox kept: {run.sandbox}", err=True)
     if output is not None:

@@ -151,6 +151,7 @@ def ensure(
         if all(manifest.get(n, version) for n in names):
             progress(f"[toolchain] {component.value} {version}: cached")
             continue
+        gobuild.go_binary(v.go)  # no Go: say which one, before any download is tried
         key = f"{component.value}-{version}"
         bindir = root / key / "bin"
         ctx = _Ctx(component, version, v, root / key / "src", bindir, progress)

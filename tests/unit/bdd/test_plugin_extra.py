@@ -18,8 +18,8 @@ def test_a_session_goes_on_without_the_step_library(pytester: pytest.Pytester,
         return None if name.split(".")[0] == "pytest_bdd" else real(name, package)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)  # as if pip never installed it
-    pytester.makepyfile(test_plain="def test_one():\n    assert True\n",
-                        test_steps="def test_two(pfdrill_profile):\n    pass\n")
+    pytester.makepyfile(test_no_bdd_plain="def test_one():\n    assert True\n",
+                        test_no_bdd_fixture="def test_two(pfdrill_profile):\n    pass\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines([

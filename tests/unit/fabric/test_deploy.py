@@ -185,3 +185,41 @@ def test_status_reads_the_bundle_keys() -> None:
     fake.add_secret("production", "fabric-certs", {BUNDLE_KEY: ca.bundle().to_json().encode()})
     got = deploy.status(fake)
     assert got.trust_bundle_keys == (ca.key_id,) and not got.ready
+
+
+@pytest.mark.parametrize("target", [ProviderKind.KIND, ProviderKind.EXISTING])
+def test_deploy_applies_exactly_the_providers_overlay(target: ProviderKind, paths: Paths) -> None:
+    context = "kind-pfdrill" if target is ProviderKind.KIND else "staging"
+    fake = FakeCluster(context=context)
+    deploy.deploy(fake, target=target, config=Config(allowed_contexts=(context,)), paths=paths,
+                  timeout_s=1)
+    overlay = manifests.render(manifests.overlay(target), None)
+    for want in overlay:
+        meta = want["metadata"]
+        got = fake.get_object(want["apiVersion"], want["kind"], meta.get("namespace"), meta["name"])
+        assert got is not None, (want["kind"], meta["name"])
+        for part in ("spec", "data", "rules", "subjects"):
+            assert got.get(part) == want.get(part), (want["kind"], meta["name"], part)
+    (applied,) = [c[1][0] for c in fake.calls if c[0] == "apply"]
+    assert len(applied) == len(overlay) + 1  # + Secret fabric-certs
+    assert ("v1", "Secret", "production", "fabric-certs") in applied
+
+
+@pytest.mark.parametrize("target", list(ProviderKind))
+def test_fabric_render_prints_what_kubectl_apply_k_applies(
+        target: ProviderKind, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    import yaml
+
+    from pfdrill.cli import main
+    from pfdrill.toolchain import build
+
+    overlay = REPO / "deploy" / "overlays" / target.value
+    raw = subprocess.run([str(build.binary("kubectl")), "kustomize", str(overlay)],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    direct = sorted((yaml.safe_load_all(raw)), key=lambda o: (o["kind"], o["metadata"]["name"]))
+    assert main(["fabric", "render", "--target", target.value]) == 0
+    printed = sorted(yaml.safe_load_all(capsys.readouterr().out),
+                     key=lambda o: (o["kind"], o["metadata"]["name"]))
+    assert printed == direct
