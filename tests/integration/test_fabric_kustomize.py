@@ -40,3 +40,34 @@ def test_the_overlay_passes_a_server_side_dry_run(target: str, drill_cluster: An
                 "deployment.apps/sidecar-watcher", "deployment.apps/policy-adapter"):
         assert f"{obj} " in done.stdout and "(server dry run)" in done.stdout, done.stdout
     assert ("deployment.apps/prometheus " in done.stdout) == (target != "existing")
+
+
+def test_in_cluster_alerting_passes_a_server_side_dry_run(drill_cluster: Any, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The kind overlay with the Alertmanager component and a config pfdrill writes."""
+    import shutil
+
+    from pfdrill.cli import main
+
+    shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    overlay = tmp_path / "deploy" / "overlays" / "kind-alerting"
+    overlay.mkdir()
+    assert main(["obs", "alertmanager-config", "--sink-url", "http://10.0.0.5:9099"]) == 0
+    (overlay / "alertmanager.yml").write_text(capsys.readouterr().out)
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": ["../kind"], "components": ["../../components/alertmanager"],
+        "configMapGenerator": [{"name": "alertmanager-config", "namespace": "production",
+                                "files": ["alertmanager.yml"]}],
+        "generatorOptions": {"disableNameSuffixHash": True}}))
+    namespace = subprocess.run([str(drill_cluster.kubectl), "apply", "-f", "-"],
+                               input=yaml.safe_dump(_namespace("kind")), env=drill_cluster.env,
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert namespace.returncode == 0, namespace.stderr
+    done = subprocess.run([str(drill_cluster.kubectl), "apply", "-k", str(overlay),
+                           "--dry-run=server"], env=drill_cluster.env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    for obj in ("configmap/alertmanager-config", "configmap/pfdrill-alert-rules",
+                "service/alertmanager", "deployment.apps/alertmanager",
+                "deployment.apps/prometheus"):
+        assert f"{obj} " in done.stdout, done.stdout

@@ -5,6 +5,8 @@
     pfdrill-alerts.yml   the rules: Prometheus ``rule_files``, ``promtool check rules``
     prometheusrule.yaml  the same groups as a PrometheusRule (monitoring.coreos.com/v1)
                          for clusters run by the Prometheus Operator
+    kustomization.yaml   the rules as ConfigMap ``pfdrill-alert-rules``, a kustomize resource
+                         for an in-cluster Prometheus (deploy/components/prometheus)
     tests/<name>.yml     promtool unit tests: ``promtool test rules tests/*.yml``
 
 All of it comes from the one source (``source/rules.yml`` and ``source/tests/``)
@@ -24,6 +26,8 @@ from pfdrill.obs import rules
 from pfdrill.obs.profile import PROFILES, ProfileName, TimingProfile
 
 PROMETHEUS_RULE = "prometheusrule.yaml"
+KUSTOMIZATION = "kustomization.yaml"
+RULES_CONFIGMAP = "pfdrill-alert-rules"
 TESTS = "tests"
 # A template test loads the rules beside it; a published one, from its profile directory.
 _BESIDE = f"rule_files: [{rules.RENDERED_FILE}]\n"
@@ -50,6 +54,24 @@ def prometheus_rule(rendered: str, profile: TimingProfile) -> str:
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 
+def kustomization(profile: TimingProfile) -> str:
+    """The kustomization that makes a profile's rule file ConfigMap pfdrill-alert-rules."""
+    doc = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "generatorOptions": {
+            "disableNameSuffixHash": True,  # Prometheus' Deployment names it
+            "labels": {"app.kubernetes.io/part-of": "pfdrill",
+                       "pfdrill.dev/profile": profile.name.value}},
+        "configMapGenerator": [{"name": RULES_CONFIGMAP, "namespace": "production",
+                                "files": [rules.RENDERED_FILE]}],
+    }
+    header = (f"# The '{profile.name.value}' rules as ConfigMap {RULES_CONFIGMAP}, for an in-cluster "
+              "Prometheus (a kustomize resource).\n# Rendered by `pfdrill alerts render`; edit "
+              "the source, not this file.\n")
+    return header + yaml.safe_dump(doc, sort_keys=False)
+
+
 def render(profiles: tuple[ProfileName, ...] = tuple(ProfileName),
            source_dir: Path | None = None) -> dict[str, str]:
     """Every published file, ``<profile>/<name>`` → text."""
@@ -60,6 +82,7 @@ def render(profiles: tuple[ProfileName, ...] = tuple(ProfileName),
         text = rules.render(source_dir / rules.RULES_FILE, profile)
         files[f"{name.value}/{rules.RENDERED_FILE}"] = text
         files[f"{name.value}/{PROMETHEUS_RULE}"] = prometheus_rule(text, profile)
+        files[f"{name.value}/{KUSTOMIZATION}"] = kustomization(profile)
         for test, body in rules.render_tests(profile, source_dir).items():
             if body.count(_BESIDE) != 1:
                 raise InvalidInput(f"a rule test template needs the line {_BESIDE.strip()!r}",

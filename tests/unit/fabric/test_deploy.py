@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from fabric_support import DEPLOY, REPO
 
 from pfdrill.cluster.fake import FakeCluster
@@ -210,8 +211,6 @@ def test_fabric_render_prints_what_kubectl_apply_k_applies(
         target: ProviderKind, capsys: pytest.CaptureFixture[str]) -> None:
     import subprocess
 
-    import yaml
-
     from pfdrill.cli import main
     from pfdrill.toolchain import build
 
@@ -223,3 +222,19 @@ def test_fabric_render_prints_what_kubectl_apply_k_applies(
     printed = sorted(yaml.safe_load_all(capsys.readouterr().out),
                      key=lambda o: (o["kind"], o["metadata"]["name"]))
     assert printed == direct
+
+
+def test_the_in_cluster_prometheus_loads_the_committed_drill_rules() -> None:
+    # (Debian's promtool cannot check this config: its Prometheus is built without
+    # kubernetes_sd_configs; a Prometheus that runs it must come from elsewhere.)
+    objs = manifests.render(manifests.overlay(ProviderKind.KIND), None)
+    config = yaml.safe_load(manifests.configmap_data(objs, "prometheus-config")["prometheus.yml"])
+    assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    (discovery,) = config["alerting"]["alertmanagers"][0]["kubernetes_sd_configs"]
+    assert discovery["role"] == "endpoints"
+    mounts = {m["name"]: m["mountPath"] for m in _deployments(objs)["prometheus"]["spec"]["template"]
+              ["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["rules"] == "/etc/prometheus/rules"
+    rules = manifests.configmap_data(objs, "pfdrill-alert-rules")
+    assert rules == {"pfdrill-alerts.yml": (REPO / "deploy" / "alerts" / "drill" /
+                                            "pfdrill-alerts.yml").read_text()}

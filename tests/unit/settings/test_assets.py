@@ -40,3 +40,18 @@ def test_paths_resolve_inside_the_installed_package() -> None:
 
     assert assets.root() == Path(pfdrill.__file__).parent / "assets"
     assert (assets.path("deploy", "overlays", "kind") / "kustomization.yaml").is_file()
+
+
+def test_every_shipped_file_matches_a_package_data_pattern() -> None:
+    """A file type setuptools would leave out of the wheel fails here, not in the wheel test."""
+    import fnmatch
+    import tomllib
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    files = [p for d in assets.SHIPPED_DIRS for p in (REPO / d).rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts]
+    files += [p for d, pattern in assets.SHIPPED_PATTERNS.items() for p in (REPO / d).glob(pattern)]
+    left_out = [str(p.relative_to(REPO)) for p in files
+                if not any(fnmatch.fnmatch(p.name, pattern) for pattern in patterns)]
+    assert left_out == [], f"add a pattern to [tool.setuptools.package-data] for {left_out}"
