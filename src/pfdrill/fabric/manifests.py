@@ -47,6 +47,11 @@ def overlay(target: ProviderKind) -> Path:
     return assets.path("deploy", "overlays", target.value)
 
 
+def default_dir() -> Path:
+    """The kwok overlay: what the embedded cluster (and the fakes modelled on it) run."""
+    return overlay(ProviderKind.KWOK)
+
+
 def _check_policy(objects: list[Obj], directory: Path) -> None:
     """The DFA must load and the permit rules parse: the fabric would refuse them live."""
     dfa_data = configmap_data(objects, "dfa-artifact")
