@@ -59,8 +59,11 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/pip install --progress-bar off -q -c $(CONSTRAINTS) -e ".[all,dev]"
 	@touch $(STAMP)
 
+# pip list, not pip freeze: a package installed from a file still gets a name==version pin.
 constraints: venv
-	@{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/pip freeze --exclude pfdrill; } > $(CONSTRAINTS).tmp
+	@{ sed -n '/^#/p' $(CONSTRAINTS); \
+	  $(BIN)/pip list --format=freeze --exclude-editable --exclude pip --exclude setuptools --exclude wheel; \
+	} > $(CONSTRAINTS).tmp
 	@mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
 	@echo "==> $(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pins"
 
