@@ -7,10 +7,13 @@ itself; the exception classes of whichever is in use are handled.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import NoReturn
 
 import typer
 
+from pfdrill import extras
 from pfdrill.errors import PfdrillError
 
 
@@ -54,4 +57,23 @@ def run(app: typer.Typer, argv: list[str] | None = None, prog: str = "pfdrill") 
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        missing = extras.explain(exc)
+        if missing is None:
+            raise
+        print(f"{prog}: error: {missing}", file=sys.stderr)
+        return missing.exit_code
     return int(result) if isinstance(result, int) else 0
+
+
+def script(module: str, prog: str) -> NoReturn:
+    """Run ``module.main()`` as console script ``prog``; a missing extra is one line."""
+    try:
+        main = importlib.import_module(module).main
+    except ModuleNotFoundError as exc:
+        missing = extras.explain(exc)
+        if missing is None:
+            raise
+        print(f"{prog}: error: {missing}", file=sys.stderr)
+        sys.exit(missing.exit_code)
+    sys.exit(main())

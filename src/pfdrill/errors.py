@@ -6,6 +6,7 @@ CLI catches it in one place and maps it to an exit code::
     PfdrillError                      exit 1 unless a subclass says otherwise
     ├── InvalidInput                  exit 2  bad file, flag or parameter (file, line, text)
     ├── EnvironmentProblem            exit 3  the world around pfdrill is not usable
+    │   ├── MissingExtra                      an optional dependency is not installed
     │   ├── ToolchainError                    a cluster binary cannot be built or found
     │   ├── ClusterError                      the Kubernetes API failed (API exception as __cause__)
     │   │   └── ObjectNotFound                    the named object does not exist
@@ -69,6 +70,10 @@ class EnvironmentProblem(PfdrillError):
     """The environment pfdrill needs is missing or broken (not the user's input)."""
 
     exit_code = 3
+
+
+class MissingExtra(EnvironmentProblem):
+    """A module of one of pfdrill's extras is not installed (see :mod:`pfdrill.extras`)."""
 
 
 class ToolchainError(EnvironmentProblem):

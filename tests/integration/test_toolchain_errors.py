@@ -25,3 +25,18 @@ def test_unknown_component_is_bad_input(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == ("pfdrill: error: unknown component(s) minikube: expected kubernetes, "
                                    "etcd, kwok, kind, metrics-server")
+
+
+def test_the_go_listed_for_kubernetes_is_what_its_go_mod_asks(tmp_path: Path) -> None:
+    """Versions.go (told to a machine without Go) is the go line of the real go.mod."""
+    import re
+
+    from pfdrill.toolchain import gobuild
+    from pfdrill.toolchain.versions import Versions
+
+    versions = Versions()
+    (tmp_path / "go.mod").write_text("module pfdrill.local/probe\n\ngo 1.22\n")
+    gomod = gobuild.module_gomod("k8s.io/kubernetes", versions.kubernetes, workdir=tmp_path,
+                                 progress=lambda _m: None)
+    found = re.search(r"^go (\S+)", gomod, re.MULTILINE)
+    assert found is not None and found.group(1) == versions.go

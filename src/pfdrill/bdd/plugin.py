@@ -10,6 +10,10 @@ Options: ``--pfdrill-reports DIR`` writes each scenario's drill reports under
 ``DIR/<run-id>/``; ``--pfdrill-profile drill|production`` picks the timing
 profile; the ini value ``pfdrill_runbook`` names the runbook the
 ``the runbook section "…" is executed`` steps run.
+
+Without pytest-bdd (pfdrill installed without its ``bdd`` extra) nothing is
+registered and the session header says so in one line: other projects'
+test sessions must not break because pfdrill is installed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,17 @@ import importlib
 import os
 
 import pytest
+
+from pfdrill import extras
+from pfdrill.errors import MissingExtra
+
+
+def _missing() -> MissingExtra | None:
+    try:
+        extras.require("pytest_bdd")
+    except MissingExtra as exc:
+        return exc
+    return None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,7 +50,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default="runbooks/policy-enforcement-incident-response.md")
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    missing = _missing()
+    return f"pfdrill: Gherkin step library not loaded: {missing}" if missing else None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if _missing() is not None:
+        return
     for module, name in (("pfdrill.bdd.steps", "pfdrill-steps"),
                          ("pfdrill.bdd.cluster", "pfdrill-cluster")):
         plugin = importlib.import_module(module)

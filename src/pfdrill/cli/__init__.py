@@ -32,6 +32,10 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("history", "pfdrill.cli.history"),
     ("schedule", "pfdrill.cli.schedule"),
 )
+# (command, module that defines a function of that name): commands that are not a group.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("init", "pfdrill.cli.init"),
+)
 
 
 def build_app() -> typer.Typer:
@@ -39,7 +43,7 @@ def build_app() -> typer.Typer:
         name="pfdrill",
         help="Chaos and incident drills for the Provability Fabric on Kubernetes.",
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         pretty_exceptions_enable=False,
     )
 
@@ -60,6 +64,8 @@ def build_app() -> typer.Typer:
     for name, module in GROUPS:
         sub = importlib.import_module(module).app
         app.add_typer(sub, name=name)
+    for name, module in COMMANDS:
+        app.command(name)(getattr(importlib.import_module(module), name))
     return app
 
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 if TYPE_CHECKING:
     from pfdrill.classify.thresholds import ThresholdTable
 
@@ -31,42 +33,61 @@ def _table(thresholds: Path | None, runbook: Path | None) -> ThresholdTable:
 
 
 @app.command("render")
-def render(profile: str = typer.Option("drill", "--profile", help="drill or production."),
-           out: Path = typer.Option(..., "--out", help="Directory to write pfdrill-alerts.yml into."),
-           rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/rules.yml).")) -> None:
-    """Render the rule source for a timing profile (e.g. to load into an in-cluster Prometheus)."""
-    from pfdrill.obs import profile as profiles
-    from pfdrill.obs import promtool
+def render(out: Path = typer.Option(..., "--out", help="Directory to write <profile>/ into "
+                                    "(in pfdrill's repository: deploy/alerts)."),
+           profiles: list[str] = ProfilesOpt,
+           source: Path | None = typer.Option(None, "--alerts-dir", help="Directory with source/ "
+                                              "(default: the alert rules shipped with pfdrill)."),
+           check: bool = typer.Option(True, "--check/--no-check",
+                                      help="promtool check rules on each rendered rule file."),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Render the rule source per timing profile: rules, promtool tests and a PrometheusRule."""
+    from pfdrill.obs import profile as profiles_mod
+    from pfdrill.obs import promtool, rulefiles
     from pfdrill.obs import rules as rules_mod
 
-    path = rules_mod.render_to(out, profiles.get(profile), rules)
-    count = promtool.check_rules(path, source=rules)
-    typer.echo(f"{path}: {count} rules ({profile})")
+    names = tuple(profiles_mod.ProfileName.parse(p) for p in profiles)
+    files = rulefiles.render(names, source)
+    written = rulefiles.write(out, files)
+    counts = {n.value: promtool.check_rules(out / n.value / rules_mod.RENDERED_FILE,
+                                            source=(source or rules_mod.alerts_dir()) / rules_mod.RULES_FILE)
+              for n in names} if check else {}
+    if as_json:
+        typer.echo(json.dumps({"files": [str(p) for p in written], "rules": counts}, indent=2))
+        return
+    for n in names:
+        tests = sum(1 for rel in files if rel.startswith(f"{n.value}/{rulefiles.TESTS}/"))
+        checked = f"{counts[n.value]} rules" if check else "not checked"
+        typer.echo(f"{out / n.value}: {rules_mod.RENDERED_FILE} ({checked}), "
+                   f"{rulefiles.PROMETHEUS_RULE}, {tests} promtool test files")
 
 
 @app.command("check")
 def check(profiles: list[str] = ProfilesOpt,
-          source: Path | None = typer.Option(None, "--alerts-dir", help="Directory with rules.yml and tests/ (default: deploy/alerts).")) -> None:
-    """promtool check rules + promtool test rules (deploy/alerts/tests) for each profile."""
+          source: Path | None = typer.Option(None, "--alerts-dir", help="Directory with source/rules.yml and source/tests/ (default: deploy/alerts)."),
+          as_json: bool = JsonOpt) -> None:
+    """promtool check rules + promtool test rules (deploy/alerts/source/tests) for each profile."""
     from pfdrill.obs import profile as profile_mod
     from pfdrill.obs import rules as rules_mod
 
-    failed = False
     with tempfile.TemporaryDirectory(prefix="pfdrill-alerts-") as tmp:
-        for name in profiles:
-            result = rules_mod.verify(profile_mod.get(name), Path(tmp) / name, source)
-            state = "ok" if result.ok else f"FAILED: {', '.join(result.failed) or 'no tests'}"
-            typer.echo(f"{result.profile:<11} {result.rules} rules, {len(result.tests)} test files: {state}")
-            if not result.ok:
-                failed = True
-                typer.echo(result.output.strip(), err=True)
-    if failed:
+        results = [rules_mod.verify(profile_mod.get(name), Path(tmp) / name, source)
+                   for name in profiles]
+    emit(as_json, [{"profile": r.profile, "rules": r.rules, "tests": list(r.tests),
+                    "failed": list(r.failed), "ok": r.ok} for r in results],
+         "\n".join(f"{r.profile:<11} {r.rules} rules, {len(r.tests)} test files: "
+                   + ("ok" if r.ok else f"FAILED: {', '.join(r.failed) or 'no tests'}")
+                   for r in results))
+    for r in results:
+        if not r.ok:
+            typer.echo(r.output.strip(), err=True)
+    if not all(r.ok for r in results):
         raise typer.Exit(1)
 
 
 @app.command("conform")
 def conform(thresholds: Path | None = ThresholdsOpt, runbook: Path | None = RunbookOpt,
-            rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/rules.yml)."),
+            rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/source/rules.yml)."),
             profiles: list[str] = ProfilesOpt,
             as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Check that alert rules and classifier fire where the runbook's table says; print the table.
@@ -88,7 +109,8 @@ def conform(thresholds: Path | None = ThresholdsOpt, runbook: Path | None = Runb
 
 @app.command("baseline")
 def baseline(name: str = NameOpt, config: Path | None = ConfigOpt,
-             over: float = typer.Option(60.0, "--over", help="Average over the last N seconds.")) -> None:
+             over: float = typer.Option(60.0, "--over", help="Average over the last N seconds."),
+             as_json: bool = JsonOpt) -> None:
     """Measure the steady-state baseline from Prometheus and publish it through the sink."""
     from pfdrill.classify import measure
     from pfdrill.errors import ServiceUnavailable
@@ -103,7 +125,7 @@ def baseline(name: str = NameOpt, config: Path | None = ConfigOpt,
     if not ep.sink_url:
         raise ServiceUnavailable("no sink to publish the baseline through (pfdrill sink serve --detach)")
     published = SinkClient(ep.sink_url).publish_baseline(measured)
-    typer.echo(json.dumps(published, indent=2))
+    emit(as_json, published, "\n".join(f"{k}: {v}" for k, v in published.items()))
 
 
 @app.command("classify")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Create, remove and inspect the drill cluster.", no_args_is_help=True)
 
 ProviderOpt = typer.Option("kwok", "--provider", "-p", help="kwok (embedded, default), kind, or existing.")
@@ -17,13 +19,18 @@ ConfigOpt = typer.Option(None, "--config", help="pfdrill config file (allow-list
 
 
 def _stack(provider: str, name: str, kubeconfig: Path | None, context: str | None,
-           config: Path | None) -> object:
+           config: Path | None, build_from: Path | None = None) -> object:
     from pfdrill.cluster.provider import ProviderKind
+    from pfdrill.errors import InvalidInput
     from pfdrill.settings.config import load_config
     from pfdrill.stack.environment import Stack
 
-    return Stack(kind=ProviderKind.parse(provider), name=name, config=load_config(config),
-                 kubeconfig=str(kubeconfig) if kubeconfig else None, context=context)
+    kind = ProviderKind.parse(provider)
+    if build_from is not None and kind is not ProviderKind.KIND:
+        raise InvalidInput("--build-from builds the fabric image for kind: use it with --provider kind")
+    return Stack(kind=kind, name=name, config=load_config(config),
+                 kubeconfig=str(kubeconfig) if kubeconfig else None, context=context,
+                 provider_options={"build_context": build_from} if build_from else {})
 
 
 @app.command("up")
@@ -32,30 +39,34 @@ def up(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None
        everything: bool = typer.Option(False, "--all", help="Also the sink, Prometheus, "
                                        "Alertmanager and the reference fabric."),
        profile: str = typer.Option("drill", "--profile", help="Timing profile for --all: "
-                                   "drill or production.")) -> None:
+                                   "drill or production."),
+       build_from: Path | None = typer.Option(None, "--build-from", help="kind: docker build the "
+                                              "fabric image from this pfdrill checkout first."),
+       as_json: bool = JsonOpt) -> None:
     """Create the cluster (idempotent), start the process runtime (kwok), print the status."""
     from pfdrill.errors import InvalidInput
     from pfdrill.stack.environment import Stack
 
     if profile not in ("drill", "production"):
         raise InvalidInput(f"unknown profile {profile!r}: expected drill or production")
-    stack = _stack(provider, name, kubeconfig, context, config)
+    stack = _stack(provider, name, kubeconfig, context, config, build_from)
     assert isinstance(stack, Stack)
     echo = lambda m: typer.echo(m, err=True)  # noqa: E731
     info = stack.up_all(profile, progress=echo) if everything else stack.up(progress=echo)
-    _print(info.to_dict())
+    emit(as_json, info.to_dict(), lambda: _print(info.to_dict()))
 
 
 @app.command("down")
 def down(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
-         context: str | None = ContextOpt, config: Path | None = ConfigOpt) -> None:
+         context: str | None = ContextOpt, config: Path | None = ConfigOpt,
+         as_json: bool = JsonOpt) -> None:
     """Remove the cluster and stop everything pfdrill started for it."""
     from pfdrill.stack.environment import Stack
 
     stack = _stack(provider, name, kubeconfig, context, config)
     assert isinstance(stack, Stack)
     stack.down(progress=lambda m: typer.echo(m, err=True))
-    typer.echo(f"cluster {name!r} is down")
+    emit(as_json, {"name": name, "provider": provider, "down": True}, f"cluster {name!r} is down")
 
 
 @app.command("status")

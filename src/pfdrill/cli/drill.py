@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
 from pfdrill.model.sla import TimingProfile
+
+if TYPE_CHECKING:
+    from pfdrill.model.drill import SuiteSpec
 
 app = typer.Typer(help="Run and validate drill suites (drills/*.yaml).", no_args_is_help=True)
 
@@ -36,7 +41,9 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
         reports: Path = ReportsOpt, provider: str = ProviderOpt, name: str = NameOpt,
         kubeconfig: Path | None = KubeconfigOpt, context: str | None = ContextOpt,
         config: Path | None = ConfigOpt, deploy_fabric: bool | None = DeployOpt,
-        wait: float = WaitOpt) -> None:
+        wait: float = WaitOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print the suite's result as JSON "
+                                     "(progress still goes to stderr).")) -> None:
     """Run a suite against the drill cluster; exit 0 when every drill passed, 1 otherwise."""
     from pfdrill.drill import progress, suite, wiring
     from pfdrill.settings.paths import Paths
@@ -51,23 +58,32 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
                              extra_observers=[progress.ProgressPrinter(sys.stderr)])
     result = outcome.result
     c = result.counts
-    typer.echo(f"{result.suite}: {c['passed']}/{len(result.results)} passed"
-               + "".join(f", {n} {k}" for k, n in c.items() if n and k != "passed"))
-    for r in result.results:
-        typer.echo(f"  {r.headline()}")
-    typer.echo(f"report: {outcome.report_dir / 'report.html'}")
+    emit(as_json, {**result.to_dict(), "report_dir": str(outcome.report_dir)}, "\n".join([
+        f"{result.suite}: {c['passed']}/{len(result.results)} passed"
+        + "".join(f", {n} {k}" for k, n in c.items() if n and k != "passed"),
+        *(f"  {r.headline()}" for r in result.results),
+        f"report: {outcome.report_dir / 'report.html'}"]))
     raise typer.Exit(0 if result.passed else 1)
 
 
 @app.command("validate")
 def validate(file: Path = typer.Argument(..., help="A drill suite to check."),
-             only: list[str] = OnlyOpt) -> None:
+             only: list[str] = OnlyOpt,
+             as_json: bool = JsonOpt) -> None:
     """Check a drill file (schema, faults and their parameters, runbook sections); no cluster."""
+    suite = validated(file, only)
+    emit(as_json, {"file": str(file), "suite": suite.name, "drills": [d.name for d in suite.drills]},
+         f"{file}: suite {suite.name!r}, {len(suite.drills)} drill(s) valid: "
+         + ", ".join(d.name for d in suite.drills))
+
+
+def validated(file: Path, only: list[str] | None = None) -> SuiteSpec:
+    """The suite in ``file`` (or its ``only`` drills), checked against the real fault catalog
+    and its runbook; raises naming file and line otherwise."""
     from pfdrill.drill import suitefile, wiring
 
-    suite = suitefile.select(suitefile.load(file), only)
+    suite = suitefile.select(suitefile.load(file), only or [])
     # runbook sections first: that check needs nothing but the runbook files
     suitefile.check(suite, wiring.AnyFault(), wiring.RunbookChecker())
     suitefile.check(suite, wiring.fault_catalog(), wiring.RunbookChecker())
-    typer.echo(f"{file}: suite {suite.name!r}, {len(suite.drills)} drill(s) valid: "
-               + ", ".join(d.name for d in suite.drills))
+    return suite

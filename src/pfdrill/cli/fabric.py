@@ -20,7 +20,9 @@ NameOpt = typer.Option("pfdrill", "--name", help="Cluster name (kwok/kind).")
 KubeconfigOpt = typer.Option(None, "--kubeconfig", help="kubeconfig (default: the provider's).")
 ContextOpt = typer.Option(None, "--context", help="Context (must be allow-listed).")
 ConfigOpt = typer.Option(None, "--config", help="pfdrill config file (allow-list). Default: $PFDRILL_CONFIG.")
-ManifestsOpt = typer.Option(None, "--manifests", help="Manifest directory (default: deploy/fabric).")
+ManifestsOpt = typer.Option(None, "--manifests", help="A kustomization directory (default: the "
+                            "shipped overlay deploy/overlays/<provider>).")
+JsonOpt = typer.Option(False, "--json", help="Print JSON.")
 
 
 def _client(provider: str, name: str, kubeconfig: Path | None, context: str | None,
@@ -43,14 +45,20 @@ def _client(provider: str, name: str, kubeconfig: Path | None, context: str | No
 def deploy(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
            context: str | None = ContextOpt, config: Path | None = ConfigOpt,
            manifests: Path | None = ManifestsOpt,
-           timeout: float = typer.Option(180.0, "--timeout", help="Seconds to wait for readiness.")) -> None:
-    """Apply the fabric (with a trust bundle from this cluster's CA) and wait until it is ready."""
+           timeout: float = typer.Option(180.0, "--timeout", help="Seconds to wait for readiness."),
+           as_json: bool = JsonOpt) -> None:
+    """Apply the provider's overlay plus this cluster's trust bundle; wait until ready."""
+    from pfdrill.cluster.provider import ProviderKind
     from pfdrill.fabric import deploy as fabric_deploy
 
     client, cfg = _client(provider, name, kubeconfig, context, config)
-    result = fabric_deploy.deploy(client, config=cfg, manifest_dir=manifests,
-                                  timeout_s=timeout, progress=lambda m: typer.echo(m, err=True))
-    _print(result.to_dict())
+    result = fabric_deploy.deploy(client, target=ProviderKind.parse(provider), config=cfg,
+                                  manifest_dir=manifests, timeout_s=timeout,
+                                  progress=lambda m: typer.echo(m, err=True))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        _print(result.to_dict())
 
 
 @app.command("status")
@@ -115,25 +123,43 @@ def check(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | N
 @app.command("undeploy")
 def undeploy(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
              context: str | None = ContextOpt, config: Path | None = ConfigOpt,
-             manifests: Path | None = ManifestsOpt) -> None:
+             manifests: Path | None = ManifestsOpt, as_json: bool = JsonOpt) -> None:
     """Remove the fabric (the namespace too, if pfdrill created it)."""
+    from pfdrill.cluster.provider import ProviderKind
     from pfdrill.fabric import deploy as fabric_deploy
 
     client, cfg = _client(provider, name, kubeconfig, context, config)
-    removed = fabric_deploy.undeploy(client, config=cfg, manifest_dir=manifests)
-    typer.echo(f"removed {len(removed)} objects" + (f": {', '.join(removed)}" if removed else ""))
+    removed = fabric_deploy.undeploy(client, target=ProviderKind.parse(provider), config=cfg,
+                                     manifest_dir=manifests)
+    if as_json:
+        typer.echo(json.dumps({"removed": removed}, indent=2))
+    else:
+        typer.echo(f"removed {len(removed)} objects" + (f": {', '.join(removed)}" if removed else ""))
 
 
 @app.command("render")
-def render(context: str = typer.Option("kwok-pfdrill", "--context", help="Whose CA signs the bundle."),
-           config: Path | None = ConfigOpt, manifests: Path | None = ManifestsOpt) -> None:
-    """Print every object deploy would apply, as YAML (e.g. for kubectl apply -f - on kind)."""
+def render(target: str = typer.Option("kwok", "--target", "-t", help="kwok, kind or existing: "
+                                      "which overlay (deploy/overlays/<target>)."),
+           context: str | None = typer.Option(None, "--context", help="Add Secret fabric-certs "
+                                              "signed by this context's CA, as deploy does."),
+           config: Path | None = ConfigOpt, manifests: Path | None = ManifestsOpt,
+           as_json: bool = typer.Option(False, "--json", help="Print a JSON v1 List.")) -> None:
+    """Print what `kubectl apply -k deploy/overlays/<target>` applies, as YAML."""
+    from pfdrill.cluster.provider import ProviderKind
     from pfdrill.fabric import deploy as fabric_deploy
     from pfdrill.fabric import manifests as fabric_manifests
     from pfdrill.settings.config import load_config
 
-    objects = fabric_deploy.render_for(context, config=load_config(config), manifest_dir=manifests)
-    typer.echo(fabric_manifests.to_yaml(objects), nl=False)
+    kind, cfg = ProviderKind.parse(target), load_config(config)
+    if context is not None:
+        objects = fabric_deploy.render_for(context, target=kind, config=cfg, manifest_dir=manifests)
+    else:
+        objects = fabric_manifests.render(manifests or fabric_manifests.overlay(kind), None,
+                                          namespace=cfg.namespace, optin_label=cfg.optin_label)
+    if as_json:
+        typer.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
+    else:
+        typer.echo(fabric_manifests.to_yaml(objects), nl=False)
 
 
 def _print(info: dict[str, object]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
 from pfdrill.errors import InvalidInput
 
 app = typer.Typer(help="Inject, prove and roll back faults; run and check chaostoolkit scenarios.",
@@ -73,6 +74,7 @@ def inject(
     watcher_url: str | None = WatcherOpt, prometheus_url: str | None = PrometheusOpt,
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for a drill holding the "
                                "lease (default: refuse at once, exit 3)."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Inject a fault (its state file makes ``rollback`` work from any later process).
 
@@ -89,13 +91,12 @@ def inject(
     ctx = target.context(_configuration(name, kubeconfig, context, config, namespace, watcher_url,
                                         prometheus_url))
     f = InjectableFault(FaultKind.parse(fault), ctx, key=_key(fault, key))
+    where = {"fault": f.name, "key": f.key, "context": ctx.context, "namespace": ctx.namespace}
     if dry_run:
-        planned = f.plan(params)
-        typer.echo(f"dry run: {f.name} on {ctx.context}/{ctx.namespace} would change:")
-        for change in planned:
-            typer.echo(f"  {change.describe()}")
-        if not planned:
-            typer.echo("  nothing")
+        planned = [c.describe() for c in f.plan(params)]
+        emit(as_json, {**where, "dry_run": True, "changes": planned},
+             "\n".join([f"dry run: {f.name} on {ctx.context}/{ctx.namespace} would change:",
+                        *(f"  {c}" for c in planned or ["nothing"])]))
         return
     from pfdrill.cluster import lease
     from pfdrill.drill import claim
@@ -109,10 +110,11 @@ def inject(
         raise
     state = f.state()
     assert state is not None
-    typer.echo(f"injected {f.name} (key {f.key}) on {ctx.context}/{ctx.namespace}:")
-    for change in state.changes:
-        typer.echo(f"  {change.describe()}")
-    typer.echo(f"roll back with: pfdrill fault rollback --key {f.key}")
+    changes = [c.describe() for c in state.changes]
+    emit(as_json, {**where, "dry_run": False, "changes": changes},
+         "\n".join([f"injected {f.name} (key {f.key}) on {ctx.context}/{ctx.namespace}:",
+                    *(f"  {c}" for c in changes),
+                    f"roll back with: pfdrill fault rollback --key {f.key}"]))
 
 
 @app.command("prove")
@@ -120,7 +122,7 @@ def prove(fault: str = typer.Argument(None, help="Fault name."), key: str | None
           name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
           context: str | None = ContextOpt, config: Path | None = ConfigOpt,
           namespace: str | None = NamespaceOpt, watcher_url: str | None = WatcherOpt,
-          prometheus_url: str | None = PrometheusOpt) -> None:
+          prometheus_url: str | None = PrometheusOpt, as_json: bool = JsonOpt) -> None:
     """Look once whether an injected fault is observed in effect (exit 1 if not)."""
     from pfdrill.chaos.actions import fault_for
 
@@ -128,7 +130,8 @@ def prove(fault: str = typer.Argument(None, help="Fault name."), key: str | None
                   _configuration(name, kubeconfig, context, config, namespace, watcher_url,
                                  prometheus_url))
     obs = f.prove()
-    typer.echo(f"{f.name} (key {f.key}): {'in effect' if obs.proven else 'not observed'}: {obs.detail}")
+    emit(as_json, {"fault": f.name, "key": f.key, "proven": obs.proven, "detail": obs.detail},
+         f"{f.name} (key {f.key}): {'in effect' if obs.proven else 'not observed'}: {obs.detail}")
     if not obs.proven:
         raise typer.Exit(1)
 
@@ -141,6 +144,7 @@ def rollback(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be restored."),
     name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt, context: str | None = ContextOpt,
     config: Path | None = ConfigOpt, namespace: str | None = NamespaceOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Restore exactly what an injection changed (idempotent)."""
     from pfdrill.chaos import target
@@ -160,42 +164,45 @@ def rollback(
         if found is None:
             raise InvalidInput(f"no fault with key {k!r} was injected in {ctx.context}/{ctx.namespace}")
         states = [found]
-    if not states:
-        typer.echo("no fault is injected")
+    done: list[dict[str, Any]] = []
+    lines = [] if states else ["no fault is injected"]
     for state in states:
         f = InjectableFault(FaultKind.parse(state.fault), ctx, key=state.key)
         if dry_run:
-            typer.echo(f"dry run: {state.fault} (key {state.key}, {state.phase.value}) would restore:")
-            for change in reversed(state.changes if state.active else ()):
-                typer.echo(f"  {change.describe()} (undone)")
+            undone = [c.describe() for c in reversed(state.changes if state.active else ())]
+            done.append({"fault": state.fault, "key": state.key, "dry_run": True, "restores": undone})
+            lines += [f"dry run: {state.fault} (key {state.key}, {state.phase.value}) would restore:",
+                      *(f"  {c} (undone)" for c in undone)]
             continue
         actions = f.rollback_actions()
         lease.release(ctx.cluster, ctx.namespace, lease.fault_holder(state.key))
-        typer.echo(f"rolled back {state.fault} (key {state.key}): "
-                   f"{'; '.join(actions) or 'nothing to restore'}")
+        done.append({"fault": state.fault, "key": state.key, "dry_run": False, "restored": actions})
+        lines.append(f"rolled back {state.fault} (key {state.key}): "
+                     f"{'; '.join(actions) or 'nothing to restore'}")
+    emit(as_json, done, "\n".join(lines))
 
 
 @app.command("status")
 def status(name: str = NameOpt, kubeconfig: Path | None = KubeconfigOpt,
            context: str | None = ContextOpt, config: Path | None = ConfigOpt,
-           namespace: str | None = NamespaceOpt) -> None:
+           namespace: str | None = NamespaceOpt, as_json: bool = JsonOpt) -> None:
     """Faults recorded in the state dir for this cluster, injected or rolled back."""
     from pfdrill.chaos import target
 
     ctx = target.context(_configuration(name, kubeconfig, context, config, namespace, None, None))
     states = ctx.store.all(ctx.context, ctx.namespace)
-    if not states:
-        typer.echo("no fault recorded")
-    for s in states:
-        typer.echo(f"{s.key}: {s.fault} {s.phase.value} since {s.injected_wall} "
-                   f"({', '.join(f'{k}={v}' for k, v in sorted(s.params.items())) or 'no params'})")
+    emit(as_json, [{"key": s.key, "fault": s.fault, "phase": s.phase.value,
+                    "injected": s.injected_wall, "params": dict(s.params)} for s in states],
+         "\n".join(f"{s.key}: {s.fault} {s.phase.value} since {s.injected_wall} "
+                   f"({', '.join(f'{k}={v}' for k, v in sorted(s.params.items())) or 'no params'})"
+                   for s in states) or "no fault recorded")
 
 
 @app.command("run")
 def run(scenario: Path = typer.Argument(..., help="Experiment file (JSON or YAML)."),
         var: list[str] = typer.Option([], "--var", help="configuration KEY=VALUE, repeatable."),
-        journal: Path = typer.Option(Path("journal.json"), "--journal", help="Where the journal goes.")
-        ) -> None:
+        journal: Path = typer.Option(Path("journal.json"), "--journal", help="Where the journal goes."),
+        as_json: bool = JsonOpt) -> None:
     """Run a scenario through chaostoolkit-lib (like ``chaos run``), keeping the journal."""
     from pfdrill.chaos import runner
     from pfdrill.faults.params import parse_assignments
@@ -203,17 +210,21 @@ def run(scenario: Path = typer.Argument(..., help="Experiment file (JSON or YAML
     result: dict[str, Any] = runner.run_file(scenario, variables=parse_assignments(var, "--var"),
                                              journal_path=journal)
     deviated = " (deviated)" if result.get("deviated") else ""
-    typer.echo(f"{scenario}: {result.get('status')}{deviated}; journal {journal}")
+    emit(as_json, {"scenario": str(scenario), "status": result.get("status"),
+                   "deviated": bool(result.get("deviated")), "journal": str(journal)},
+         f"{scenario}: {result.get('status')}{deviated}; journal {journal}")
     if not runner.succeeded(result):
         raise typer.Exit(1)
 
 
 @app.command("validate")
-def validate(scenarios: list[Path] = typer.Argument(..., help="Experiment files.")) -> None:
+def validate(scenarios: list[Path] = typer.Argument(..., help="Experiment files."),
+             as_json: bool = JsonOpt) -> None:
     """Check scenario files against chaostoolkit's and pfdrill's rules; change nothing."""
     from pfdrill.chaos import runner, scenario
 
     for path in scenarios:
         experiment, where = scenario.load(path)
         runner.validate(experiment, path, where)
-        typer.echo(f"{path}: ok")
+    emit(as_json, {"valid": [str(p) for p in scenarios]},
+         "\n".join(f"{p}: ok" for p in scenarios))

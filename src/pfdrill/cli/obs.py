@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Start, stop and inspect Prometheus + Alertmanager + the sink.",
                   no_args_is_help=True)
 
@@ -19,8 +21,8 @@ ConfigOpt = typer.Option(None, "--config", help="pfdrill config file. Default: $
 def up(name: str = NameOpt, profile: str = ProfileOpt,
        targets: Path | None = typer.Option(
            None, "--targets", help="Prometheus file-SD targets (default: the process runtime's)."),
-       rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/rules.yml)."),
-       config: Path | None = ConfigOpt) -> None:
+       rules: Path | None = typer.Option(None, "--rules", help="Rule source (default: deploy/alerts/source/rules.yml)."),
+       config: Path | None = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Start the stack detached (idempotent) and print its endpoints.
 
     With ``prometheus_url`` in the pfdrill config (kind, existing clusters) only
@@ -38,27 +40,27 @@ def up(name: str = NameOpt, profile: str = ProfileOpt,
             loaded = prom.rule_names()  # unreachable: ServiceUnavailable naming the URL
         sink = pipeline.start_sink(pipeline.sink_dir(name))
         ours = sum(1 for r in loaded if r.startswith("pfdrill:"))
-        typer.echo(f"prometheus:   {cfg.prometheus_url} (in-cluster, not started by pfdrill; "
-                   f"{ours} pfdrill recording rules loaded)")
-        typer.echo(f"alertmanager: {cfg.alertmanager_url or '-'} (route it to {sink.url}/alertmanager/<severity>)")
-        typer.echo(f"sink:         {sink.url}")
+        emit(as_json, {"prometheus_url": cfg.prometheus_url, "alertmanager_url": cfg.alertmanager_url,
+                       "sink_url": sink.url, "local": False, "recording_rules": ours},
+             f"prometheus:   {cfg.prometheus_url} (in-cluster, not started by pfdrill; "
+             f"{ours} pfdrill recording rules loaded)\n"
+             f"alertmanager: {cfg.alertmanager_url or '-'} (route it to {sink.url}/alertmanager/<severity>)\n"
+             f"sink:         {sink.url}")
         return
     ep = pipeline.up(name, profile, targets_file=targets, paths=Paths.from_env(), rules_source=rules)
-    typer.echo(f"prometheus:   {ep.prometheus_url}")
-    typer.echo(f"alertmanager: {ep.alertmanager_url}")
-    typer.echo(f"sink:         {ep.sink_url}")
-    typer.echo(f"profile:      {ep.profile}")
-    typer.echo(f"rules:        {ep.rules_dir}")
-    typer.echo(f"targets:      {ep.targets_file}")
+    emit(as_json, ep.to_dict(), f"prometheus:   {ep.prometheus_url}\n"
+         f"alertmanager: {ep.alertmanager_url}\nsink:         {ep.sink_url}\n"
+         f"profile:      {ep.profile}\nrules:        {ep.rules_dir}\ntargets:      {ep.targets_file}")
 
 
 @app.command("down")
-def down(name: str = NameOpt) -> None:
+def down(name: str = NameOpt, as_json: bool = JsonOpt) -> None:
     """Stop Prometheus, Alertmanager and the sink; leave no process or port behind."""
     from pfdrill.detect import pipeline
 
     stopped = pipeline.down(name)
-    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    emit(as_json, {"stopped": stopped},
+         f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command("status")
@@ -81,24 +83,36 @@ def status(name: str = NameOpt, as_json: bool = typer.Option(False, "--json", he
 
 
 @app.command("reload")
-def reload(name: str = NameOpt, config: Path | None = ConfigOpt) -> None:
+def reload(name: str = NameOpt, config: Path | None = ConfigOpt, as_json: bool = JsonOpt) -> None:
     """Check the live rules with promtool and make Prometheus re-read them."""
     from pfdrill.obs import stack
     from pfdrill.settings import load_config
 
     ep = stack.resolve(load_config(config), name)
     stack.reload(ep)
-    typer.echo(f"rules reloaded ({ep.rules_dir or ep.prometheus_url})")
+    emit(as_json, {"reloaded": ep.rules_dir or ep.prometheus_url},
+         f"rules reloaded ({ep.rules_dir or ep.prometheus_url})")
 
 
 @app.command("alertmanager-config")
 def alertmanager_config(
         sink_url: str = typer.Option(..., "--sink-url", help="Base URL of the sink as the cluster reaches it."),
-        profile: str = ProfileOpt) -> None:
-    """Print an Alertmanager config routing by severity to the sink (for in-cluster servers)."""
-    import yaml
+        profile: str = ProfileOpt, as_json: bool = JsonOpt) -> None:
+    """Print an Alertmanager config routing by severity to the sink, checked by amtool."""
+    import tempfile
 
+    from pfdrill.obs import amtool
     from pfdrill.obs import config as obs_config
     from pfdrill.obs import profile as profiles
 
-    typer.echo(yaml.safe_dump(obs_config.alertmanager(profiles.get(profile), sink_url), sort_keys=False))
+    with tempfile.TemporaryDirectory(prefix="pfdrill-am-") as tmp:
+        path = obs_config.dump(obs_config.alertmanager(profiles.get(profile), sink_url),
+                               Path(tmp) / "alertmanager.yml")
+        amtool.check_config(path)
+        text = path.read_text(encoding="utf-8")
+    if as_json:
+        import yaml
+
+        emit(True, yaml.safe_load(text), "")
+    else:
+        typer.echo(text, nl=False)

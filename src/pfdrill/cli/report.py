@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Show drill reports (reports/<run-id>/).", no_args_is_help=True)
 
 
@@ -13,29 +15,32 @@ app = typer.Typer(help="Show drill reports (reports/<run-id>/).", no_args_is_hel
 def show(run: str | None = typer.Argument(None, help="Run id (or a unique prefix, or a "
                                           "report directory); default: the latest."),
          reports: Path = typer.Option(Path("reports"), "--reports", help="Reports root."),
-         paths: bool = typer.Option(False, "--paths", help="Print only the report files.")
-         ) -> None:
+         paths: bool = typer.Option(False, "--paths", help="Print only the report files."),
+         as_json: bool = typer.Option(False, "--json", help="Print the run's result as JSON "
+                                      "(with --paths: the file list).")) -> None:
     """Print a run's summary and where its four report files are."""
     from pfdrill.report import bundle, markdown, runs
 
     directory = runs.find(reports, run)
+    files = [str(directory / name) for name in
+             ("report.html", "junit.xml", "summary.md", bundle.EVIDENCE, bundle.SUMS)]
     if paths:
-        for name in ("report.html", "junit.xml", "summary.md", bundle.EVIDENCE, bundle.SUMS):
-            typer.echo(str(directory / name))
+        emit(as_json, files, "\n".join(files))
         return
     result = runs.load(directory)
-    typer.echo(markdown.render(result, str(directory)).rstrip())
+    emit(as_json, {**result.to_dict(), "report_dir": str(directory), "files": files},
+         markdown.render(result, str(directory)).rstrip())
     raise typer.Exit(0 if result.passed else 1)
 
 
 @app.command("list")
-def list_runs(reports: Path = typer.Option(Path("reports"), "--reports", help="Reports root.")
-              ) -> None:
+def list_runs(reports: Path = typer.Option(Path("reports"), "--reports", help="Reports root."),
+              as_json: bool = JsonOpt) -> None:
     """List past runs, oldest first."""
     from pfdrill.report import runs
 
-    for directory in runs.runs(reports):
-        result = runs.load(directory)
-        c = result.counts
-        typer.echo(f"{directory.name}  {result.suite:<12} {c['passed']}/{len(result.results)} "
-                   f"passed")
+    rows = [(d, runs.load(d)) for d in runs.runs(reports)]
+    emit(as_json, [{"run_id": d.name, "suite": r.suite, "passed": r.counts["passed"],
+                    "drills": len(r.results), "report_dir": str(d)} for d, r in rows],
+         "\n".join(f"{d.name}  {r.suite:<12} {r.counts['passed']}/{len(r.results)} passed"
+                   for d, r in rows))

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Parse runbooks and run them against the drill environment.",
                   no_args_is_help=True)
 
@@ -88,6 +90,7 @@ def check_cmd(
                                         help="kwok process runtime state (Service addresses)."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for a drill holding the "
                                "lease (default: refuse at once, exit 3)."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Run the runbook against the drill environment; print the coverage table.
 
@@ -149,7 +152,7 @@ def check_cmd(
                                                sink_url=env.sink_url), wait_s=wait,
                      progress=lambda m: typer.echo(f"[safety] {m}", err=True)):
         run = runner.check(runbook, env, client, cfg, drill, section, opts)
-    typer.echo(coverage.table(run))
+    emit(as_json, run.to_dict(), coverage.table(run))
     if keep_sandbox:
         typer.echo(f"sandbox kept: {run.sandbox}", err=True)
     if output is not None:

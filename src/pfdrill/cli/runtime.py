@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
+
+from pfdrill.cli.output import JsonOpt, emit
 
 app = typer.Typer(help="The process runtime (kwok): pods run as local processes.", no_args_is_help=True)
 
@@ -18,17 +21,26 @@ def _dir(name: str) -> Path:
 
 
 @app.command("status")
-def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name.")) -> None:
+def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name."),
+           as_json: bool = JsonOpt) -> None:
     """List the pods the runtime runs, with pids, ports, readiness and restarts."""
     from pfdrill.runtime import daemon
 
     rdir = _dir(name)
     pid = daemon.pid_of(rdir)
-    typer.echo(f"runtime for {name!r}: {f'running (pid {pid})' if pid else 'not running'}")
     state_file = rdir / "state.json"
-    if not pid or not state_file.is_file():
+    running = bool(pid) and state_file.is_file()
+    state = json.loads(state_file.read_text()) if running else {}
+    emit(as_json, {"name": name, "pid": pid, "running": running, "pods": state.get("pods", {})},
+         lambda: _table(name, pid, state))
+    if not running:
         raise typer.Exit(1)
-    state = json.loads(state_file.read_text())
+
+
+def _table(name: str, pid: int | None, state: dict[str, Any]) -> None:
+    typer.echo(f"runtime for {name!r}: {f'running (pid {pid})' if pid else 'not running'}")
+    if not state:
+        return
     typer.echo(f"{'pod':<48} {'container':<18} {'pid':>7} {'ready':<6} {'restarts':>8}  ports")
     for key, pod in sorted(state.get("pods", {}).items()):
         for cname, c in pod.get("containers", {}).items():
@@ -42,17 +54,19 @@ def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name.")) 
 @app.command("start")
 def start(name: str = typer.Option("pfdrill", "--name"),
           kubeconfig: Path = typer.Option(..., "--kubeconfig"),
-          context: str = typer.Option(..., "--context")) -> None:
+          context: str = typer.Option(..., "--context"), as_json: bool = JsonOpt) -> None:
     """Start the runtime detached (``cluster up`` does this for kwok)."""
     from pfdrill.runtime import daemon
 
     pid = daemon.start_detached(kubeconfig, context, _dir(name))
-    typer.echo(f"runtime running (pid {pid})")
+    emit(as_json, {"name": name, "pid": pid}, f"runtime running (pid {pid})")
 
 
 @app.command("stop")
-def stop(name: str = typer.Option("pfdrill", "--name")) -> None:
+def stop(name: str = typer.Option("pfdrill", "--name"), as_json: bool = JsonOpt) -> None:
     """Stop the runtime and every process it runs."""
     from pfdrill.runtime import daemon
 
-    typer.echo("runtime stopped" if daemon.stop_detached(_dir(name)) else "runtime was not running")
+    stopped = daemon.stop_detached(_dir(name))
+    emit(as_json, {"name": name, "stopped": stopped},
+         "runtime stopped" if stopped else "runtime was not running")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Run the notification sink and read what it received.", no_args_is_help=True)
 
 NameOpt = typer.Option("pfdrill", "--name", "--cluster", help="Cluster whose sink to use.")
@@ -25,7 +27,8 @@ def _dir(name: str, directory: Path | None) -> Path:
 def serve(name: str = NameOpt, directory: Path | None = DirOpt,
           host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
           port: int = typer.Option(0, "--port", help="Port (0: a free one)."),
-          detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background.")) -> None:
+          detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
+          as_json: bool = typer.Option(False, "--json", help="With --detach: print JSON.")) -> None:
     """Serve the sink (foreground, or detached with --detach) and print its URL."""
     from pfdrill.detect import pipeline
     from pfdrill.sink import service
@@ -33,17 +36,19 @@ def serve(name: str = NameOpt, directory: Path | None = DirOpt,
     where = _dir(name, directory)
     if detach:
         ep = pipeline.start_sink(where, host, port)
-        typer.echo(f"sink: {ep.url} (pid {ep.pid}, journal {ep.journal})")
+        emit(as_json, {"url": ep.url, "pid": ep.pid, "journal": str(ep.journal)},
+             f"sink: {ep.url} (pid {ep.pid}, journal {ep.journal})")
         return
     raise typer.Exit(service.run(where, host, port))
 
 
 @app.command("stop")
-def stop(name: str = NameOpt, directory: Path | None = DirOpt) -> None:
+def stop(name: str = NameOpt, directory: Path | None = DirOpt, as_json: bool = JsonOpt) -> None:
     """Stop a detached sink."""
     from pfdrill.detect import pipeline
 
-    typer.echo("sink stopped" if pipeline.stop_sink(_dir(name, directory)) else "sink was not running")
+    stopped = pipeline.stop_sink(_dir(name, directory))
+    emit(as_json, {"stopped": stopped}, "sink stopped" if stopped else "sink was not running")
 
 
 def _since(text: str | None) -> float | None:
@@ -94,7 +99,7 @@ def show(name: str = NameOpt, directory: Path | None = DirOpt,
 
 
 @app.command("env")
-def env(name: str = NameOpt, directory: Path | None = DirOpt) -> None:
+def env(name: str = NameOpt, directory: Path | None = DirOpt, as_json: bool = JsonOpt) -> None:
     """Print `export` lines pointing the runbook's webhooks at the running sink."""
     from pfdrill.errors import ServiceUnavailable
     from pfdrill.model.detection import Channel
@@ -103,6 +108,5 @@ def env(name: str = NameOpt, directory: Path | None = DirOpt) -> None:
     ep = service.read_endpoint(_dir(name, directory))
     if ep is None:
         raise ServiceUnavailable("the sink is not running (pfdrill sink serve --detach, or pfdrill obs up)")
-    for ch in Channel:
-        if ch.env_var:
-            typer.echo(f"export {ch.env_var}={ep.url}/{ch.value}")
+    hooks = {ch.env_var: f"{ep.url}/{ch.value}" for ch in Channel if ch.env_var}
+    emit(as_json, hooks, "\n".join(f"export {var}={url}" for var, url in hooks.items()))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import typer
+
+from pfdrill.cli.output import JsonOpt, emit
 
 app = typer.Typer(help="Build (from Go modules) and inspect the embedded cluster's binaries.",
                   no_args_is_help=True)
@@ -14,6 +17,7 @@ app = typer.Typer(help="Build (from Go modules) and inspect the embedded cluster
 def ensure_cmd(
     only: list[str] = typer.Option([], "--only", help="Build only these components "
                                    "(kubernetes, etcd, kwok, kind, metrics-server)."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Build every missing binary; a second call does nothing."""
     from pfdrill.errors import InvalidInput
@@ -26,18 +30,26 @@ def ensure_cmd(
     components = tuple(known[o] for o in only) or tuple(build.Component)
     started = time.monotonic()
     tc = build.ensure(components=components, progress=lambda m: typer.echo(m, err=True))
-    typer.echo(f"toolchain ready in {time.monotonic() - started:.1f}s: {tc.root}")
+    seconds = time.monotonic() - started
+    emit(as_json, {"root": str(tc.root), "seconds": round(seconds, 1), "versions": tc.versions.to_dict(),
+                   "binaries": {n: e.path for n, e in sorted(tc.entries.items())}},
+         f"toolchain ready in {seconds:.1f}s: {tc.root}")
 
 
 @app.command("status")
-def status_cmd(verify: bool = typer.Option(False, "--verify", help="Re-hash every binary.")) -> None:
+def status_cmd(verify: bool = typer.Option(False, "--verify", help="Re-hash every binary."),
+               as_json: bool = JsonOpt) -> None:
     """List the binaries, their versions, and whether they are built."""
     from pfdrill.toolchain import build
 
     rows = build.status(deep=verify)
-    typer.echo(f"{'binary':<24} {'version':<10} {'state':<8} sha256")
-    for r in rows:
-        state = "ok" if r.present else "missing"
-        typer.echo(f"{r.name:<24} {r.version:<10} {state:<8} {r.sha256[:16]}")
+
+    def table() -> None:
+        typer.echo(f"{'binary':<24} {'version':<10} {'state':<8} sha256")
+        for r in rows:
+            state = "ok" if r.present else "missing"
+            typer.echo(f"{r.name:<24} {r.version:<10} {state:<8} {r.sha256[:16]}")
+
+    emit(as_json, [dataclasses.asdict(r) for r in rows], table)
     if not all(r.present for r in rows):
         raise typer.Exit(1)

@@ -2,9 +2,12 @@
 
 No container engine runs on pfdrill's own CI machine, so this provider is
 tested with its command runner faked (the exact commands are asserted). In a
-real CI (e.g. GitHub Actions with ``helm/kind-action``) it creates the
-cluster, loads the fabric image built from ``deploy/fabric/Dockerfile`` and
-deletes the cluster afterwards.
+real CI (e.g. GitHub Actions with ``helm/kind-action``) it builds the fabric
+image from a pfdrill checkout (``docker build -f deploy/fabric/Dockerfile``),
+creates the cluster, loads the image into its nodes (``kind load
+docker-image``: no registry) and deletes the cluster afterwards. The fabric
+itself is the kind overlay (``deploy/overlays/kind``), applied by
+``pfdrill fabric deploy --provider kind``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import yaml
 
 from pfdrill.cluster.provider import Progress, ProviderKind
 from pfdrill.cluster.runner import CommandRunner, SubprocessRunner
-from pfdrill.errors import ClusterError, InvalidInput
+from pfdrill.errors import ClusterError, EnvironmentProblem, InvalidInput
 from pfdrill.model.cluster import ClusterStatus
 from pfdrill.settings.paths import Paths
 
-DEFAULT_IMAGE = "pfdrill/fabric:dev"
+DEFAULT_IMAGE = "pfdrill/fabric:dev"  # the kind overlay's fabric image (a unit test holds them equal)
+DOCKERFILE = Path("deploy") / "fabric" / "Dockerfile"
 
 
 def _quiet(_msg: str) -> None:
@@ -42,9 +46,14 @@ class KindProvider:
         images: tuple[str, ...] = (DEFAULT_IMAGE,),
         node_image: str | None = None,
         wait_seconds: int = 180,
+        build_context: str | Path | None = None,
+        docker_binary: str | None = None,
     ) -> None:
         if config_file is not None and not Path(config_file).is_file():
             raise InvalidInput("kind config file does not exist", file=config_file)
+        if build_context is not None and not (Path(build_context) / DOCKERFILE).is_file():
+            raise InvalidInput(f"not a pfdrill checkout to build the fabric image from "
+                               f"(no {DOCKERFILE})", file=build_context)
         self.name = name
         self.paths = paths or Paths.from_env()
         self.runner = runner or SubprocessRunner()
@@ -54,6 +63,8 @@ class KindProvider:
         self.images = images
         self.node_image = node_image
         self.wait_seconds = wait_seconds
+        self.build_context = Path(build_context) if build_context is not None else None
+        self._docker = docker_binary
 
     def kubeconfig(self) -> Path:
         return self.paths.cluster_dir(self.name) / "kubeconfig"
@@ -70,6 +81,24 @@ class KindProvider:
         from pfdrill.toolchain import build
 
         return str(build.load(paths=self.paths).path("kind"))
+
+    def docker_binary(self) -> str:
+        found = self._docker or shutil.which("docker")
+        if not found:
+            raise EnvironmentProblem("docker not found: building the fabric image for kind needs "
+                                     "a container engine (docker, or podman with its docker CLI)")
+        return found
+
+    def build_image(self, image: str = DEFAULT_IMAGE, progress: Progress = _quiet) -> None:
+        """``docker build`` the fabric image from the checkout in ``build_context``."""
+        if self.build_context is None:
+            raise InvalidInput("no pfdrill checkout given to build the fabric image from")
+        progress(f"[cluster] building image {image} from {self.build_context}")
+        args = ["build", "-f", str(self.build_context / DOCKERFILE), "-t", image,
+                str(self.build_context)]
+        done = self.runner.run([self.docker_binary(), *args], timeout=1800)
+        if done.returncode != 0:
+            raise ClusterError(f"docker build of {image} failed: {done.last_error()}")
 
     def generated_config(self) -> dict[str, object]:
         nodes: list[dict[str, str]] = [{"role": "control-plane"}]
@@ -95,6 +124,8 @@ class KindProvider:
         return [ln.strip() for ln in self._run("get", "clusters").splitlines() if ln.strip()]
 
     def up(self, progress: Progress = _quiet) -> ClusterStatus:
+        if self.build_context is not None:  # before the cluster: a bad build changes nothing
+            self.build_image(DEFAULT_IMAGE, progress)
         if self.name in self.clusters():
             progress(f"[cluster] kind cluster {self.name!r} already exists")
             self._run("export", "kubeconfig", "--name", self.name, "--kubeconfig", str(self.kubeconfig()))

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pfdrill.cluster import guard, lease
 from pfdrill.cluster.client import ClusterClient
+from pfdrill.cluster.provider import ProviderKind
 from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound, SafetyRefused
 from pfdrill.fabric import certs, manifests, readiness
 from pfdrill.fabric.authority import Authority
@@ -74,18 +75,21 @@ def _check_target(client: ClusterClient, namespace: str, config: Config, *, may_
     guard.check_namespace(client, namespace, config)
 
 
-def render_for(client_context: str, *, config: Config | None = None, paths: Paths | None = None,
+def render_for(client_context: str, *, target: ProviderKind = ProviderKind.KWOK,
+               config: Config | None = None, paths: Paths | None = None,
                manifest_dir: Path | None = None) -> list[manifests.Obj]:
-    """The objects ``deploy`` would apply to ``client_context`` (the CA is created if needed)."""
+    """The objects ``deploy`` would apply to ``client_context``: the overlay for ``target``
+    (or ``manifest_dir``) and the trust bundle of the context's CA (created if needed)."""
     cfg = config or load_config()
     bundle = Authority.for_context(client_context, paths).bundle()
-    return manifests.render(manifest_dir or manifests.default_dir(), bundle,
+    return manifests.render(manifest_dir or manifests.overlay(target), bundle,
                             namespace=cfg.namespace, optin_label=cfg.optin_label)
 
 
 def deploy(
     client: ClusterClient,
     *,
+    target: ProviderKind = ProviderKind.KWOK,
     config: Config | None = None,
     paths: Paths | None = None,
     manifest_dir: Path | None = None,
@@ -100,7 +104,8 @@ def deploy(
     if _namespace_labels(client, cfg.namespace) is not None:
         lease.ensure_free(client, cfg.namespace)  # never re-apply over a running drill
     _wait_not_terminating(client, cfg.namespace, timeout_s, poll_s, progress)
-    objects = render_for(client.context, config=cfg, paths=paths, manifest_dir=manifest_dir)
+    objects = render_for(client.context, target=target, config=cfg, paths=paths,
+                         manifest_dir=manifest_dir)
     progress(f"applying {len(objects)} objects to {client.context}/{cfg.namespace}")
     client.apply(objects)
     wait_settled(client, cfg.namespace, timeout_s=timeout_s, poll_s=poll_s, progress=progress,
@@ -231,8 +236,8 @@ def status(client: ClusterClient, namespace: str = manifests.NAMESPACE) -> Fabri
     return FabricStatus(client.context, namespace, tuple(deployments), tuple(pods), mode, sha, keys)
 
 
-def undeploy(client: ClusterClient, *, config: Config | None = None,
-             manifest_dir: Path | None = None) -> list[str]:
+def undeploy(client: ClusterClient, *, target: ProviderKind = ProviderKind.KWOK,
+             config: Config | None = None, manifest_dir: Path | None = None) -> list[str]:
     """Delete the fabric's objects; returns ``Kind/name`` of what was asked to go."""
     cfg = config or load_config()
     labels = _namespace_labels(client, cfg.namespace)
@@ -240,7 +245,7 @@ def undeploy(client: ClusterClient, *, config: Config | None = None,
     if labels is None:
         return []
     guard.check_namespace(client, cfg.namespace, cfg)
-    objects = manifests.render(manifest_dir or manifests.default_dir(), None,
+    objects = manifests.render(manifest_dir or manifests.overlay(target), None,
                                namespace=cfg.namespace, optin_label=cfg.optin_label)
     objects.append({"apiVersion": "v1", "kind": "Secret",
                     "metadata": {"name": "fabric-certs", "namespace": cfg.namespace}})

@@ -27,6 +27,7 @@ from types import TracebackType
 
 import httpx
 
+from pfdrill.cluster.provider import ProviderKind
 from pfdrill.errors import ServiceUnavailable
 from pfdrill.fabric import logline, manifests
 from pfdrill.fabric.authority import Authority
@@ -90,7 +91,7 @@ class LocalFabric:
         self._owns_root = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="pfdrill-fabric-"))
         self.authority = authority or Authority.generate()
-        self.manifest_dir = manifest_dir or manifests.default_dir()
+        self.manifest_dir = manifest_dir or manifests.overlay(ProviderKind.KWOK)
         self.adapter: Process | None = None
         self.watchers: list[Process] = []
         self._seq = itertools.count()

@@ -1,101 +1,68 @@
-"""Rendering the fabric's manifests: the committed YAML plus what is generated per cluster.
+"""The fabric's manifests: one kustomize tree rendered per cluster, plus what is per cluster.
 
-``deploy/fabric/`` holds the manifests (``*.yaml``) and two policy sources
-that become ConfigMaps at render time, so that nobody has to keep a digest
-in sync by hand:
+``deploy/fabric/`` is a kustomize base, ``deploy/overlays/{kwok,kind,existing}``
+add what differs per cluster (shipped as package data, see
+:mod:`pfdrill.settings.assets`). The base turns two policy sources into
+ConfigMaps, so nobody keeps a digest in sync by hand:
 
-- ``dfa.json`` → ConfigMap ``dfa-artifact`` (``dfa.json`` + ``dfa.json.sha256``);
+- ``dfa.json`` (+ the committed ``dfa.json.sha256``) → ConfigMap ``dfa-artifact``;
 - ``adapter-rules.yaml`` → ConfigMap ``policy-adapter-config`` (``rules.yaml``
   and the drill knobs ``error_rate``/``added_latency_ms``, both "0").
 
-Secret ``fabric-certs`` (``trust-bundle.json``) comes from the cluster's CA
-(:mod:`pfdrill.fabric.authority`) and is never committed. The directory is
-found from ``$PFDRILL_FABRIC_MANIFESTS`` or the checkout pfdrill runs from.
+:func:`render` is ``kubectl kustomize`` of the overlay (exactly what
+``kubectl apply -k`` applies), checked (the DFA must load, the permit rules
+parse), with the namespace and opt-in label of pfdrill's config and Secret
+``fabric-certs`` (``trust-bundle.json``, from the cluster's CA, see
+:mod:`pfdrill.fabric.authority`; never committed).
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pfdrill.errors import EnvironmentProblem, InvalidInput
+from pfdrill.cluster.provider import ProviderKind
+from pfdrill.errors import InvalidInput
 from pfdrill.fabric import dfa as dfa_mod
+from pfdrill.fabric import kustomize
 from pfdrill.fabric.certs import BUNDLE_KEY, TrustBundle
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
+from pfdrill.settings import assets
 
 Obj = dict[str, Any]
-DFA_SOURCE = "dfa.json"
-RULES_SOURCE = "adapter-rules.yaml"
 NAMESPACE = "production"
 # Objects are applied in this order (and deleted in reverse): what others refer to first.
 KIND_ORDER = ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
               "RoleBinding", "ConfigMap", "Secret", "Service", "Deployment")
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
+PART_OF = {"app.kubernetes.io/part-of": "provability-fabric"}
+
+
+def overlay(target: ProviderKind) -> Path:
+    """The shipped kustomize overlay for a kind of cluster (``deploy/overlays/<target>``)."""
+    return assets.path("deploy", "overlays", target.value)
 
 
 def default_dir() -> Path:
-    env = os.environ.get("PFDRILL_FABRIC_MANIFESTS")
-    if env:
-        return Path(env)
-    checkout = Path(__file__).resolve().parents[3] / "deploy" / "fabric"
-    if checkout.is_dir():
-        return checkout
-    raise EnvironmentProblem(
-        "cannot find the fabric manifests: set $PFDRILL_FABRIC_MANIFESTS or pass --manifests")
+    """The kwok overlay: what the embedded cluster (and the fakes modelled on it) run."""
+    return overlay(ProviderKind.KWOK)
 
 
-def _load_yaml_docs(path: Path) -> list[Obj]:
+def _check_policy(objects: list[Obj], directory: Path) -> None:
+    """The DFA must load and the permit rules parse: the fabric would refuse them live."""
+    dfa_data = configmap_data(objects, "dfa-artifact")
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
-                           line=mark.line + 1 if mark is not None else None) from None
-    out = []
-    for i, doc in enumerate(docs):
-        if doc is None:
-            continue
-        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind") \
-                or not (doc.get("metadata") or {}).get("name"):
-            raise InvalidInput(f"document {i + 1} is not a Kubernetes object "
-                               "(needs apiVersion, kind, metadata.name)", file=path)
-        out.append(doc)
-    return out
-
-
-def _configmap(name: str, namespace: str, data: dict[str, str]) -> Obj:
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": namespace,
-                         "labels": {"app.kubernetes.io/part-of": "provability-fabric"}},
-            "data": data}
-
-
-def policy_sources(directory: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """The ``dfa-artifact`` and ``policy-adapter-config`` data, validated."""
-    dfa_path, rules_path = directory / DFA_SOURCE, directory / RULES_SOURCE
-    try:
-        raw = dfa_path.read_bytes()
-        rules_text = rules_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read a policy source: {exc}", file=directory) from None
-    files = {dfa_mod.DFA_KEY: raw, dfa_mod.SHA_KEY: dfa_mod.digest_line(raw).encode()}
-    try:
-        dfa_mod.load_artifact(files)
+        dfa_mod.load_artifact({k: v.encode("utf-8") for k, v in dfa_data.items()})
     except dfa_mod.DfaRefused as exc:
-        raise InvalidInput(f"DFA refused: {exc}", file=dfa_path) from None
+        raise InvalidInput(f"ConfigMap dfa-artifact: DFA refused: {exc}", file=directory) from None
     try:
-        RuleSet.parse(rules_text)
+        RuleSet.parse(configmap_data(objects, "policy-adapter-config").get(RULES_KEY, ""))
     except RulesRefused as exc:
-        raise InvalidInput(str(exc), file=rules_path) from None
-    dfa_data = {k: v.decode("utf-8") for k, v in files.items()}
-    adapter_data = {RULES_KEY: rules_text, "error_rate": "0", "added_latency_ms": "0"}
-    return dfa_data, adapter_data
+        raise InvalidInput(f"ConfigMap policy-adapter-config: {exc}", file=directory) from None
 
 
 def render(
@@ -108,22 +75,15 @@ def render(
     """Every object of the fabric, in apply order. ``bundle=None`` leaves the Secret out."""
     if not directory.is_dir():
         raise InvalidInput("manifest directory does not exist", file=directory)
-    objects: list[Obj] = []
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name != RULES_SOURCE:
-            objects.extend(_load_yaml_docs(path))
-    dfa_data, adapter_data = policy_sources(directory)
-    objects.append(_configmap("dfa-artifact", namespace, dfa_data))
-    objects.append(_configmap("policy-adapter-config", namespace, adapter_data))
+    objects = kustomize.build(directory)
+    _check_policy(objects, directory)
     if bundle is not None:
         objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                         "metadata": {"name": "fabric-certs", "namespace": namespace,
-                                     "labels": {"app.kubernetes.io/part-of": "provability-fabric"}},
+                                     "labels": dict(PART_OF)},
                         "data": {BUNDLE_KEY: base64.b64encode(bundle.to_json().encode()).decode()}})
     key, _, value = optin_label.partition("=")
-    out = []
     for obj in objects:
-        obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         if obj["kind"] == "Namespace":
             meta["name"] = namespace
@@ -132,10 +92,9 @@ def render(
             meta["namespace"] = namespace
         for subject in obj.get("subjects") or []:
             subject["namespace"] = namespace
-        out.append(obj)
     known = {k: i for i, k in enumerate(KIND_ORDER)}
-    out.sort(key=lambda o: known.get(o["kind"], len(known)))
-    return out
+    objects.sort(key=lambda o: known.get(o["kind"], len(known)))
+    return objects
 
 
 def configmap_data(objects: list[Obj], name: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from pfdrill import extras
 from pfdrill.errors import EnvironmentProblem
 from pfdrill.fabric.authority import Authority
 from pfdrill.load.plan import LoadPlan, TrafficKind
@@ -132,6 +133,7 @@ def start(
     identities: IdentitySet | None = None,
 ) -> LoadRun:
     """Start locust against ``plan.target`` with identities issued by ``authority``."""
+    extras.require("locust")  # in one line here, not as a traceback in locust.log
     owns = run_dir is None
     directory = Path(tempfile.mkdtemp(prefix="pfdrill-load-")) if run_dir is None else run_dir
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Live signals, steady-state baselines and severity classifications.
 
-The vocabulary shared by the alert rules (``deploy/alerts/rules.yml`` records
+The vocabulary shared by the alert rules (``deploy/alerts/source/rules.yml`` records
 each signal as ``pfdrill:<name>``), the thresholds table
 (``deploy/alerts/thresholds.yaml`` binds each row to an :class:`Indicator`),
 the classifier, and the reports that show why a severity was chosen.

@@ -62,7 +62,7 @@ class TimingProfile:
         return self.rate_window_s + self.for_s + 2 * self.evaluation_interval_s
 
     def variables(self) -> dict[str, str]:
-        """Placeholders of ``deploy/alerts/rules.yml`` and its tests (``${name}``)."""
+        """Placeholders of ``deploy/alerts/source/rules.yml`` and its tests (``${name}``)."""
         history_s = self.baseline_offset_s + self.baseline_window_s + self.rate_window_s
         steady_n = math.ceil(history_s / self.scrape_interval_s)
         after_s = steady_n * self.scrape_interval_s + self.settle_s

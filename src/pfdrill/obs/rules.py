@@ -1,10 +1,11 @@
-"""The alert rule source (``deploy/alerts/rules.yml``): find it, render it, read it.
+"""The alert rule source (``deploy/alerts/source/rules.yml``): find it, render it, read it.
 
 Rendering fills the ``${name}`` placeholders of the source (and of the
-``promtool`` unit-test templates in ``deploy/alerts/tests/``) from a timing
-profile; nothing else changes, so comments survive into the live rules file a
-person (or ``pfctl monitoring``) may edit. Reading gives typed alert records
-used for detection bounds and conformance.
+``promtool`` unit-test templates in ``deploy/alerts/source/tests/``) from a
+timing profile; nothing else changes, so comments survive into the live rules
+file a person (or ``pfctl monitoring``) may edit. Reading gives typed alert
+records used for detection bounds and conformance. The rendered files of both
+profiles are committed too, loadable as they are (:mod:`pfdrill.obs.rulefiles`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pfdrill.model.severity import Severity
 from pfdrill.obs import yamldoc
 from pfdrill.obs.profile import TimingProfile
 from pfdrill.obs.yamldoc import LineDict
+from pfdrill.settings import assets
 
-RULES_FILE = "rules.yml"
+RULES_FILE = "source/rules.yml"  # the template, relative to alerts_dir()
+TESTS_DIR = "source/tests"  # promtool unit-test templates, relative to alerts_dir()
 RENDERED_FILE = "pfdrill-alerts.yml"  # the name inside a live rules dir and in tests
 REQUIRED_LABELS = ("severity", "runbook_section", "row", "signal")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -28,16 +31,9 @@ _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
 def alerts_dir() -> Path:
-    """``deploy/alerts`` of this checkout, or ``$PFDRILL_ALERTS_DIR``."""
+    """``deploy/alerts`` as shipped with pfdrill, or ``$PFDRILL_ALERTS_DIR``."""
     env = os.environ.get("PFDRILL_ALERTS_DIR")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), *Path.cwd().parents, *Path(__file__).resolve().parents):
-        candidate = base / "deploy" / "alerts"
-        if (candidate / RULES_FILE).is_file():
-            return candidate
-    raise InvalidInput("cannot find deploy/alerts/rules.yml; run from the pfdrill checkout "
-                       "or set PFDRILL_ALERTS_DIR")
+    return Path(env) if env else assets.path("deploy", "alerts")
 
 
 def substitute(text: str, variables: dict[str, str], file: str | Path) -> str:
@@ -61,6 +57,10 @@ def render(source: Path, profile: TimingProfile) -> str:
     text = source.read_text(encoding="utf-8")
     body = substitute(text, profile.variables(), source)
     parse(body, source)  # validate structure before anyone loads it
+    return _with_trailer(body, source, profile)
+
+
+def _with_trailer(body: str, source: Path, profile: TimingProfile) -> str:
     # A trailer, not a header: line numbers (promtool's too) stay those of the source.
     trailer = (f"# Rendered from {source.name} for the '{profile.name.value}' timing profile "
                "by pfdrill; edit the source, not this file.\n")
@@ -177,17 +177,25 @@ def load(path: Path) -> RuleSet:
     return parse(path.read_text(encoding="utf-8"), path)
 
 
+def render_tests(profile: TimingProfile, source_dir: Path | None = None) -> dict[str, str]:
+    """The promtool unit tests (``source/tests/*.yml``) for ``profile``: file name → text.
+    Each names ``pfdrill-alerts.yml`` beside it in ``rule_files``."""
+    source_dir = source_dir or alerts_dir()
+    return {template.name: _with_trailer(
+                substitute(template.read_text(encoding="utf-8"), profile.variables(), template),
+                template, profile)
+            for template in sorted((source_dir / TESTS_DIR).glob("*.yml"))}
+
+
 def render_suite(directory: Path, profile: TimingProfile, source_dir: Path | None = None
                  ) -> tuple[Path, list[Path]]:
-    """Render the rules and their promtool unit tests (``tests/*.yml``) side by side."""
+    """Render the rules and their promtool unit tests side by side into ``directory``."""
     source_dir = source_dir or alerts_dir()
     rule_file = render_to(directory, profile, source_dir / RULES_FILE)
     tests = []
-    for template in sorted((source_dir / "tests").glob("*.yml")):
-        target = directory / template.name
-        target.write_text(substitute(template.read_text(encoding="utf-8"), profile.variables(),
-                                     template), encoding="utf-8")
-        tests.append(target)
+    for name, text in render_tests(profile, source_dir).items():
+        (directory / name).write_text(text, encoding="utf-8")
+        tests.append(directory / name)
     return rule_file, tests
 
 

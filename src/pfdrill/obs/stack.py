@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.errors import EnvironmentProblem, ServiceUnavailable
+from pfdrill.obs import amtool, promtool, rules
 from pfdrill.obs import config as obs_config
-from pfdrill.obs import promtool, rules
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI
 from pfdrill.obs.profile import TimingProfile, duration
 from pfdrill.proc.daemon import Daemon
@@ -151,6 +151,7 @@ class Stack:
     def _start_alertmanager(self, profile: TimingProfile, sink_url: str) -> str:
         cfg = obs_config.dump(obs_config.alertmanager(profile, sink_url),
                               self.directory / "alertmanager.yml")
+        amtool.check_config(cfg)
         storage = self.alertmanager.directory / "data"
         shutil.rmtree(storage, ignore_errors=True)
 

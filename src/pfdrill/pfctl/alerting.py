@@ -1,7 +1,7 @@
 """``pfctl monitoring ...``: edit the live alert rules file and reload Prometheus.
 
 Edits are made on the text, so the comments and layout of the rules file
-(rendered from ``deploy/alerts/rules.yml``) survive. Every edit is checked
+(rendered from ``deploy/alerts/source/rules.yml``) survive. Every edit is checked
 with ``promtool check rules`` before it replaces the live file, Prometheus
 is reloaded, and an added alert must then appear in Prometheus' rule list.
 

@@ -13,6 +13,8 @@ The file is YAML::
     slow_detection_fails: false      # true: a slow pipeline fails the detect phase
     deploy_fabric: false                       # the fabric is ours: never deploy over it
 
+The file is ``--config``, else ``$PFDRILL_CONFIG``, else ``pfdrill.yaml`` in the
+working directory (a drill repository's own, as ``pfdrill init`` writes it).
 Without a file the defaults allow only the clusters pfdrill creates itself.
 """
 
@@ -31,6 +33,7 @@ from pfdrill.errors import InvalidInput
 # Shell-style patterns: by default only clusters pfdrill creates itself (kwok-pfdrill, kind-pfdrill-ci, ...).
 DEFAULT_ALLOWED_CONTEXTS = ("kwok-pfdrill", "kwok-pfdrill-*", "kind-pfdrill", "kind-pfdrill-*")
 DEFAULT_OPTIN_LABEL = "pfdrill.dev/drills=enabled"
+FILENAME = "pfdrill.yaml"  # found in the working directory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,8 +78,9 @@ _KNOWN = {f.name for f in dataclasses.fields(Config)} - {"source"}
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Load the config from ``path``, ``$PFDRILL_CONFIG``, or return the defaults."""
-    chosen = path or os.environ.get("PFDRILL_CONFIG")
+    """Load the config from ``path``, ``$PFDRILL_CONFIG`` or ./pfdrill.yaml; else the defaults."""
+    chosen = path or os.environ.get("PFDRILL_CONFIG") or (FILENAME if Path(FILENAME).is_file()
+                                                          else None)
     if not chosen:
         return Config()
     p = Path(chosen)

@@ -175,7 +175,8 @@ class Stack:
             info.context, self.paths))
         ns = self.config.namespace
         if not deploy.present(client, ns) and self.owns_fabric():
-            status = deploy.deploy(client, config=self.config, paths=self.paths, timeout_s=180,
+            status = deploy.deploy(client, target=self.kind, config=self.config, paths=self.paths,
+                                   timeout_s=180,
                                    pod_http=pods)
             ready = ", ".join(f"{d.name} {d.ready}/{d.replicas}" for d in status.deployments)
             progress(f"[fabric] deployed in {status.namespace}: {ready}; enforcement_mode="
@@ -187,7 +188,7 @@ class Stack:
                  f"{'ready' if got.ok else got.describe()}")
         if self.owns_fabric():
             for line in deploy.drift(client, deploy.render_for(
-                    client.context, config=self.config, paths=self.paths)):
+                    client.context, target=self.kind, config=self.config, paths=self.paths)):
                 progress(f"[fabric] drift (not re-applied): {line}")
         return info
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -150,6 +151,7 @@ def ensure(
         if all(manifest.get(n, version) for n in names):
             progress(f"[toolchain] {component.value} {version}: cached")
             continue
+        gobuild.go_binary(v.go)  # no Go: say which one, before any download is tried
         key = f"{component.value}-{version}"
         bindir = root / key / "bin"
         ctx = _Ctx(component, version, v, root / key / "src", bindir, progress)
@@ -189,6 +191,21 @@ def status(*, paths: Paths | None = None, versions: Versions | None = None,
             out.append(BinaryStatus(n, component.value, version, ok, e.path if e else "",
                                     e.sha256 if e else "", e.build_seconds if e else 0.0))
     return out
+
+
+def binary(name: str, *, paths: Paths | None = None, versions: Versions | None = None) -> Path:
+    """One cluster binary: the toolchain's own once built (its version is the one pfdrill
+    was tested with), else the first on PATH; one line saying how to get it otherwise."""
+    v = versions or Versions.from_env()
+    component = next((c for c, names in BINARIES.items() if name in names), None)
+    entry = Manifest(_root(paths)).get(name, _version_of(component, v)) if component else None
+    if entry is not None:
+        return Path(entry.path)
+    found = shutil.which(name)
+    if found:
+        return Path(found)
+    raise ToolchainError(f"{name} not found: run 'pfdrill toolchain ensure' (builds it from Go "
+                         f"modules) or put {name} on PATH")
 
 
 def load(*, paths: Paths | None = None, versions: Versions | None = None) -> Toolchain:

@@ -6,6 +6,13 @@ refuses it. The wrapper module requires ``k8s.io/kubernetes vX.Y.Z`` and
 replaces each staging module ``k8s.io/<name> => k8s.io/<name> v0.Y.Z``. etcd's
 server has no ``main`` package of its own outside the root module, so its
 wrapper is a three-line ``main`` calling ``etcdmain.Main``.
+
+A machine without Go, or with a Go older than a module requires, gets one line
+saying which Go is needed and how to get it: the Go release from go.dev, or
+(Go 1.21 and later) ``GOTOOLCHAIN=go1.X.Y``, with which the installed Go
+fetches that toolchain from the module proxy itself. pfdrill builds with
+``GOTOOLCHAIN=local`` unless told otherwise, so nothing is fetched behind
+the user's back.
 """
 
 from __future__ import annotations
@@ -25,11 +32,52 @@ from pfdrill.errors import ToolchainError
 Progress = Callable[[str], None]
 
 
-def go_binary() -> str:
-    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+# Where Go's own installer puts it, for a shell whose PATH does not have it yet.
+GO_FALLBACKS = ("/usr/local/go/bin/go",)
+# The first Go release that can fetch a newer toolchain itself (GOTOOLCHAIN).
+GOTOOLCHAIN_SINCE = (1, 21)
+_GO_VERSION = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?")
+_REQUIRES = re.compile(r"requires go >= ?(\d+\.\d+(?:\.\d+)?) \(running go (\d+\.\d+(?:\.\d+)?)"
+                       r"; GOTOOLCHAIN=local\)")
+
+
+def go_binary(needed: str = "") -> str:
+    """The go command; one line saying what to install when there is none."""
+    found = shutil.which("go") or next((g for g in GO_FALLBACKS if Path(g).exists()), None)
     if not found:
-        raise ToolchainError("the Go toolchain ('go') is not installed or not on PATH")
+        which = f"Go >= {needed}" if needed else "Go"
+        raise ToolchainError(
+            f"Go is not installed (no 'go' on PATH): the cluster binaries are built from Go "
+            f"modules and need {which}; install it from https://go.dev/dl/ and put its bin/ on "
+            "PATH (Debian 12's golang-go is 1.19, too old)")
     return found
+
+
+def _parse(version: str) -> tuple[int, int, int]:
+    m = _GO_VERSION.match(version if version.startswith("go") else f"go{version}")
+    if m is None:
+        raise ToolchainError(f"cannot read the Go version {version!r}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def too_old(installed: str, needed: str, what: str) -> ToolchainError:
+    """The one-line error for a Go older than ``what`` needs (versions like '1.26.0')."""
+    how = f"install Go >= {needed} from https://go.dev/dl/"
+    if _parse(installed)[:2] >= GOTOOLCHAIN_SINCE:
+        how += (f", or let this Go fetch it from the module proxy: "
+                f"GOTOOLCHAIN=go{needed} pfdrill toolchain ensure (or GOTOOLCHAIN=go{needed} make)")
+    return ToolchainError(f"{what} needs Go >= {needed}, but {installed} is installed: {how}")
+
+
+def check_go(needed: str, what: str) -> None:
+    """Refuse, in one line, a Go older than ``needed`` (unless $GOTOOLCHAIN lets it switch)."""
+    if go_env().get("GOTOOLCHAIN", "local") != "local":
+        return  # the go command picks or fetches a toolchain that is new enough itself
+    out = subprocess.run([go_binary(needed), "env", "GOVERSION"], capture_output=True, text=True,
+                         env=go_env(), check=False, timeout=60)
+    installed = out.stdout.strip() or "an unknown Go"
+    if out.returncode != 0 or _parse(installed) < _parse(needed):
+        raise too_old(installed, needed, what)
 
 
 def go_env() -> dict[str, str]:
@@ -60,6 +108,9 @@ def run_go(args: Sequence[str], *, cwd: Path, what: str, progress: Progress,
     finally:
         done.set()
     if proc.returncode != 0:
+        old = _REQUIRES.search(proc.stderr or proc.stdout)
+        if old is not None:
+            raise too_old(f"go{old.group(2)}", old.group(1), what)
         raise ToolchainError(f"{what} failed: {_last_error_line(proc.stderr or proc.stdout)}")
     return proc.stdout
 
@@ -104,6 +155,8 @@ def kubernetes_wrapper(workdir: Path, kube_version: str, staging_version: str, c
     if not staging:
         raise ToolchainError(f"k8s.io/kubernetes@{kube_version}: no staging replacements found in its go.mod")
     go_line = re.search(r"^go (\S+)", gomod, re.MULTILINE)
+    if go_line is not None:
+        check_go(go_line.group(1), f"building Kubernetes {kube_version}")
     lines = [
         "module pfdrill.local/kubernetes-build", "",
         f"go {go_line.group(1) if go_line else '1.24'}", "",

@@ -14,6 +14,10 @@ import re
 from pfdrill.errors import InvalidInput
 
 _SEMVER = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+# The Go each Kubernetes minor release builds with (the `go` line of k8s.io/kubernetes's
+# go.mod), to tell a machine without Go which one to install before anything can be
+# downloaded; the build reads the real go.mod and checks the installed Go against it.
+KUBERNETES_GO = {"v1.36": "1.26.0"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +47,11 @@ class Versions:
     def staging(self) -> str:
         """The k8s.io staging modules' version for this Kubernetes release (v1.36.1 → v0.36.1)."""
         return "v0" + self.kubernetes[2:]
+
+    @property
+    def go(self) -> str:
+        """The Go the Kubernetes build needs, e.g. '1.26.0' ('' for a release not listed)."""
+        return KUBERNETES_GO.get(".".join(self.kubernetes.split(".")[:2]), "")
 
     def to_dict(self) -> dict[str, str]:
         return dataclasses.asdict(self)

@@ -5,11 +5,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fabric_support import DEPLOY
+import yaml
+from fabric_support import DEPLOY, REPO
 
 from pfdrill.cluster.fake import FakeCluster
-from pfdrill.errors import ClusterError, InvalidInput, SafetyRefused
-from pfdrill.fabric import deploy, manifests
+from pfdrill.cluster.provider import ProviderKind
+from pfdrill.errors import ClusterError, InvalidInput, SafetyRefused, ToolchainError
+from pfdrill.fabric import deploy, dfa, kustomize, manifests
 from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.certs import BUNDLE_KEY, TrustBundle
 from pfdrill.model.cluster import DeploymentState
@@ -26,7 +28,7 @@ def paths(tmp_path: Path) -> Paths:
 
 def test_render_has_the_contract_objects_and_a_matching_digest() -> None:
     bundle = Authority.generate().bundle()
-    objs = manifests.render(DEPLOY, bundle)
+    objs = manifests.render(manifests.overlay(ProviderKind.KWOK), bundle)
     names = {(o["kind"], o["metadata"]["name"]) for o in objs}
     for want in [("Namespace", "production"), ("Deployment", "sidecar-watcher"),
                  ("Deployment", "policy-adapter"), ("Deployment", "prometheus"),
@@ -53,27 +55,79 @@ def test_render_has_the_contract_objects_and_a_matching_digest() -> None:
 
 
 def test_render_without_bundle_has_no_secret_and_honours_the_namespace() -> None:
-    objs = manifests.render(DEPLOY, None, namespace="drills", optin_label="team/drills=yes")
+    objs = manifests.render(manifests.overlay(ProviderKind.KWOK), None, namespace="drills",
+                            optin_label="team/drills=yes")
     assert not any(o["kind"] == "Secret" for o in objs)
     assert all(o["metadata"].get("namespace", "drills") == "drills" for o in objs)
     ns = next(o for o in objs if o["kind"] == "Namespace")
     assert ns["metadata"]["name"] == "drills" and ns["metadata"]["labels"]["team/drills"] == "yes"
 
 
-def test_bad_policy_sources_name_the_file(tmp_path: Path) -> None:
-    shutil.copytree(DEPLOY, tmp_path / "m")
-    (tmp_path / "m" / "dfa.json").write_text('{"version": 1}')
-    with pytest.raises(InvalidInput, match=r"dfa\.json: DFA refused"):
-        manifests.render(tmp_path / "m", None)
-    shutil.copy(DEPLOY / "dfa.json", tmp_path / "m" / "dfa.json")
-    (tmp_path / "m" / "extra.yaml").write_text("kind: Thing\n")
-    with pytest.raises(InvalidInput, match=r"extra\.yaml: document 1 is not a Kubernetes object"):
-        manifests.render(tmp_path / "m", None)
+def test_bad_policy_sources_name_the_overlay(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    overlay = tmp_path / "deploy" / "overlays" / "kwok"
+    (tmp_path / "deploy" / "fabric" / "dfa.json").write_text('{"version": 1}')
+    with pytest.raises(InvalidInput, match=r"overlays/kwok: ConfigMap dfa-artifact: DFA refused: "
+                                           r"sha256 mismatch"):
+        manifests.render(overlay, None)
+    shutil.copy(DEPLOY / "dfa.json", tmp_path / "deploy" / "fabric" / "dfa.json")
+    (tmp_path / "deploy" / "fabric" / "adapter-rules.yaml").write_text("rules: 3\n")
+    with pytest.raises(InvalidInput, match=r"overlays/kwok: ConfigMap policy-adapter-config: "):
+        manifests.render(overlay, None)
+    (tmp_path / "deploy" / "fabric" / "kustomization.yaml").write_text("resources: [gone.yaml]\n")
+    with pytest.raises(InvalidInput, match=r"overlays/kwok: kubectl kustomize failed: .*gone\.yaml"):
+        manifests.render(overlay, None)
+    with pytest.raises(InvalidInput, match=r"no kustomization\.yaml"):
+        manifests.render(tmp_path / "deploy", None)
+
+
+def test_the_committed_dfa_digest_is_that_of_dfa_json() -> None:
+    raw = (DEPLOY / "dfa.json").read_bytes()
+    assert (DEPLOY / "dfa.json.sha256").read_text() == dfa.digest_line(raw)
+
+
+def _deployments(objs: list[manifests.Obj]) -> dict[str, manifests.Obj]:
+    return {o["metadata"]["name"]: o for o in objs if o["kind"] == "Deployment"}
+
+
+def _annotations(dep: manifests.Obj) -> dict[str, str]:
+    return dict(dep["spec"]["template"]["metadata"].get("annotations") or {})
+
+
+def test_each_overlay_differs_from_the_base_only_where_its_cluster_needs() -> None:
+    kwok, kind, existing = (_deployments(manifests.render(manifests.overlay(t), None))
+                            for t in (ProviderKind.KWOK, ProviderKind.KIND, ProviderKind.EXISTING))
+    # kwok: every pod runs under the process runtime; Prometheus is a stand-in
+    assert all(_annotations(d)["pfdrill.dev/runtime"] == "process" for d in kwok.values())
+    assert _annotations(kwok["prometheus"])["pfdrill.dev/stand-in"] == "prometheus"
+    # kind: real containers from a kind-loaded image, a real Prometheus
+    assert set(kind) == set(kwok)
+    for name, dep in kind.items():
+        assert not any(k.startswith("pfdrill.dev/") for k in _annotations(dep))
+        container = dep["spec"]["template"]["spec"]["containers"][0]
+        if name == "prometheus":
+            assert container["image"].startswith("prom/prometheus:")
+        else:
+            assert container["image"] == "pfdrill/fabric:dev"
+            assert container["imagePullPolicy"] == "Never"
+    # existing: the team's Prometheus does the scraping; nothing pfdrill-specific
+    assert set(existing) == {"sidecar-watcher", "policy-adapter"}
+    assert not any(k.startswith("pfdrill.dev/") for d in existing.values() for k in _annotations(d))
+    assert all(_annotations(d)["prometheus.io/scrape"] == "true" for d in existing.values())
+
+
+def test_no_kubectl_is_one_line_saying_how_to_get_it(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PFDRILL_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(ToolchainError, match=r"^kubectl not found: run 'pfdrill toolchain ensure' "
+                                             r"\(builds it from Go modules\) or put kubectl on PATH$"):
+        kustomize.build(REPO / "deploy" / "overlays" / "kind")
 
 
 def test_deploy_applies_everything_and_reports_status(paths: Paths) -> None:
     fake = FakeCluster()
-    result = deploy.deploy(fake, config=CONFIG, paths=paths, manifest_dir=DEPLOY, timeout_s=1)
+    result = deploy.deploy(fake, config=CONFIG, paths=paths, timeout_s=1)
     assert result.ready and result.enforcement_mode == "enforce"
     assert result.dfa_sha256 and len(result.dfa_sha256) == 64
     applied = [c for c in fake.calls if c[0] == "apply"]
@@ -85,7 +139,7 @@ def test_deploy_applies_everything_and_reports_status(paths: Paths) -> None:
 def test_deploy_refuses_a_context_off_the_allow_list_before_any_change(paths: Paths) -> None:
     fake = FakeCluster(context="prod-eu")
     with pytest.raises(SafetyRefused, match="prod-eu"):
-        deploy.deploy(fake, config=CONFIG, paths=paths, manifest_dir=DEPLOY)
+        deploy.deploy(fake, config=CONFIG, paths=paths)
     assert fake.mutations == [] and not (paths.state / "fabric-ca").exists()
 
 
@@ -93,7 +147,7 @@ def test_deploy_refuses_an_existing_namespace_without_the_optin_label(paths: Pat
     fake = FakeCluster()
     fake.add_namespace("production", {"team": "payments"})
     with pytest.raises(SafetyRefused, match="not opted in"):
-        deploy.deploy(fake, config=CONFIG, paths=paths, manifest_dir=DEPLOY)
+        deploy.deploy(fake, config=CONFIG, paths=paths)
     assert fake.mutations == []
 
 
@@ -110,17 +164,17 @@ def test_wait_settled_times_out_naming_what_is_not_ready() -> None:
 
 def test_undeploy_removes_what_deploy_applied(paths: Paths) -> None:
     fake = FakeCluster()
-    deploy.deploy(fake, config=CONFIG, paths=paths, manifest_dir=DEPLOY, timeout_s=1)
-    removed = deploy.undeploy(fake, config=CONFIG, manifest_dir=DEPLOY)
+    deploy.deploy(fake, config=CONFIG, paths=paths, timeout_s=1)
+    removed = deploy.undeploy(fake, config=CONFIG)
     assert "Namespace/production" in removed and "Secret/fabric-certs" in removed
     assert fake.list_objects("apps/v1", "Deployment", "production") == []
-    assert deploy.undeploy(fake, config=CONFIG, manifest_dir=DEPLOY) == []
+    assert deploy.undeploy(fake, config=CONFIG) == []
 
 
 def test_undeploy_keeps_a_namespace_pfdrill_did_not_create() -> None:
     fake = FakeCluster()
     fake.add_namespace("production", {"pfdrill.dev/drills": "enabled"})
-    removed = deploy.undeploy(fake, config=CONFIG, manifest_dir=DEPLOY)
+    removed = deploy.undeploy(fake, config=CONFIG)
     assert "Namespace/production" not in removed
     assert fake.namespace_labels("production") == {"pfdrill.dev/drills": "enabled"}
 
@@ -132,3 +186,55 @@ def test_status_reads_the_bundle_keys() -> None:
     fake.add_secret("production", "fabric-certs", {BUNDLE_KEY: ca.bundle().to_json().encode()})
     got = deploy.status(fake)
     assert got.trust_bundle_keys == (ca.key_id,) and not got.ready
+
+
+@pytest.mark.parametrize("target", [ProviderKind.KIND, ProviderKind.EXISTING])
+def test_deploy_applies_exactly_the_providers_overlay(target: ProviderKind, paths: Paths) -> None:
+    context = "kind-pfdrill" if target is ProviderKind.KIND else "staging"
+    fake = FakeCluster(context=context)
+    deploy.deploy(fake, target=target, config=Config(allowed_contexts=(context,)), paths=paths,
+                  timeout_s=1)
+    overlay = manifests.render(manifests.overlay(target), None)
+    for want in overlay:
+        meta = want["metadata"]
+        got = fake.get_object(want["apiVersion"], want["kind"], meta.get("namespace"), meta["name"])
+        assert got is not None, (want["kind"], meta["name"])
+        for part in ("spec", "data", "rules", "subjects"):
+            assert got.get(part) == want.get(part), (want["kind"], meta["name"], part)
+    (applied,) = [c[1][0] for c in fake.calls if c[0] == "apply"]
+    assert len(applied) == len(overlay) + 1  # + Secret fabric-certs
+    assert ("v1", "Secret", "production", "fabric-certs") in applied
+
+
+@pytest.mark.parametrize("target", list(ProviderKind))
+def test_fabric_render_prints_what_kubectl_apply_k_applies(
+        target: ProviderKind, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    from pfdrill.cli import main
+    from pfdrill.toolchain import build
+
+    overlay = REPO / "deploy" / "overlays" / target.value
+    raw = subprocess.run([str(build.binary("kubectl")), "kustomize", str(overlay)],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    direct = sorted((yaml.safe_load_all(raw)), key=lambda o: (o["kind"], o["metadata"]["name"]))
+    assert main(["fabric", "render", "--target", target.value]) == 0
+    printed = sorted(yaml.safe_load_all(capsys.readouterr().out),
+                     key=lambda o: (o["kind"], o["metadata"]["name"]))
+    assert printed == direct
+
+
+def test_the_in_cluster_prometheus_loads_the_committed_drill_rules() -> None:
+    # (Debian's promtool cannot check this config: its Prometheus is built without
+    # kubernetes_sd_configs; a Prometheus that runs it must come from elsewhere.)
+    objs = manifests.render(manifests.overlay(ProviderKind.KIND), None)
+    config = yaml.safe_load(manifests.configmap_data(objs, "prometheus-config")["prometheus.yml"])
+    assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    (discovery,) = config["alerting"]["alertmanagers"][0]["kubernetes_sd_configs"]
+    assert discovery["role"] == "endpoints"
+    mounts = {m["name"]: m["mountPath"] for m in _deployments(objs)["prometheus"]["spec"]["template"]
+              ["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["rules"] == "/etc/prometheus/rules"
+    rules = manifests.configmap_data(objs, "pfdrill-alert-rules")
+    assert rules == {"pfdrill-alerts.yml": (REPO / "deploy" / "alerts" / "drill" /
+                                            "pfdrill-alerts.yml").read_text()}

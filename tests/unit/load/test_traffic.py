@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+from pfdrill.cluster.provider import ProviderKind
 from pfdrill.fabric import dfa as dfa_mod
 from pfdrill.fabric import manifests, pipeline
 from pfdrill.fabric.authority import Authority
@@ -36,7 +37,8 @@ def test_variants_break_exactly_the_check_they_are_named_after(tmp_path: Path) -
     ids.save(tmp_path / "ids.json")
     assert (tmp_path / "ids.json").stat().st_mode & 0o777 == 0o600
     loaded = IdentitySet.load(tmp_path / "ids.json")
-    dfa_data, _ = manifests.policy_sources(DEPLOY)
+    dfa_data = manifests.configmap_data(manifests.render(manifests.overlay(ProviderKind.KWOK), None),
+                                        "dfa-artifact")
     dfa = dfa_mod.load_artifact({k: v.encode() for k, v in dfa_data.items()})
     expected_check = {"dfa": "dfa", "permit": "permit", "ni": "ni", "missing": "certificate",
                       "foreign_ca": "certificate", "expired": "certificate"}

@@ -16,9 +16,10 @@ from pfdrill.obs import rules
 SOURCE = rules.alerts_dir() / rules.RULES_FILE
 
 
-@pytest.mark.parametrize("name", ["drill", "production"])
-def test_promtool_checks_and_unit_tests_pass(name: str, tmp_path: Path) -> None:
-    result = rules.verify(profiles.get(name), tmp_path)
+def test_promtool_checks_and_unit_tests_pass(tmp_path: Path) -> None:
+    # Both profiles as committed are promtool-tested in test_obs_rulefiles; this is the
+    # path of `pfdrill alerts check` (render the templates somewhere, then promtool).
+    result = rules.verify(profiles.get("drill"), tmp_path)
     assert result.ok, result.output
     assert result.rules == 35
     assert set(result.tests) == {"sev1.yml", "sev2.yml", "sev3.yml", "baseline.yml"}

@@ -13,7 +13,7 @@ from pfdrill.obs import profile, promtool, rules
 from pfdrill.pfctl import alerting
 from pfdrill.pfctl.context import Context
 
-SOURCE = Path(__file__).resolve().parents[3] / "deploy" / "alerts" / "rules.yml"
+SOURCE = Path(__file__).resolve().parents[3] / "deploy" / "alerts" / "source" / "rules.yml"
 
 
 @pytest.fixture

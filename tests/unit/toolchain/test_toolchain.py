@@ -45,5 +45,5 @@ def test_load_without_a_build_names_what_is_missing(tmp_path: Path) -> None:
 def test_missing_go_is_a_toolchain_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setattr(gobuild.Path, "exists", lambda self: False)
-    with pytest.raises(ToolchainError, match=r"\('go'\) is not installed"):
+    with pytest.raises(ToolchainError, match=r"^Go is not installed \(no 'go' on PATH\)"):
         gobuild.go_binary()

@@ -1,0 +1,1 @@
+../../../../features/adapter_failure.feature

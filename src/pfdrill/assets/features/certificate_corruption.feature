@@ -1,0 +1,1 @@
+../../../../features/certificate_corruption.feature

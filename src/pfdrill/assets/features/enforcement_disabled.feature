@@ -1,0 +1,1 @@
+../../../../features/enforcement_disabled.feature

@@ -1,0 +1,1 @@
+../../../../features/high_reject_rate.feature
