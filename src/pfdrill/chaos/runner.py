@@ -33,6 +33,7 @@ from chaoslib.types import Strategy
 
 from pfdrill.chaos import scenario
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 
 Journal = dict[str, Any]
 STRATEGIES = {
@@ -75,7 +76,7 @@ def _log_to(path: Path | None) -> Iterator[None]:
 
 
 def validate(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
-             where: scenario.Located | None = None) -> None:
+             where: yamldoc.Document | None = None) -> None:
     """pfdrill's rules, then chaostoolkit's; InvalidInput naming ``source``."""
     scenario.check(experiment, source, where)
     try:
@@ -86,7 +87,7 @@ def validate(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
 
 def run(experiment: Mapping[str, Any], *, source: str | Path = "<experiment>",
         variables: Mapping[str, Any] | None = None, journal_path: Path | None = None,
-        hypothesis: str = "default", where: scenario.Located | None = None) -> Journal:
+        hypothesis: str = "default", where: yamldoc.Document | None = None) -> Journal:
     """Validate and run ``experiment``; the journal (also written to ``journal_path``)."""
     validate(experiment, source, where)
     exp = copy.deepcopy(dict(experiment))

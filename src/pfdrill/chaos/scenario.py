@@ -21,55 +21,26 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pfdrill.errors import InvalidInput
 from pfdrill.faults.fault import check_params
+from pfdrill.formats import yamldoc
 
 ACTIONS = "pfdrill.chaos.actions"
 _SUBST = re.compile(r"\$\{[^}]+\}")
 
 
-class Located:
-    """Line numbers of an experiment's items, from the YAML/JSON source (1-based)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[tuple[str | int, ...], int] = {}
-        try:
-            node = yaml.compose(text)
-        except yaml.YAMLError:
-            return
-        if node is not None:
-            self._walk(node, ())
-
-    def _walk(self, node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode) and len(path) < 3:
-            for key, value in node.value:
-                self._walk(value, (*path, str(key.value)))
-        elif isinstance(node, yaml.SequenceNode) and len(path) < 3:
-            for i, item in enumerate(node.value):
-                self._walk(item, (*path, i))
-
-    def line(self, *path: str | int) -> int | None:
-        return self.lines.get(tuple(path))
-
-
-def load(path: Path) -> tuple[dict[str, Any], Located]:
-    """The experiment in ``path`` (JSON or YAML) and where its items are."""
+def load(path: Path) -> tuple[dict[str, Any], yamldoc.Document]:
+    """The experiment in ``path`` (JSON or YAML, both read as YAML 1.2) and where its items are."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read the experiment: {exc.strerror or exc}", file=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"not valid JSON/YAML: {getattr(exc, 'problem', exc)}", file=path,
-                           line=mark.line + 1 if mark is not None else None) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("an experiment must be a mapping (title, description, method, ...)", file=path)
-    return data, Located(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InvalidInput(f"cannot read the experiment: {reason or exc}", file=path) from None
+    doc = yamldoc.loads(text, path, what="JSON/YAML")
+    if not isinstance(doc.root, dict):
+        raise doc.error("an experiment must be a mapping (title, description, method, ...)")
+    data: dict[str, Any] = yamldoc.plain(doc.root)  # chaostoolkit gets builtin types only
+    return data, doc
 
 
 def _pfdrill_call(activity: Any, func: str) -> Mapping[str, Any] | None:
@@ -97,12 +68,14 @@ def _literal(value: Any) -> bool:
 
 
 def check(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
-          where: Located | None = None) -> None:
-    """InvalidInput naming ``source`` for the first rule the experiment breaks."""
-    loc = where or Located("")
+          where: yamldoc.Document | None = None) -> None:
+    """InvalidInput naming ``source`` (and the line, when ``where`` has the file) for the
+    first rule the experiment breaks."""
 
     def fail(message: str, *path: str | int) -> InvalidInput:
-        return InvalidInput(message, file=source, line=loc.line(*path) if path else None)
+        if where is None:
+            return InvalidInput(message, file=source)
+        return where.error(message, path)
 
     hypothesis = experiment.get("steady-state-hypothesis")
     if not isinstance(hypothesis, dict):

@@ -25,9 +25,9 @@ import jsonschema
 
 from pfdrill.drill import checks, criteria
 from pfdrill.drill.ports import FaultCatalog, RunbookRunner
-from pfdrill.drill.yamlpos import LineIndex, PathPart
-from pfdrill.drill.yamlpos import load as load_yaml
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
+from pfdrill.formats.yamldoc import Document, PathPart
 from pfdrill.model.drill import (
     CheckKind,
     CheckSpec,
@@ -61,7 +61,7 @@ def where(path: Sequence[PathPart]) -> str:
     return out or "(top level)"
 
 
-def _schema_error(err: jsonschema.ValidationError, index: LineIndex) -> tuple[int, str]:
+def _schema_error(err: jsonschema.ValidationError, index: Document) -> tuple[int, str]:
     path = list(err.absolute_path)
     line = index.line(path)
     message = err.message
@@ -83,7 +83,7 @@ def _schema_error(err: jsonschema.ValidationError, index: LineIndex) -> tuple[in
     return line or 0, f"{where(path)}: {message}"
 
 
-def validate_schema(data: Any, file: Path, index: LineIndex,
+def validate_schema(data: Any, file: Path, index: Document,
                     against: dict[str, Any] | None = None) -> None:
     """Check ``data`` against ``against`` (default: the suite schema); the best error, with its line.
 
@@ -151,7 +151,7 @@ _CHECKS: dict[CheckKind, Callable[[Raw], CheckSpec]] = {
 
 
 def _checks(items: list[Raw], path: list[PathPart], file: Path,
-            index: LineIndex) -> tuple[CheckSpec, ...]:
+            index: Document) -> tuple[CheckSpec, ...]:
     out = []
     for i, item in enumerate(items):
         ((kind_name, body),) = item.items()
@@ -180,7 +180,7 @@ def _runbook_path(raw: str, file: Path) -> str:
     return str(p if p.is_absolute() else (file.parent / p).resolve())
 
 
-def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: LineIndex,
+def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: Document,
            profile_override: TimingProfile | None) -> DrillSpec:
     path: list[PathPart] = ["drills", i]
     profile = profile_override or TimingProfile(raw.get("profile") or defaults.get("profile")
@@ -218,7 +218,8 @@ def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: LineIndex,
 def load(path: str | Path, *, profile: TimingProfile | None = None) -> SuiteSpec:
     """Read and validate a drill file; ``profile`` overrides every drill's timing profile."""
     file = Path(path)
-    data, index = load_yaml(file)
+    index = yamldoc.load(file)
+    data = index.root
     if not isinstance(data, dict):
         raise InvalidInput("a drill file is a mapping with 'suite' and 'drills'", file=file,
                            line=1)

@@ -28,6 +28,7 @@ from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric import dfa as dfa_mod
 from pfdrill.fabric.certs import BUNDLE_KEY, TrustBundle
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
+from pfdrill.formats import yamldoc
 
 Obj = dict[str, Any]
 DFA_SOURCE = "dfa.json"
@@ -52,20 +53,20 @@ def default_dir() -> Path:
 
 def _load_yaml_docs(path: Path) -> list[Obj]:
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
-                           line=mark.line + 1 if mark is not None else None) from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read: {exc}", file=path) from None
     out = []
-    for i, doc in enumerate(docs):
-        if doc is None:
+    for i, doc in enumerate(yamldoc.loads_all(text, path)):
+        obj = doc.root
+        if obj is None:
             continue
-        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind") \
-                or not (doc.get("metadata") or {}).get("name"):
-            raise InvalidInput(f"document {i + 1} is not a Kubernetes object "
-                               "(needs apiVersion, kind, metadata.name)", file=path)
-        out.append(doc)
+        meta = obj.get("metadata") if isinstance(obj, dict) else None
+        if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind") \
+                or not isinstance(meta, dict) or not meta.get("name"):
+            raise doc.error(f"document {i + 1} is not a Kubernetes object "
+                            "(needs apiVersion, kind, metadata.name)")
+        out.append(yamldoc.plain(obj))
     return out
 
 
