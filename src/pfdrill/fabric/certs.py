@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pfdrill.errors import InvalidInput
 from pfdrill.fabric.labels import Label
+from pfdrill.formats import yamldoc
 
 TOKEN_PREFIX = "pfcap1"
 BUNDLE_KEY = "trust-bundle.json"  # key in Secret fabric-certs
@@ -179,10 +180,20 @@ class TrustBundle:
 
     @classmethod
     def parse(cls, text: str | bytes, *, source: str | Path = BUNDLE_KEY) -> TrustBundle:
-        """Parse a bundle; InvalidInput naming ``source`` when it is corrupt."""
+        """Parse a bundle; InvalidInput naming ``source`` (and the line, for bad JSON)."""
         try:
-            return cls.from_dict(json.loads(text))
-        except (ValueError, UnicodeDecodeError) as exc:
+            # UTF-8 as RFC 8259 says; json.loads would guess UTF-16 from a stray NUL byte.
+            data = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+        except json.JSONDecodeError as exc:
+            raise yamldoc.error_at(f"corrupt trust bundle: not JSON: {exc.msg}", source,
+                                   exc.doc, exc.pos) from None
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: JSON nested deeper than Python recurses is not a bundle either.
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise InvalidInput(f"corrupt trust bundle: {reason}", file=source) from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
             raise InvalidInput(f"corrupt trust bundle: {exc}", file=source) from None
 
     @classmethod

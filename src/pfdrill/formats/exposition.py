@@ -40,7 +40,7 @@ def _parse(text: str) -> Series:
 
 def _first_bad_line(text: str) -> int | None:
     """The first line the parser refuses on its own (comments are checked in context)."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
@@ -57,7 +57,7 @@ def samples(text: str, source: str = "<metrics>") -> Series:
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         # The parser says what is wrong but not where; find the line it stumbles on.
         line = _first_bad_line(text)
-        lines = text.splitlines()
+        lines = text.split("\n")
         detail = str(exc).strip() or type(exc).__name__
         raise InvalidInput(f"not Prometheus text exposition: {detail}", file=source,
                            line=line, text=lines[line - 1] if line else None) from None

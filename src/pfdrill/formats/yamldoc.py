@@ -49,6 +49,16 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 _DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value', re.S)
 _STANDARD_TAG = "tag:yaml.org,2002:"
+_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what the YAML reader counts as a line end
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """The file's lines as the YAML parser numbers them (``str.splitlines`` also splits
+    on form feeds and other separators YAML reads as ordinary characters)."""
+    lines = _BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return tuple(lines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,8 +175,13 @@ def _yaml(edit: bool) -> YAML:
     return y
 
 
-def _line_at(text: str, offset: int) -> int:
-    return text.count("\n", 0, max(0, offset)) + 1
+def error_at(message: str, file: str | Path, text: str, offset: int) -> InvalidInput:
+    """InvalidInput at a character offset of ``text`` (a JSON decoder's ``pos``), its line
+    counted as everywhere else in pfdrill (as the YAML reader counts them)."""
+    line = len(_BREAK.findall(text, 0, max(0, offset))) + 1
+    lines = split_lines(text)
+    return InvalidInput(message, file=file, line=line,
+                        text=lines[line - 1] if line <= len(lines) else None)
 
 
 def _invalid(exc: BaseException, text: str, file: str, lines: Sequence[str],
@@ -181,7 +196,7 @@ def _invalid(exc: BaseException, text: str, file: str, lines: Sequence[str],
         problem = str(exc.problem or exc.context or "invalid")
     elif isinstance(exc, ReaderError):
         mark = None
-        line = _line_at(text, int(exc.position))
+        line = len(_BREAK.findall(text, 0, max(0, int(exc.position)))) + 1
         problem = str(exc.reason)
         if isinstance(exc.character, int):
             problem = f"character U+{exc.character:04X} is not allowed ({problem})"
@@ -305,7 +320,7 @@ def _guess_indent(lines: Sequence[str]) -> tuple[int, int, int]:
 
 def loads(text: str, file: str | Path, *, what: str = "YAML", edit: bool = False) -> Document:
     """Parse one document; ``edit`` keeps styles and comments for :func:`dumps`."""
-    lines = tuple(text.splitlines())
+    lines = split_lines(text)
     name = str(file)
     try:
         with warnings.catch_warnings():
@@ -343,7 +358,7 @@ def load(path: str | Path, *, what: str = "YAML", edit: bool = False) -> Documen
 
 def loads_all(text: str, file: str | Path, *, what: str = "YAML") -> list[Document]:
     """Every document of a ``---``-separated stream (for reading)."""
-    lines = tuple(text.splitlines())
+    lines = split_lines(text)
     name = str(file)
     try:
         with warnings.catch_warnings():
