@@ -12,12 +12,13 @@ APT_PACKAGES := prometheus prometheus-alertmanager procps git psmisc iproute2 cu
 STAMP := $(VENV)/.installed
 export PFDRILL_CACHE_DIR ?= $(HOME)/.cache/pfdrill
 
-.PHONY: help deps apt venv toolchain drill test test-unit lint bench cluster-up cluster-down clean
+.PHONY: help deps apt venv toolchain drill test test-unit fuzz lint bench cluster-up cluster-down clean
 
 help:
 	@echo "make drill   run the weekly drill suite on the embedded kwok cluster (installs everything)"
 	@echo "make test    run all tests (installs everything)"
 	@echo "make lint    ruff, mypy --strict, import-linter contracts"
+	@echo "make fuzz    every parser's hypothesis fuzz tests, long (5000 inputs each; make test runs them short)"
 	@echo "make bench   benchmarks (cluster lifecycle, fabric, load, drill)"
 
 deps: apt venv toolchain
@@ -51,6 +52,9 @@ test: deps
 
 test-unit: venv
 	$(BIN)/pytest -m "not cluster and not servers"
+
+fuzz: venv
+	PFDRILL_FUZZ=long $(BIN)/pytest -m fuzz --hypothesis-show-statistics tests
 
 lint: venv
 	$(BIN)/ruff check src tests features benchmarks

@@ -49,6 +49,7 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 _DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value', re.S)
 _STANDARD_TAG = "tag:yaml.org,2002:"
+_SPECIAL = re.compile(r"[\[\]{}\"'#]")  # what the nesting pre-check looks at
 _BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what the YAML reader counts as a line end
 
 
@@ -318,10 +319,45 @@ def _guess_indent(lines: Sequence[str]) -> tuple[int, int, int]:
     return m, o + 2, o
 
 
+def _too_deep(text: str) -> int | None:
+    """The line where ``[``/``{`` brackets nest past MAX_DEPTH, found in one pass.
+
+    The YAML scanner's work grows with the square of the flow nesting (800 levels take
+    seconds, a few thousand minutes), so deep nesting is refused before it is parsed.
+    Quoted strings and comments are skipped; a bracket in a block scalar may be
+    counted, which only matters past MAX_DEPTH unclosed ones.
+    """
+    depth, skip_to = 0, 0
+    for found in _SPECIAL.finditer(text):
+        i, c = found.start(), found.group()
+        if i < skip_to:
+            continue
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return len(_BREAK.findall(text, 0, i)) + 1
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        elif c in "\"'":
+            close = text.find(c, i + 1)
+            while c == '"' and close > 0 and text[close - 1] == "\\":
+                close = text.find(c, close + 1)  # an escaped quote (a "\\" before it is rare)
+            skip_to = close + 1 if close >= 0 else len(text)
+        elif i == 0 or text[i - 1] in " \t\n":  # a comment: to the end of the line
+            end = text.find("\n", i)
+            skip_to = end if end >= 0 else len(text)
+    return None
+
+
 def loads(text: str, file: str | Path, *, what: str = "YAML", edit: bool = False) -> Document:
     """Parse one document; ``edit`` keeps styles and comments for :func:`dumps`."""
     lines = split_lines(text)
     name = str(file)
+    deep = _too_deep(text)
+    if deep is not None:
+        raise InvalidInput(f"not valid {what}: nested more than {MAX_DEPTH} levels deep",
+                           file=name, line=deep,
+                           text=lines[deep - 1] if deep <= len(lines) else None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ruamel warns on re-used anchors: valid YAML 1.2
@@ -360,6 +396,11 @@ def loads_all(text: str, file: str | Path, *, what: str = "YAML") -> list[Docume
     """Every document of a ``---``-separated stream (for reading)."""
     lines = split_lines(text)
     name = str(file)
+    deep = _too_deep(text)
+    if deep is not None:
+        raise InvalidInput(f"not valid {what}: nested more than {MAX_DEPTH} levels deep",
+                           file=name, line=deep,
+                           text=lines[deep - 1] if deep <= len(lines) else None)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -122,6 +122,17 @@ def json_documents(seed_text: str) -> st.SearchStrategy[str]:
     return st.one_of(mutated_text(seed_text), mutated_text(seed_text), dumped, noise)
 
 
+def alias_bomb(levels: int = 8) -> str:
+    """A few lines that expand to 10**levels values ("billion laughs")."""
+    rows = ["suite: s", "x0: &x0 [a, a, a, a, a, a, a, a, a, a]"]
+    for i in range(1, levels):
+        rows.append(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]")
+    return "\n".join([*rows, "drills: []"]) + "\n"
+
+
+DEEP = "a: " + "[" * 2000 + "]" * 2000 + "\n"  # deeper than Python recurses
+
+
 def write(path: Path, text: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(text, str):

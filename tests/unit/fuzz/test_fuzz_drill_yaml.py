@@ -8,8 +8,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fuzzkit import FUZZ, parses_or_refuses, write, yaml_documents  # type: ignore[import-not-found]
 import pytest
+from fuzzkit import (  # type: ignore[import-not-found]
+    DEEP,
+    FUZZ,
+    alias_bomb,
+    parses_or_refuses,
+    write,
+    yaml_documents,
+)
 from hypothesis import example, given, settings
 
 from pfdrill.drill import suitefile, wiring
@@ -64,5 +71,7 @@ def test_the_seed_is_valid() -> None:
 
 @settings(settings.get_profile(FUZZ))
 @given(text=yaml_documents(SEED))
+@example(text=alias_bomb())  # the PyYAML loader expanded it in jsonschema: minutes, then memory
+@example(text=DEEP)  # the PyYAML loader: RecursionError
 def test_drill_files(text: str) -> None:
     parses_or_refuses(lambda: validate(write(FILE, text)), FILE)

@@ -6,8 +6,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from fuzzkit import FUZZ, parses_or_refuses, write, yaml_documents  # type: ignore[import-not-found]
-from hypothesis import given, settings
+from fuzzkit import (  # type: ignore[import-not-found]
+    DEEP,
+    FUZZ,
+    alias_bomb,
+    parses_or_refuses,
+    write,
+    yaml_documents,
+)
+from hypothesis import example, given, settings
 
 from pfdrill.classify import thresholds
 
@@ -24,5 +31,7 @@ def test_the_seed_is_valid() -> None:
 
 @settings(settings.get_profile(FUZZ))
 @given(text=yaml_documents(SEED))
+@example(text=alias_bomb())
+@example(text=DEEP)  # the PyYAML loader of obs/yamldoc: RecursionError
 def test_thresholds_files(text: str) -> None:
     parses_or_refuses(lambda: thresholds.load(write(FILE, text)), FILE)
