@@ -83,6 +83,11 @@ def validate(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
         ensure_experiment_is_valid(copy.deepcopy(dict(experiment)))
     except ChaosException as exc:
         raise InvalidInput(f"not a valid chaostoolkit experiment: {exc}", file=source) from None
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # chaostoolkit's validator assumes the types it validates; scenario.check catches
+        # the ones we know of, this the rest.
+        raise InvalidInput("not a valid chaostoolkit experiment: a field has the wrong type "
+                           f"({type(exc).__name__}: {exc})", file=source) from None
 
 
 def run(experiment: Mapping[str, Any], *, source: str | Path = "<experiment>",

@@ -77,6 +77,7 @@ def check(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
             return InvalidInput(message, file=source)
         return where.error(message, path)
 
+    _check_shapes(experiment, fail)
     hypothesis = experiment.get("steady-state-hypothesis")
     if not isinstance(hypothesis, dict):
         raise fail("the experiment has no steady-state-hypothesis: a drill scenario must say what "
@@ -117,6 +118,58 @@ def check(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
             raise fail(f"inject_fault of {fault!r} (key {_key(args)!r}) has no rollback_fault "
                        "with that key in rollbacks", "method", i)
     _check_strategy(experiment, fail)
+
+
+# The types chaostoolkit's validator (and this module) read without checking: a value of
+# another type crashes chaostoolkit with AttributeError/TypeError instead of a message.
+_TOP_TYPES: dict[str, type | tuple[type, ...]] = {
+    "title": str, "description": str, "configuration": dict, "secrets": dict, "controls": list,
+    "extensions": list, "tags": list, "runtime": dict, "steady-state-hypothesis": dict,
+    "method": list, "rollbacks": list}
+_ACTIVITY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str, "type": str, "ref": str, "provider": dict, "pauses": dict, "controls": list}
+_PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "type": str, "module": str, "func": str, "arguments": dict, "url": str, "method": str,
+    "path": str, "secrets": list, "timeout": (int, float, list)}
+_TYPE_NAMES = {str: "a string", dict: "a mapping", list: "a list"}
+
+
+def _typed(value: Any, kinds: dict[str, type | tuple[type, ...]], fail: Callable[..., InvalidInput],
+           *path: str | int) -> None:
+    for key, kind in kinds.items():
+        if key in value and value[key] is not None and not isinstance(value[key], kind):
+            name = _TYPE_NAMES.get(kind, "a number") if isinstance(kind, type) else "a number"
+            raise fail(f"{yamldoc.dotted((*path, key))} must be {name}, not "
+                       f"{type(value[key]).__name__}", *path, key)
+
+
+def _check_shapes(experiment: Mapping[str, Any], fail: Callable[..., InvalidInput]) -> None:
+    _typed(experiment, _TOP_TYPES, fail)
+    for key in ("configuration", "secrets"):
+        for name, entry in (experiment.get(key) or {}).items():
+            if isinstance(entry, dict):
+                _typed(entry, {"type": str, "key": str}, fail, key, name)
+    runtime = experiment.get("runtime") or {}
+    _typed(runtime, {"rollbacks": dict, "hypothesis": dict}, fail, "runtime")
+    for key in ("rollbacks", "hypothesis"):
+        _typed(runtime.get(key) or {}, {"strategy": str}, fail, "runtime", key)
+    for key in ("controls", "extensions"):
+        for i, entry in enumerate(experiment.get(key) or []):
+            if not isinstance(entry, dict):
+                raise fail(f"{yamldoc.dotted((key, i))} must be a mapping", key, i)
+    lists: list[tuple[tuple[str | int, ...], Any]] = [
+        (("method",), experiment.get("method")), (("rollbacks",), experiment.get("rollbacks"))]
+    hypothesis = experiment.get("steady-state-hypothesis")
+    if isinstance(hypothesis, dict):
+        _typed(hypothesis, {"title": str, "probes": list}, fail, "steady-state-hypothesis")
+        lists.append((("steady-state-hypothesis", "probes"), hypothesis.get("probes")))
+    for path, activities in lists:
+        for i, activity in enumerate(activities or []):
+            if not isinstance(activity, dict):
+                raise fail(f"{yamldoc.dotted((*path, i))} must be a mapping (an action or a "
+                           "probe)", *path, i)
+            _typed(activity, _ACTIVITY_TYPES, fail, *path, i)
+            _typed(activity.get("provider") or {}, _PROVIDER_TYPES, fail, *path, i, "provider")
 
 
 def deferred_rollback(experiment: Mapping[str, Any]) -> bool:

@@ -53,14 +53,6 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def where(path: Sequence[PathPart]) -> str:
-    """``drills[2].fault.name``: a path into the data as a user writes it."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def _schema_error(err: jsonschema.ValidationError, index: Document) -> tuple[int, str]:
     path = list(err.absolute_path)
     line = index.line(path)
@@ -80,7 +72,7 @@ def _schema_error(err: jsonschema.ValidationError, index: Document) -> tuple[int
             "$defs"]["check"]:
         message = "a check is a mapping with exactly one of: " + ", ".join(
             k.value for k in CheckKind)
-    return line or 0, f"{where(path)}: {message}"
+    return line or 0, f"{yamldoc.dotted(path)}: {message}"
 
 
 def validate_schema(data: Any, file: Path, index: Document,
@@ -160,7 +152,7 @@ def _checks(items: list[Raw], path: list[PathPart], file: Path,
             checks.validate(spec)
         except InvalidInput as exc:
             line = index.line([*path, i])
-            raise InvalidInput(f"{where([*path, i])}: {exc.message}", file=file, line=line,
+            raise InvalidInput(f"{yamldoc.dotted([*path, i])}: {exc.message}", file=file, line=line,
                                text=index.text(line)) from None
         out.append(spec)
     return tuple(out)
@@ -193,7 +185,7 @@ def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: Document,
     rb_path = rb.get("path") or defaults.get("runbook")
     if not rb_path:
         line = index.line([*path, "runbook"])
-        raise InvalidInput(f"{where([*path, 'runbook'])}: no runbook path (set runbook.path "
+        raise InvalidInput(f"{yamldoc.dotted([*path, 'runbook'])}: no runbook path (set runbook.path "
                            f"or defaults.runbook)", file=file, line=line, text=index.text(line))
     crit: Any = raw.get("criteria", defaults.get("criteria", "all"))
     crit_names = ("all",) if crit == "all" else tuple(crit)

@@ -124,6 +124,14 @@ class Document:
         return InvalidInput(message, file=self.file, line=where, text=self.text(where))
 
 
+def dotted(path: Iterable[PathPart]) -> str:
+    """A path as people write it in messages: ``drills[2].fault.name``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
 class _Missing:
     pass
 

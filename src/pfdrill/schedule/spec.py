@@ -183,7 +183,7 @@ def locate(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
 
 def _fail(message: str, file: Path, index: Document, path: list[PathPart]) -> InvalidInput:
     line = index.line(path)
-    return InvalidInput(f"{suitefile.where(path)}: {message}", file=file, line=line,
+    return InvalidInput(f"{yamldoc.dotted(path)}: {message}", file=file, line=line,
                         text=index.text(line))
 
 
