@@ -131,14 +131,15 @@ _ACTIVITY_TYPES: dict[str, type | tuple[type, ...]] = {
 _PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
     "type": str, "module": str, "func": str, "arguments": dict, "url": str, "method": str,
     "path": str, "secrets": list, "timeout": (int, float, list)}
-_TYPE_NAMES = {str: "a string", dict: "a mapping", list: "a list"}
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {str: "a string", dict: "a mapping",
+                                                   list: "a list"}
 
 
 def _typed(value: Any, kinds: dict[str, type | tuple[type, ...]], fail: Callable[..., InvalidInput],
            *path: str | int) -> None:
     for key, kind in kinds.items():
         if key in value and value[key] is not None and not isinstance(value[key], kind):
-            name = _TYPE_NAMES.get(kind, "a number") if isinstance(kind, type) else "a number"
+            name = _TYPE_NAMES.get(kind, "a number")
             raise fail(f"{yamldoc.dotted((*path, key))} must be {name}, not "
                        f"{type(value[key]).__name__}", *path, key)
 
