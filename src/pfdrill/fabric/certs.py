@@ -33,7 +33,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pfdrill.errors import InvalidInput
 from pfdrill.fabric.labels import Label
-from pfdrill.formats import yamldoc
 
 TOKEN_PREFIX = "pfcap1"
 BUNDLE_KEY = "trust-bundle.json"  # key in Secret fabric-certs
@@ -180,13 +179,10 @@ class TrustBundle:
 
     @classmethod
     def parse(cls, text: str | bytes, *, source: str | Path = BUNDLE_KEY) -> TrustBundle:
-        """Parse a bundle; InvalidInput naming ``source`` (and the line, for bad JSON)."""
+        """Parse a bundle; InvalidInput naming ``source`` when it is corrupt."""
         try:
             # UTF-8 as RFC 8259 says; json.loads would guess UTF-16 from a stray NUL byte.
             data = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
-        except json.JSONDecodeError as exc:
-            raise yamldoc.error_at(f"corrupt trust bundle: not JSON: {exc.msg}", source,
-                                   exc.doc, exc.pos) from None
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             # RecursionError: JSON nested deeper than Python recurses is not a bundle either.
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)

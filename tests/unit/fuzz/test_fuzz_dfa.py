@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,6 +24,13 @@ SOURCE = TMP / "fabric" / "dfa.json"
 FILE = TMP / "artifact" / "dfa.json"
 
 
+def _odd_event() -> str:
+    """The seed with an event whose name holds a newline and whose target is null."""
+    data = json.loads(SEED)
+    data["transitions"]["reviewed"]["e\n"] = None
+    return json.dumps(data, indent=2)
+
+
 def test_the_seed_is_valid() -> None:
     assert dfacheck.validate(write(FILE, SEED))["states"] > 1
     manifests.policy_sources(TMP / "fabric")
@@ -32,6 +40,7 @@ def test_the_seed_is_valid() -> None:
 @given(text=json_documents(SEED))
 @example(text="[" * 3000)
 @example(text='{"version": 1, "version": 1}')
+@example(text=_odd_event())  # the refusal quoted the key: a message over two lines
 def test_dfa_artifacts(text: str) -> None:
     parses_or_refuses(lambda: dfacheck.validate(write(FILE, text)), FILE)
 
