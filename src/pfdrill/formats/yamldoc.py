@@ -483,5 +483,9 @@ def new_mapping(items: Iterable[tuple[str, Any]] = ()) -> CommentedMap:
     return CommentedMap(items)
 
 
-def new_sequence(items: Iterable[Any] = ()) -> CommentedSeq:
-    return CommentedSeq(items)
+def new_sequence(items: Iterable[Any] = (), *, flow: bool = False) -> CommentedSeq:
+    """A sequence to insert; ``flow`` writes it on one line (``[a, b]``)."""
+    seq = CommentedSeq(items)
+    if flow:
+        seq.fa.set_flow_style()
+    return seq
