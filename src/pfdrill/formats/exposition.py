@@ -10,6 +10,7 @@ Prometheus queries both produce (:func:`series_key`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -30,11 +31,29 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def _parse(text: str) -> Series:
-    out: Series = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[series_key(sample.name, sample.labels)] = float(sample.value)
+def _families(text: str, source: str) -> list[Any]:
+    """The metric families, read whole; InvalidInput naming ``source`` and the bad line."""
+    try:
+        return list(text_string_to_metric_families(text))
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        # The parser says what is wrong but not where; find the line it stumbles on.
+        line = _first_bad_line(text)
+        lines = text.split("\n")
+        detail = str(exc).strip() or type(exc).__name__
+        raise InvalidInput(f"not Prometheus text exposition: {detail}", file=source,
+                           line=line, text=lines[line - 1] if line else None) from None
+
+
+def names(text: str, source: str = "<metrics>") -> dict[str, set[str]]:
+    """Every metric name an exposition declares or samples (a counter also under its
+    ``_total`` name), with the label names its samples carry."""
+    out: dict[str, set[str]] = {}
+    for family in _families(text, source):
+        found = {family.name, f"{family.name}_total"} if family.type == "counter" else {family.name}
+        found.update(sample.name for sample in family.samples)
+        labels = {k for sample in family.samples for k in sample.labels}
+        for name in found:
+            out.setdefault(name, set()).update(labels)
     return out
 
 
@@ -44,7 +63,7 @@ def _first_bad_line(text: str) -> int | None:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            _parse(line + "\n")
+            list(text_string_to_metric_families(line + "\n"))
         except (ValueError, IndexError, KeyError, TypeError):
             return number
     return None
@@ -52,12 +71,5 @@ def _first_bad_line(text: str) -> int | None:
 
 def samples(text: str, source: str = "<metrics>") -> Series:
     """Every sample of an exposition; InvalidInput naming ``source`` and the bad line."""
-    try:
-        return _parse(text)
-    except (ValueError, IndexError, KeyError, TypeError) as exc:
-        # The parser says what is wrong but not where; find the line it stumbles on.
-        line = _first_bad_line(text)
-        lines = text.split("\n")
-        detail = str(exc).strip() or type(exc).__name__
-        raise InvalidInput(f"not Prometheus text exposition: {detail}", file=source,
-                           line=line, text=lines[line - 1] if line else None) from None
+    return {series_key(sample.name, sample.labels): float(sample.value)
+            for family in _families(text, source) for sample in family.samples}

@@ -48,3 +48,13 @@ def test_bad_input_is_a_pfdrill_error_naming_the_line(text: str, line: int) -> N
         exposition.samples(text, "http://10.0.0.1:8080/metrics")
     assert err.value.file == "http://10.0.0.1:8080/metrics" and err.value.line == line
     assert err.value.message.startswith("not Prometheus text exposition: ")
+
+
+def test_names_and_their_labels() -> None:
+    found = exposition.names(TEXT)
+    assert found["log_lines_total"] == {"msg", "path", "quote"}
+    assert found["log_lines"] == {"msg", "path", "quote"}  # a counter answers to both names
+    assert found["monitor_duration_seconds_bucket"] == {"le"}
+    assert found["untyped_thing"] == {"pod"} and found["bare"] == set()
+    with pytest.raises(InvalidInput, match=r"^pod w-1:2: not Prometheus text exposition"):
+        exposition.names("ok 1\nbroken{ 3\n", "pod w-1")
