@@ -16,12 +16,13 @@ CONSTRAINTS := deploy/python/constraints.txt
 STAMP := $(VENV)/.installed
 export PFDRILL_CACHE_DIR ?= $(HOME)/.cache/pfdrill
 
-.PHONY: help deps apt venv toolchain drill test test-unit lint bench cluster-up cluster-down clean constraints alerts
+.PHONY: help deps apt venv toolchain drill test test-unit fuzz lint bench cluster-up cluster-down clean constraints alerts
 
 help:
 	@echo "make drill   run the weekly drill suite on the embedded kwok cluster (installs everything)"
 	@echo "make test    run all tests (installs everything)"
 	@echo "make lint    ruff, mypy --strict, import-linter contracts"
+	@echo "make fuzz    every parser's hypothesis fuzz tests, long (5000 inputs each; make test runs them short)"
 	@echo "make bench   benchmarks (cluster lifecycle, fabric, load, drill)"
 	@echo "make alerts  regenerate deploy/alerts/{drill,production} from deploy/alerts/source"
 	@echo "make constraints  re-pin $(CONSTRAINTS) from the venv"
@@ -82,6 +83,9 @@ test: deps
 
 test-unit: venv
 	$(BIN)/pytest -m "not cluster and not servers"
+
+fuzz: venv
+	PFDRILL_FUZZ=long $(BIN)/pytest -m fuzz --hypothesis-show-statistics tests
 
 lint: venv
 	$(BIN)/ruff check src tests features benchmarks

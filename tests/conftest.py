@@ -11,9 +11,15 @@ session started may be left: :mod:`leakcheck`.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import leakcheck  # tests/ is on sys.path (rootdir conftest, prepend import mode)
 
@@ -32,3 +38,37 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     else:
         print("\n".join(lines), file=sys.stderr)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Fuzzing profiles, the one place every parser's fuzz test (tests/unit/fuzz/, the runbook
+# parser's) takes them from: ``settings.get_profile("pfdrill-fuzz-long" if
+# os.environ.get("PFDRILL_FUZZ") == "long" else "pfdrill-fuzz")``. ``make test`` runs the
+# bounded one; ``make fuzz`` sets PFDRILL_FUZZ=long. The deadline bounds each example, so
+# a parser that hangs on some input fails instead of stalling; examples take well under
+# 100 ms, the margin is for a shared machine running at ten times its cores.
+for _name, _examples in (("pfdrill-fuzz", 100), ("pfdrill-fuzz-long", 5000)):
+    settings.register_profile(
+        _name, max_examples=_examples, deadline=timedelta(seconds=5),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=True)
+
+
+class NetworkContact(BaseException):
+    """Raised by a socket or process a fuzzed parser opens: a BaseException, so no
+    ``except Exception`` in the code under test can swallow it."""
+
+
+@pytest.fixture(scope="module")
+def no_network() -> Iterator[None]:
+    """Parsers are pure: any connection or child process fails the test."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise NetworkContact(f"a parser tried to reach out: {args[:2]!r}")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket.socket, "connect", refuse)
+        mp.setattr(socket.socket, "connect_ex", refuse)
+        mp.setattr(socket, "create_connection", refuse)
+        mp.setattr(socket, "getaddrinfo", refuse)
+        mp.setattr(subprocess.Popen, "__init__", refuse)
+        yield

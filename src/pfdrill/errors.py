@@ -63,7 +63,9 @@ class InvalidInput(PfdrillError):
             where = self.file if self.line is None else f"{self.file}:{self.line}"
             where += ": "
         tail = f" (line: {self.text.strip()!r})" if self.text and self.text.strip() else ""
-        return f"{where}{self.message}{tail}"
+        # One line whatever the message quotes from the input (a key with a newline in it).
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{where}{message}{tail}"
 
 
 class EnvironmentProblem(PfdrillError):

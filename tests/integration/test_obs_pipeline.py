@@ -30,6 +30,7 @@ from pfdrill.model.signals import Baseline
 from pfdrill.obs import profile as profiles
 from pfdrill.obs import rules, stack
 from pfdrill.obs.api import PrometheusAPI
+from pfdrill.proc import ports
 from pfdrill.settings import Paths
 from pfdrill.sink.client import SinkClient
 
@@ -231,12 +232,12 @@ def test_up_is_idempotent_and_down_leaves_nothing_behind(drill: Pipeline) -> Non
     status = pipeline.status(CLUSTER, drill.paths)
     pids = [c.pid for c in status.components]
     assert status.up and all(pids)
-    ports = [int(url.rsplit(":", 1)[1]) for url in (drill.endpoints.prometheus_url,
+    bound = [int(url.rsplit(":", 1)[1]) for url in (drill.endpoints.prometheus_url,
              drill.endpoints.alertmanager_url or "", drill.endpoints.sink_url or "")]
     assert sorted(pipeline.down(CLUSTER, drill.paths)) == ["alertmanager", "prometheus", "sink"]
     assert [pid for pid in pids if Path(f"/proc/{pid}").exists()] == [], [
         Path(f"/proc/{pid}/stat").read_text()[:80] for pid in pids if Path(f"/proc/{pid}").exists()]
-    assert not any(ports.port_open("127.0.0.1", port) for port in ports)
+    assert not any(ports.port_open("127.0.0.1", port) for port in bound)
     assert pipeline.status(CLUSTER, drill.paths).components == tuple(
         stack.ComponentStatus(name, None, None, False)
         for name in ("prometheus", "alertmanager", "sink"))

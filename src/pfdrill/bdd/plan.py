@@ -15,9 +15,8 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 
-import yaml
-
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 from pfdrill.model.drill import (
     CheckKind,
     CheckSpec,
@@ -91,8 +90,8 @@ def parse_params(text: str | None) -> dict[str, ParamValue]:
         if not eq or not key.strip():
             raise InvalidInput(f"fault parameter {part!r} is not key=value")
         try:
-            value = yaml.safe_load(raw.strip().strip('"'))
-        except yaml.YAMLError:
+            value = yamldoc.loads(raw.strip().strip('"'), "<fault parameter>").root
+        except InvalidInput:
             value = raw.strip()
         if not isinstance(value, (str, int, float, bool)):
             value = raw.strip()

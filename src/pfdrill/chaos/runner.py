@@ -33,6 +33,7 @@ from chaoslib.types import Strategy
 
 from pfdrill.chaos import scenario
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 
 Journal = dict[str, Any]
 STRATEGIES = {
@@ -75,18 +76,23 @@ def _log_to(path: Path | None) -> Iterator[None]:
 
 
 def validate(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
-             where: scenario.Located | None = None) -> None:
+             where: yamldoc.Document | None = None) -> None:
     """pfdrill's rules, then chaostoolkit's; InvalidInput naming ``source``."""
     scenario.check(experiment, source, where)
     try:
         ensure_experiment_is_valid(copy.deepcopy(dict(experiment)))
     except ChaosException as exc:
         raise InvalidInput(f"not a valid chaostoolkit experiment: {exc}", file=source) from None
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # chaostoolkit's validator assumes the types it validates; scenario.check catches
+        # the ones we know of, this the rest.
+        raise InvalidInput("not a valid chaostoolkit experiment: a field has the wrong type "
+                           f"({type(exc).__name__}: {exc})", file=source) from None
 
 
 def run(experiment: Mapping[str, Any], *, source: str | Path = "<experiment>",
         variables: Mapping[str, Any] | None = None, journal_path: Path | None = None,
-        hypothesis: str = "default", where: scenario.Located | None = None) -> Journal:
+        hypothesis: str = "default", where: yamldoc.Document | None = None) -> Journal:
     """Validate and run ``experiment``; the journal (also written to ``journal_path``)."""
     validate(experiment, source, where)
     exp = copy.deepcopy(dict(experiment))

@@ -21,55 +21,26 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pfdrill.errors import InvalidInput
 from pfdrill.faults.fault import check_params
+from pfdrill.formats import yamldoc
 
 ACTIONS = "pfdrill.chaos.actions"
 _SUBST = re.compile(r"\$\{[^}]+\}")
 
 
-class Located:
-    """Line numbers of an experiment's items, from the YAML/JSON source (1-based)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[tuple[str | int, ...], int] = {}
-        try:
-            node = yaml.compose(text)
-        except yaml.YAMLError:
-            return
-        if node is not None:
-            self._walk(node, ())
-
-    def _walk(self, node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode) and len(path) < 3:
-            for key, value in node.value:
-                self._walk(value, (*path, str(key.value)))
-        elif isinstance(node, yaml.SequenceNode) and len(path) < 3:
-            for i, item in enumerate(node.value):
-                self._walk(item, (*path, i))
-
-    def line(self, *path: str | int) -> int | None:
-        return self.lines.get(tuple(path))
-
-
-def load(path: Path) -> tuple[dict[str, Any], Located]:
-    """The experiment in ``path`` (JSON or YAML) and where its items are."""
+def load(path: Path) -> tuple[dict[str, Any], yamldoc.Document]:
+    """The experiment in ``path`` (JSON or YAML, both read as YAML 1.2) and where its items are."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read the experiment: {exc.strerror or exc}", file=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"not valid JSON/YAML: {getattr(exc, 'problem', exc)}", file=path,
-                           line=mark.line + 1 if mark is not None else None) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("an experiment must be a mapping (title, description, method, ...)", file=path)
-    return data, Located(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InvalidInput(f"cannot read the experiment: {reason or exc}", file=path) from None
+    doc = yamldoc.loads(text, path, what="JSON/YAML")
+    if not isinstance(doc.root, dict):
+        raise doc.error("an experiment must be a mapping (title, description, method, ...)")
+    data: dict[str, Any] = yamldoc.plain(doc.root)  # chaostoolkit gets builtin types only
+    return data, doc
 
 
 def _pfdrill_call(activity: Any, func: str) -> Mapping[str, Any] | None:
@@ -97,13 +68,16 @@ def _literal(value: Any) -> bool:
 
 
 def check(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
-          where: Located | None = None) -> None:
-    """InvalidInput naming ``source`` for the first rule the experiment breaks."""
-    loc = where or Located("")
+          where: yamldoc.Document | None = None) -> None:
+    """InvalidInput naming ``source`` (and the line, when ``where`` has the file) for the
+    first rule the experiment breaks."""
 
     def fail(message: str, *path: str | int) -> InvalidInput:
-        return InvalidInput(message, file=source, line=loc.line(*path) if path else None)
+        if where is None:
+            return InvalidInput(message, file=source)
+        return where.error(message, path)
 
+    _check_shapes(experiment, fail)
     hypothesis = experiment.get("steady-state-hypothesis")
     if not isinstance(hypothesis, dict):
         raise fail("the experiment has no steady-state-hypothesis: a drill scenario must say what "
@@ -144,6 +118,59 @@ def check(experiment: Mapping[str, Any], source: str | Path = "<experiment>",
             raise fail(f"inject_fault of {fault!r} (key {_key(args)!r}) has no rollback_fault "
                        "with that key in rollbacks", "method", i)
     _check_strategy(experiment, fail)
+
+
+# The types chaostoolkit's validator (and this module) read without checking: a value of
+# another type crashes chaostoolkit with AttributeError/TypeError instead of a message.
+_TOP_TYPES: dict[str, type | tuple[type, ...]] = {
+    "title": str, "description": str, "configuration": dict, "secrets": dict, "controls": list,
+    "extensions": list, "tags": list, "runtime": dict, "steady-state-hypothesis": dict,
+    "method": list, "rollbacks": list}
+_ACTIVITY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str, "type": str, "ref": str, "provider": dict, "pauses": dict, "controls": list}
+_PROVIDER_TYPES: dict[str, type | tuple[type, ...]] = {
+    "type": str, "module": str, "func": str, "arguments": dict, "url": str, "method": str,
+    "path": str, "secrets": list, "timeout": (int, float, list)}
+_TYPE_NAMES: dict[type | tuple[type, ...], str] = {str: "a string", dict: "a mapping",
+                                                   list: "a list"}
+
+
+def _typed(value: Any, kinds: dict[str, type | tuple[type, ...]], fail: Callable[..., InvalidInput],
+           *path: str | int) -> None:
+    for key, kind in kinds.items():
+        if key in value and value[key] is not None and not isinstance(value[key], kind):
+            name = _TYPE_NAMES.get(kind, "a number")
+            raise fail(f"{yamldoc.dotted((*path, key))} must be {name}, not "
+                       f"{type(value[key]).__name__}", *path, key)
+
+
+def _check_shapes(experiment: Mapping[str, Any], fail: Callable[..., InvalidInput]) -> None:
+    _typed(experiment, _TOP_TYPES, fail)
+    for key in ("configuration", "secrets"):
+        for name, entry in (experiment.get(key) or {}).items():
+            if isinstance(entry, dict):
+                _typed(entry, {"type": str, "key": str}, fail, key, name)
+    runtime = experiment.get("runtime") or {}
+    _typed(runtime, {"rollbacks": dict, "hypothesis": dict}, fail, "runtime")
+    for key in ("rollbacks", "hypothesis"):
+        _typed(runtime.get(key) or {}, {"strategy": str}, fail, "runtime", key)
+    for key in ("controls", "extensions"):
+        for i, entry in enumerate(experiment.get(key) or []):
+            if not isinstance(entry, dict):
+                raise fail(f"{yamldoc.dotted((key, i))} must be a mapping", key, i)
+    lists: list[tuple[tuple[str | int, ...], Any]] = [
+        (("method",), experiment.get("method")), (("rollbacks",), experiment.get("rollbacks"))]
+    hypothesis = experiment.get("steady-state-hypothesis")
+    if isinstance(hypothesis, dict):
+        _typed(hypothesis, {"title": str, "probes": list}, fail, "steady-state-hypothesis")
+        lists.append((("steady-state-hypothesis", "probes"), hypothesis.get("probes")))
+    for path, activities in lists:
+        for i, activity in enumerate(activities or []):
+            if not isinstance(activity, dict):
+                raise fail(f"{yamldoc.dotted((*path, i))} must be a mapping (an action or a "
+                           "probe)", *path, i)
+            _typed(activity, _ACTIVITY_TYPES, fail, *path, i)
+            _typed(activity.get("provider") or {}, _PROVIDER_TYPES, fail, *path, i, "provider")
 
 
 def deferred_rollback(experiment: Mapping[str, Any]) -> bool:

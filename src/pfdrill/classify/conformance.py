@@ -25,6 +25,7 @@ import yaml
 
 from pfdrill.classify import classifier, probe
 from pfdrill.classify.thresholds import Bound, Row, ThresholdTable
+from pfdrill.formats import duration
 from pfdrill.model.severity import Severity
 from pfdrill.model.signals import Direction, Indicator, Kind
 from pfdrill.obs import profile as profiles
@@ -143,9 +144,9 @@ def _test_file(directory: Path, name: str, rule_file: Path, prof: TimingProfile,
     samples = math.ceil(settle / step) + 10
     doc = {
         "rule_files": [str(rule_file)],
-        "evaluation_interval": profiles.duration(prof.evaluation_interval_s),
+        "evaluation_interval": duration.text(prof.evaluation_interval_s),
         "tests": [{
-            "interval": profiles.duration(step),
+            "interval": duration.text(step),
             "input_series": [{"series": s.selector, "values": s.values(samples, step)}
                              for s in pr.series],
             "alert_rule_test": [{"eval_time": f"{settle}s", "alertname": alert, "exp_alerts": []}],

@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.classify import runbook_table
-from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 from pfdrill.model.severity import Severity
 from pfdrill.model.signals import Direction, Indicator
-from pfdrill.obs import yamldoc
-from pfdrill.obs.yamldoc import LineDict
 
 _BOUND_KEYS = {"above": (False, False), "at_least": (False, True),
                "below": (True, False), "at_most": (True, True)}  # key: (is_upper, inclusive)
@@ -117,131 +115,136 @@ def default_path() -> Path:
 def load(path: Path | None = None, table: runbook_table.RunbookTable | None = None) -> ThresholdTable:
     """Load and validate a thresholds file against the runbook's table."""
     path = path or default_path()
-    return parse(yamldoc.load(path), path, table or runbook_table.BUILTIN)
+    return parse(yamldoc.load(path), table or runbook_table.BUILTIN)
 
 
-def _bad(message: str, file: Path, line: int | None) -> InvalidInput:
-    return InvalidInput(message, file=file, line=line)
+def _at(node: Any, key: str | int | None = None) -> int:
+    """The line of ``node`` (or of its ``key``) in the file; 1 when the loader has none."""
+    return yamldoc.line_of(node, key) or 1
 
 
-def _number(raw: Any, what: str, file: Path, line: int) -> float:
+def _number(raw: Any, what: str, doc: yamldoc.Document, line: int) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or math.isnan(float(raw)):
-        raise _bad(f"{what} must be a number, not {raw!r}", file, line)
+        raise doc.error(f"{what} must be a number, not {raw!r}", line=line)
     return float(raw)
 
 
-def parse(doc: Any, file: Path, table: runbook_table.RunbookTable) -> ThresholdTable:
-    if not isinstance(doc, LineDict):
-        raise _bad("a thresholds file is a YAML mapping with 'severities'", file, None)
-    unknown = sorted(set(doc) - _TOP_KEYS)
+def parse(doc: yamldoc.Document, table: runbook_table.RunbookTable) -> ThresholdTable:
+    top = doc.root
+    if not isinstance(top, dict):
+        raise doc.error("a thresholds file is a YAML mapping with 'severities'")
+    unknown = sorted(set(map(str, top)) - _TOP_KEYS)
     if unknown:
-        raise _bad(f"unknown key {unknown[0]!r} (expected {', '.join(sorted(_TOP_KEYS))})",
-                   file, doc.line_of(unknown[0]))
-    tolerance = _number(doc.get("tolerance", 0.02), "tolerance", file, doc.line_of("tolerance"))
+        raise doc.error(f"unknown key {unknown[0]!r} (expected {', '.join(sorted(_TOP_KEYS))})",
+                        line=_at(top, unknown[0]))
+    tolerance = _number(top.get("tolerance", 0.02), "tolerance", doc, _at(top, "tolerance"))
     if not 0 < tolerance < 0.5:
-        raise _bad("tolerance must be between 0 and 0.5", file, doc.line_of("tolerance"))
-    floors = _floors(doc.get("baseline_floors") or LineDict(), file)
-    severities = doc.get("severities")
-    if not isinstance(severities, LineDict):
-        raise _bad("'severities' must map SEV-1..SEV-4 to lists of runbook bullets", file,
-                   doc.line_of("severities") if "severities" in doc else None)
+        raise doc.error("tolerance must be between 0 and 0.5", line=_at(top, "tolerance"))
+    floors = _floors(top, doc)
+    severities = top.get("severities")
+    if not isinstance(severities, dict):
+        raise doc.error("'severities' must map SEV-1..SEV-4 to lists of runbook bullets",
+                        line=_at(top, "severities"))
     rows: list[Row] = []
     not_measured: dict[str, str] = {}
     covered: dict[Severity, set[str]] = {}
     for key, entries in severities.items():
-        line = severities.line_of(key)
+        line = _at(severities, key)
         try:
             severity = Severity.parse(str(key))
         except ValueError as exc:
-            raise _bad(str(exc), file, line) from exc
+            raise doc.error(str(exc), line=line) from exc
         if severity is Severity.NONE:
-            raise _bad("severity 'none' has no rows; list SEV-1..SEV-4", file, line)
+            raise doc.error("severity 'none' has no rows; list SEV-1..SEV-4", line=line)
         if not isinstance(entries, list):
-            raise _bad(f"{severity.value} must be a list of bullets", file, line)
-        for entry in entries:
-            item = _entry(entry, severity, file, line, table, rows, not_measured)
+            raise doc.error(f"{severity.value} must be a list of bullets", line=line)
+        for i, entry in enumerate(entries):
+            item = _entry(entry, severity, doc, _at(entries, i), table, rows, not_measured)
             covered.setdefault(severity, set()).add(runbook_table.normalise(item))
     for severity, bullets in table.items.items():
         for bullet in bullets:
             if runbook_table.normalise(bullet) not in covered.get(severity, set()):
-                where = severities.line_of(severity.value) if severity.value in severities else severities.line
-                raise _bad(f"missing row: {severity.value} {bullet!r} of the runbook's table "
-                           f"({table.source}) has no entry", file, where)
-    result = ThresholdTable(tuple(rows), tolerance, floors, not_measured, str(file))
+                where = _at(severities, severity.value) if severity.value in severities \
+                    else _at(severities)
+                raise doc.error(f"missing row: {severity.value} {bullet!r} of the runbook's table "
+                                f"({table.source}) has no entry", line=where)
+    result = ThresholdTable(tuple(rows), tolerance, floors, not_measured, doc.file)
     for indicator in Indicator:
-        _check_ray(result.for_indicator(indicator), indicator, file)
+        _check_ray(result.for_indicator(indicator), indicator, doc)
     return result
 
 
-def _floors(raw: Any, file: Path) -> dict[str, float]:
-    if not isinstance(raw, LineDict):
-        raise _bad("baseline_floors must be a mapping", file, None)
+def _floors(top: dict[Any, Any], doc: yamldoc.Document) -> dict[str, float]:
+    raw = top.get("baseline_floors") or {}
+    if not isinstance(raw, dict):
+        raise doc.error("baseline_floors must be a mapping", line=_at(top, "baseline_floors"))
     out = {}
     for name, value in raw.items():
         if name not in _FLOOR_SIGNALS:
-            raise _bad(f"unknown baseline floor {name!r} (expected {', '.join(sorted(_FLOOR_SIGNALS))})",
-                       file, raw.line_of(name))
-        out[name] = _number(value, f"baseline_floors.{name}", file, raw.line_of(name))
+            raise doc.error(f"unknown baseline floor {name!r} (expected "
+                            f"{', '.join(sorted(_FLOOR_SIGNALS))})", line=_at(raw, name))
+        out[name] = _number(value, f"baseline_floors.{name}", doc, _at(raw, name))
     return out
 
 
-def _entry(entry: Any, severity: Severity, file: Path, line: int,
+def _entry(entry: Any, severity: Severity, doc: yamldoc.Document, line: int,
            table: runbook_table.RunbookTable, rows: list[Row], not_measured: dict[str, str]) -> str:
-    if not isinstance(entry, LineDict) or not isinstance(entry.get("item"), str):
-        raise _bad(f"each {severity.value} entry needs 'item' (a bullet of the runbook's table)",
-                   file, entry.line if isinstance(entry, LineDict) else line)
+    if not isinstance(entry, dict) or not isinstance(entry.get("item"), str):
+        raise doc.error(f"each {severity.value} entry needs 'item' (a bullet of the runbook's "
+                        "table)", line=_at(entry) if isinstance(entry, dict) else line)
     item: str = entry["item"]
     listed = table.severity_of(item)
     if listed is None:
-        raise _bad(f"item {item!r} is not a bullet of the runbook's table ({table.source})",
-                   file, entry.line_of("item"))
+        raise doc.error(f"item {item!r} is not a bullet of the runbook's table ({table.source})",
+                        line=_at(entry, "item"))
     if listed is not severity:
-        raise _bad(f"item {item!r} is listed under {severity.value} here but under "
-                   f"{listed.value} in the runbook", file, entry.line_of("item"))
-    extra = sorted(set(entry) - {"item", "rows", "not_measured"})
+        raise doc.error(f"item {item!r} is listed under {severity.value} here but under "
+                        f"{listed.value} in the runbook", line=_at(entry, "item"))
+    extra = sorted(set(map(str, entry)) - {"item", "rows", "not_measured"})
     if extra:
-        raise _bad(f"unknown key {extra[0]!r} in an entry (expected item, rows, not_measured)",
-                   file, entry.line_of(extra[0]))
+        raise doc.error(f"unknown key {extra[0]!r} in an entry (expected item, rows, "
+                        "not_measured)", line=_at(entry, extra[0]))
     raw_rows = entry.get("rows") or []
     if not isinstance(raw_rows, list):
-        raise _bad("'rows' must be a list", file, entry.line_of("rows"))
+        raise doc.error("'rows' must be a list", line=_at(entry, "rows"))
     if not raw_rows:
         why = entry.get("not_measured")
         if not isinstance(why, str) or not why.strip():
-            raise _bad(f"missing row: {severity.value} {item!r} has no rows and no "
-                       "'not_measured' reason", file, entry.line)
+            raise doc.error(f"missing row: {severity.value} {item!r} has no rows and no "
+                            "'not_measured' reason", line=_at(entry))
         not_measured[item] = why
         return item
-    for raw in raw_rows:
-        rows.append(_row(raw, severity, item, file, entry.line_of("rows"), rows))
+    for j, raw in enumerate(raw_rows):
+        rows.append(_row(raw, severity, item, doc, _at(raw_rows, j), rows))
     return item
 
 
-def _row(raw: Any, severity: Severity, item: str, file: Path, line: int, seen: list[Row]) -> Row:
-    if not isinstance(raw, LineDict):
-        raise _bad("a row is a mapping {id, signal, and bounds}", file, line)
-    line = raw.line
-    extra = sorted(set(raw) - _ROW_KEYS)
+def _row(raw: Any, severity: Severity, item: str, doc: yamldoc.Document, line: int,
+         seen: list[Row]) -> Row:
+    if not isinstance(raw, dict):
+        raise doc.error("a row is a mapping {id, signal, and bounds}", line=line)
+    line = _at(raw)
+    extra = sorted(set(map(str, raw)) - _ROW_KEYS)
     if extra:
-        raise _bad(f"unknown key {extra[0]!r} in a row (expected id, signal, above, at_least, "
-                   "below, at_most)", file, raw.line_of(extra[0]))
+        raise doc.error(f"unknown key {extra[0]!r} in a row (expected id, signal, above, "
+                        "at_least, below, at_most)", line=_at(raw, extra[0]))
     row_id = raw.get("id")
     if not isinstance(row_id, str) or not row_id:
-        raise _bad("a row needs an 'id'", file, line)
+        raise doc.error("a row needs an 'id'", line=line)
     if any(r.id == row_id for r in seen):
-        raise _bad(f"duplicate row id {row_id!r}", file, raw.line_of("id"))
+        raise doc.error(f"duplicate row id {row_id!r}", line=_at(raw, "id"))
     try:
         indicator = Indicator.parse(str(raw.get("signal")))
     except ValueError as exc:
-        raise _bad(str(exc), file, raw.line_of("signal")) from exc
+        raise doc.error(str(exc), line=_at(raw, "signal")) from exc
     lower = upper = None
     for key, (is_upper, inclusive) in _BOUND_KEYS.items():
         if key not in raw:
             continue
-        bound = Bound(_number(raw[key], key, file, raw.line_of(key)), inclusive)
+        bound = Bound(_number(raw[key], key, doc, _at(raw, key)), inclusive)
         if (upper if is_upper else lower) is not None:
-            raise _bad(f"row {row_id!r} has two {'upper' if is_upper else 'lower'} bounds",
-                       file, raw.line_of(key))
+            raise doc.error(f"row {row_id!r} has two {'upper' if is_upper else 'lower'} bounds",
+                            line=_at(raw, key))
         if is_upper:
             upper = bound
         else:
@@ -249,14 +252,15 @@ def _row(raw: Any, severity: Severity, item: str, file: Path, line: int, seen: l
     worse_up = indicator.spec.direction is Direction.HIGHER_IS_WORSE
     if (lower if worse_up else upper) is None:
         side = "lower (above/at_least)" if worse_up else "upper (below/at_most)"
-        raise _bad(f"row {row_id!r}: {indicator.value} gets worse as it "
-                   f"{'rises' if worse_up else 'falls'}, so it needs a {side} bound", file, line)
+        raise doc.error(f"row {row_id!r}: {indicator.value} gets worse as it "
+                        f"{'rises' if worse_up else 'falls'}, so it needs a {side} bound",
+                        line=line)
     if lower is not None and upper is not None and not lower.value < upper.value:
-        raise _bad(f"row {row_id!r}: empty range {lower.value:g}..{upper.value:g}", file, line)
+        raise doc.error(f"row {row_id!r}: empty range {lower.value:g}..{upper.value:g}", line=line)
     return Row(row_id, severity, item, indicator, lower, upper, line)
 
 
-def _check_ray(rows: tuple[Row, ...], indicator: Indicator, file: Path) -> None:
+def _check_ray(rows: tuple[Row, ...], indicator: Indicator, doc: yamldoc.Document) -> None:
     """Rows of one indicator must tile [first threshold, worst) with rising severity."""
     if not rows:
         return
@@ -265,15 +269,16 @@ def _check_ray(rows: tuple[Row, ...], indicator: Indicator, file: Path) -> None:
     for better, worse in itertools.pairwise(ordered):
         gap = better.exit
         if gap is None:
-            raise _bad(f"rows {better.id!r} and {worse.id!r} of {indicator.value} overlap",
-                       file, worse.line)
+            raise doc.error(f"rows {better.id!r} and {worse.id!r} of {indicator.value} overlap",
+                            line=worse.line)
         if gap.value != worse.entry.value or gap.inclusive == worse.entry.inclusive:
-            raise _bad(f"rows {better.id!r} and {worse.id!r} of {indicator.value} must meet "
-                       f"exactly (e.g. 'at_most: X' then 'above: X'); they leave a gap or overlap",
-                       file, worse.line)
+            raise doc.error(f"rows {better.id!r} and {worse.id!r} of {indicator.value} must "
+                            "meet exactly (e.g. 'at_most: X' then 'above: X'); they leave a gap "
+                            "or overlap", line=worse.line)
         if worse.severity < better.severity:
-            raise _bad(f"row {worse.id!r} ({worse.severity.value}) is worse than row "
-                       f"{better.id!r} ({better.severity.value}) but less severe", file, worse.line)
+            raise doc.error(f"row {worse.id!r} ({worse.severity.value}) is worse than row "
+                            f"{better.id!r} ({better.severity.value}) but less severe",
+                            line=worse.line)
     if ordered[-1].exit is not None:
-        raise _bad(f"row {ordered[-1].id!r} ends at {ordered[-1].exit.value:g}: worse values of "
-                   f"{indicator.value} would match no row", file, ordered[-1].line)
+        raise doc.error(f"row {ordered[-1].id!r} ends at {ordered[-1].exit.value:g}: worse "
+                        f"values of {indicator.value} would match no row", line=ordered[-1].line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -56,17 +55,19 @@ def _since(text: str | None) -> float | None:
     if not text:
         return None
     from pfdrill.errors import InvalidInput
-    from pfdrill.obs.rules import seconds
+    from pfdrill.formats import duration, instant
 
+    if text.replace(".", "", 1).isdigit():
+        return time.time() - float(text)
     try:
-        return time.time() - (float(text) if text.replace(".", "", 1).isdigit() else seconds(text))
-    except ValueError:
+        return time.time() - duration.seconds(text)
+    except InvalidInput:
         pass
     try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidInput(f"--since {text!r}: expected seconds, a duration like 5m, or an ISO time") from exc
-    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
+        return instant.parse(text, "--since").timestamp()
+    except InvalidInput:
+        raise InvalidInput(f"--since {text!r}: expected seconds, a duration like 5m, or a "
+                           "time (ISO 8601)") from None
 
 
 @app.command("show")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from pfdrill.cluster import incluster
+from pfdrill.cluster import kubeconfig as kubeconfig_file
 from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound
 from pfdrill.model.cluster import DeploymentState, EventInfo, PodInfo
 
@@ -175,17 +176,9 @@ class KubeClient:
         from kubernetes import client, config  # imported here: heavy, and only this layer may
 
         path = Path(kubeconfig)
-        if not path.is_file():
-            raise InvalidInput("kubeconfig file does not exist", file=path)
-        try:
-            contexts, active = config.list_kube_config_contexts(config_file=str(path))
-        except Exception as exc:  # the loader raises bare Exceptions and ConfigException
-            raise InvalidInput(f"not a usable kubeconfig: {exc}", file=path) from exc
-        names = [c["name"] for c in contexts]
-        chosen = context or (active or {}).get("name")
-        if chosen not in names:
-            raise InvalidInput(f"context {chosen!r} is not in this kubeconfig (has: {', '.join(names)})", file=path)
-        self._context = str(chosen)
+        # pfdrill's own reading first: a mistake names its line, and the client below only
+        # sees a file whose contexts and clusters are known to be there.
+        self._context = kubeconfig_file.load(path).context(context).name
         self.kubeconfig = path
         sa = incluster.ServiceAccountFiles.from_env()
         try:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from pfdrill.cluster import kubeconfig as kubeconfig_file
 from pfdrill.cluster.provider import Progress, ProviderKind
 from pfdrill.cluster.runner import CommandRunner, SubprocessRunner
 from pfdrill.errors import ClusterError, EnvironmentProblem, InvalidInput
@@ -298,10 +299,7 @@ class KwokProvider:
 
 
 def _server_of(kubeconfig: Path, context: str) -> str:
-    cfg = yaml.safe_load(kubeconfig.read_text()) or {}
-    ctx: dict[str, Any] = next((c["context"] for c in cfg.get("contexts", []) if c["name"] == context), {})
-    cl: dict[str, Any] = next((c["cluster"] for c in cfg.get("clusters", []) if c["name"] == ctx.get("cluster")), {})
-    return str(cl.get("server", ""))
+    return kubeconfig_file.load(kubeconfig).server_of(context)
 
 
 def pid_alive(pid: int) -> bool:

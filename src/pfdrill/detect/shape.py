@@ -21,10 +21,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 from pfdrill.obs import rules as obs_rules
-from pfdrill.obs import yamldoc
 from pfdrill.obs.rules import AlertRule, RuleSet
-from pfdrill.obs.yamldoc import LineDict
 
 SHAPES_FILE = "shapes.yaml"
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -209,17 +208,17 @@ def _shape_of(signal: str, declared: Shape, records: Mapping[str, str],
 def load(rules: RuleSet, path: Path | None = None) -> ShapeTable:
     """The shapes of every signal an alert of ``rules`` compares, checked against the rules."""
     path = path or obs_rules.alerts_dir() / SHAPES_FILE
-    doc = yamldoc.load(path)
-    raw = doc.get("signals") if isinstance(doc, LineDict) else None
-    if not isinstance(raw, LineDict):
+    doc = yamldoc.load(path).root
+    raw = doc.get("signals") if isinstance(doc, dict) else None
+    if not isinstance(raw, dict):
         raise InvalidInput("a shapes file is a mapping with a 'signals' mapping", file=path,
-                           line=doc.line if isinstance(doc, LineDict) else None)
+                           line=yamldoc.line_of(doc))
     records = _records(rules)
     signals: dict[str, SignalShape] = {}
     for signal, word in raw.items():
-        line = raw.line_of(signal)
+        line = yamldoc.line_of(raw, signal)
 
-        def fail(message: str, line: int = line) -> InvalidInput:
+        def fail(message: str, line: int | None = line) -> InvalidInput:
             return InvalidInput(message, file=path, line=line)
 
         try:
@@ -236,6 +235,7 @@ def load(rules: RuleSet, path: Path | None = None) -> ShapeTable:
             raise InvalidInput(exc.message, file=obs_rules.RULES_FILE, line=exc.line) from None
         if cond.signal not in signals:
             raise InvalidInput(f"no shape for signal {cond.signal} (alert {rule.name}, "
-                               f"{obs_rules.RULES_FILE} line {rule.line})", file=path, line=raw.line)
+                               f"{obs_rules.RULES_FILE} line {rule.line})", file=path,
+                               line=yamldoc.line_of(raw))
         alerts[rule.name] = (rule, cond)
     return ShapeTable(signals, alerts)

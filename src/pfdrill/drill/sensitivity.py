@@ -19,6 +19,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pfdrill.classify import thresholds
 from pfdrill.detect import bound as physics
@@ -32,13 +33,12 @@ from pfdrill.drill.sequencer import Sequencer
 from pfdrill.errors import EnvironmentProblem, InvalidInput, SafetyRefused
 from pfdrill.faults import size
 from pfdrill.faults.kind import FaultKind
+from pfdrill.formats import yamldoc
 from pfdrill.model.drill import DrillSpec, FaultSpec, ParamValue, SourceRef
 from pfdrill.model.result import DrillResult
 from pfdrill.model.sensitivity import EdgeVerdict, Outcome, Sensitivity, Trial
 from pfdrill.model.sla import TimingProfile, default_budgets
 from pfdrill.model.timeline import Phase, PhaseStatus
-from pfdrill.obs import yamldoc
-from pfdrill.obs.yamldoc import LineDict
 from pfdrill.report import sensitivity as sensitivity_report
 from pfdrill.report import writer
 
@@ -61,84 +61,90 @@ class Search:
     source: SourceRef | None = None
 
 
-def _number(raw: LineDict, key: str, file: Path, default: float, *, low: float,
-            high: float = math.inf, integer: bool = False) -> float:
-    value = raw.get(key, default)
+def _number(merged: dict[str, Any], key: str, file: Path, default: float,
+            line: Callable[[str], int | None], *, low: float, high: float = math.inf,
+            integer: bool = False) -> float:
+    value = merged.get(key, default)
     ok = isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
     if not ok or (integer and float(value) != int(value)):
         kind = "an integer" if integer else "a number"
         raise InvalidInput(f"{key} must be {kind} in [{low:g}, {high:g}], not {value!r}",
-                           file=file, line=raw.line_of(key))
+                           file=file, line=line(key))
     return float(value)
 
 
-def _search(raw: object, defaults: LineDict, file: Path) -> Search:
-    if not isinstance(raw, LineDict):
+def _search(raw: object, defaults: dict[str, Any], file: Path, where: int | None) -> Search:
+    if not isinstance(raw, dict):
         raise InvalidInput("a search is a mapping with 'alert' and 'fault'", file=file,
-                           line=defaults.line)
-    unknown = sorted(set(raw) - _SEARCH_KEYS)
+                           line=where)
+    unknown = sorted(set(map(str, raw)) - _SEARCH_KEYS)
     if unknown:
         raise InvalidInput(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_SEARCH_KEYS))})",
-                           file=file, line=raw.line_of(unknown[0]))
-    merged = LineDict({**defaults, **raw})
-    merged.line, merged.key_lines = raw.line, {**defaults.key_lines, **raw.key_lines}
+                           file=file, line=yamldoc.line_of(raw, unknown[0]))
+    merged = {**defaults, **raw}
+
+    def line_of(key: str) -> int | None:
+        """Where ``key`` of the search is: its own entry, or the defaults' it inherits."""
+        return yamldoc.line_of(raw if key in raw else defaults, key)
+
     for key in ("alert", "fault"):
         if not isinstance(raw.get(key), str) or not raw[key]:
-            raise InvalidInput(f"a search needs '{key}'", file=file, line=raw.line)
+            raise InvalidInput(f"a search needs '{key}'", file=file, line=yamldoc.line_of(raw))
     params = raw.get("params") or {}
     if not isinstance(params, dict):
-        raise InvalidInput("params must be a mapping", file=file, line=raw.line_of("params"))
+        raise InvalidInput("params must be a mapping", file=file, line=line_of("params"))
     try:
         profile = TimingProfile(str(merged.get("profile", "drill")))
     except ValueError:
         raise InvalidInput(f"unknown profile {merged.get('profile')!r}", file=file,
-                           line=merged.line_of("profile")) from None
+                           line=line_of("profile")) from None
     model = size.model(str(raw["fault"]))
     if model is None:
         raise InvalidInput(f"fault {raw['fault']} has no size to search (sizable: "
                            f"{', '.join(sorted(k.value for k in size.MODELS))})",
-                           file=file, line=raw.line_of("fault"))
+                           file=file, line=line_of("fault"))
     if model.param in params:
         raise InvalidInput(f"params must not set {model.param}: it is the size searched",
-                           file=file, line=raw.line_of("params"))
+                           file=file, line=line_of("params"))
     try:
         model.resolve(params)
     except InvalidInput as exc:
-        raise InvalidInput(exc.message, file=file, line=raw.line_of("params")) from None
+        raise InvalidInput(exc.message, file=file, line=line_of("params")) from None
     found = pace.physics_for(profile).table.of_alert(str(raw["alert"]))
     if found is None:
-        raise InvalidInput(f"unknown alert {raw['alert']!r}", file=file, line=raw.line_of("alert"))
+        raise InvalidInput(f"unknown alert {raw['alert']!r}", file=file, line=line_of("alert"))
     if found[2].of != model.signal:
         raise InvalidInput(f"fault {model.kind.value} moves pfdrill:{model.signal}, not "
                            f"pfdrill:{found[2].of} of {raw['alert']}", file=file,
-                           line=raw.line_of("fault"))
+                           line=line_of("fault"))
     detect = merged.get("detect")
     return Search(
         alert=str(raw["alert"]), fault=model.kind.value, params=dict(params), profile=profile,
-        detect_s=None if detect is None else _number(merged, "detect", file, 0, low=1),
-        max_injections=int(_number(merged, "max_injections", file, 6, low=1, high=50,
+        detect_s=None if detect is None else _number(merged, "detect", file, 0, line_of, low=1),
+        max_injections=int(_number(merged, "max_injections", file, 6, line_of, low=1, high=50,
                                    integer=True)),
-        resolution=_number(merged, "resolution", file, 0.05, low=0.001, high=1),
-        source=SourceRef(str(file), raw.line))
+        resolution=_number(merged, "resolution", file, 0.05, line_of, low=0.001, high=1),
+        source=SourceRef(str(file), yamldoc.line_of(raw)))
 
 
 def load(path: Path) -> tuple[Search, ...]:
-    doc = yamldoc.load(path)
-    if not isinstance(doc, LineDict) or not isinstance(doc.get("searches"), list):
+    doc = yamldoc.load(path).root
+    if not isinstance(doc, dict) or not isinstance(doc.get("searches"), list):
         raise InvalidInput("a sensitivity file is a mapping with a 'searches' list", file=path,
-                           line=doc.line if isinstance(doc, LineDict) else None)
-    unknown = sorted(set(doc) - _TOP_KEYS)
+                           line=yamldoc.line_of(doc))
+    unknown = sorted(set(map(str, doc)) - _TOP_KEYS)
     if unknown:
-        raise InvalidInput(f"unknown key {unknown[0]!r}", file=path, line=doc.line_of(unknown[0]))
+        raise InvalidInput(f"unknown key {unknown[0]!r}", file=path,
+                           line=yamldoc.line_of(doc, unknown[0]))
     defaults = doc.get("defaults")
     if defaults is None:
-        defaults = LineDict()
-        defaults.line, defaults.key_lines = doc.line, {}
-    if not isinstance(defaults, LineDict) or set(defaults) - (_SEARCH_KEYS - {"alert", "fault",
-                                                                              "params"}):
+        defaults = {}
+    if not isinstance(defaults, dict) or set(defaults) - (_SEARCH_KEYS - {"alert", "fault",
+                                                                          "params"}):
         raise InvalidInput("defaults may set profile, detect, max_injections, resolution",
-                           file=path, line=doc.line_of("defaults"))
-    return tuple(_search(raw, defaults, path) for raw in doc["searches"])
+                           file=path, line=yamldoc.line_of(doc, "defaults"))
+    where = yamldoc.line_of(doc.get("defaults")) or yamldoc.line_of(doc)
+    return tuple(_search(raw, defaults, path, where) for raw in doc["searches"])
 
 
 def select(searches: Sequence[Search], *, alert: str | None = None, fault: str | None = None,

@@ -25,9 +25,9 @@ import jsonschema
 
 from pfdrill.drill import checks, criteria
 from pfdrill.drill.ports import FaultCatalog, RunbookRunner
-from pfdrill.drill.yamlpos import LineIndex, PathPart
-from pfdrill.drill.yamlpos import load as load_yaml
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
+from pfdrill.formats.yamldoc import Document, PathPart
 from pfdrill.model.drill import (
     CheckKind,
     CheckSpec,
@@ -53,15 +53,7 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-def where(path: Sequence[PathPart]) -> str:
-    """``drills[2].fault.name``: a path into the data as a user writes it."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _schema_error(err: jsonschema.ValidationError, index: LineIndex) -> tuple[int, str]:
+def _schema_error(err: jsonschema.ValidationError, index: Document) -> tuple[int, str]:
     path = list(err.absolute_path)
     line = index.line(path)
     message = err.message
@@ -80,10 +72,10 @@ def _schema_error(err: jsonschema.ValidationError, index: LineIndex) -> tuple[in
             "$defs"]["check"]:
         message = "a check is a mapping with exactly one of: " + ", ".join(
             k.value for k in CheckKind)
-    return line or 0, f"{where(path)}: {message}"
+    return line or 0, f"{yamldoc.dotted(path)}: {message}"
 
 
-def validate_schema(data: Any, file: Path, index: LineIndex,
+def validate_schema(data: Any, file: Path, index: Document,
                     against: dict[str, Any] | None = None) -> None:
     """Check ``data`` against ``against`` (default: the suite schema); the best error, with its line.
 
@@ -151,7 +143,7 @@ _CHECKS: dict[CheckKind, Callable[[Raw], CheckSpec]] = {
 
 
 def _checks(items: list[Raw], path: list[PathPart], file: Path,
-            index: LineIndex) -> tuple[CheckSpec, ...]:
+            index: Document) -> tuple[CheckSpec, ...]:
     out = []
     for i, item in enumerate(items):
         ((kind_name, body),) = item.items()
@@ -160,7 +152,7 @@ def _checks(items: list[Raw], path: list[PathPart], file: Path,
             checks.validate(spec)
         except InvalidInput as exc:
             line = index.line([*path, i])
-            raise InvalidInput(f"{where([*path, i])}: {exc.message}", file=file, line=line,
+            raise InvalidInput(f"{yamldoc.dotted([*path, i])}: {exc.message}", file=file, line=line,
                                text=index.text(line)) from None
         out.append(spec)
     return tuple(out)
@@ -180,7 +172,7 @@ def _runbook_path(raw: str, file: Path) -> str:
     return str(p if p.is_absolute() else (file.parent / p).resolve())
 
 
-def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: LineIndex,
+def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: Document,
            profile_override: TimingProfile | None) -> DrillSpec:
     path: list[PathPart] = ["drills", i]
     profile = profile_override or TimingProfile(raw.get("profile") or defaults.get("profile")
@@ -193,7 +185,7 @@ def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: LineIndex,
     rb_path = rb.get("path") or defaults.get("runbook")
     if not rb_path:
         line = index.line([*path, "runbook"])
-        raise InvalidInput(f"{where([*path, 'runbook'])}: no runbook path (set runbook.path "
+        raise InvalidInput(f"{yamldoc.dotted([*path, 'runbook'])}: no runbook path (set runbook.path "
                            f"or defaults.runbook)", file=file, line=line, text=index.text(line))
     crit: Any = raw.get("criteria", defaults.get("criteria", "all"))
     crit_names = ("all",) if crit == "all" else tuple(crit)
@@ -218,7 +210,8 @@ def _drill(raw: Raw, defaults: Raw, i: int, file: Path, index: LineIndex,
 def load(path: str | Path, *, profile: TimingProfile | None = None) -> SuiteSpec:
     """Read and validate a drill file; ``profile`` overrides every drill's timing profile."""
     file = Path(path)
-    data, index = load_yaml(file)
+    index = yamldoc.load(file)
+    data = index.root
     if not isinstance(data, dict):
         raise InvalidInput("a drill file is a mapping with 'suite' and 'drills'", file=file,
                            line=1)

@@ -181,8 +181,15 @@ class TrustBundle:
     def parse(cls, text: str | bytes, *, source: str | Path = BUNDLE_KEY) -> TrustBundle:
         """Parse a bundle; InvalidInput naming ``source`` when it is corrupt."""
         try:
-            return cls.from_dict(json.loads(text))
-        except (ValueError, UnicodeDecodeError) as exc:
+            # UTF-8 as RFC 8259 says; json.loads would guess UTF-16 from a stray NUL byte.
+            data = json.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: JSON nested deeper than Python recurses is not a bundle either.
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise InvalidInput(f"corrupt trust bundle: {reason}", file=source) from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
             raise InvalidInput(f"corrupt trust bundle: {exc}", file=source) from None
 
     @classmethod

@@ -29,10 +29,15 @@ SHA_KEY = "dfa.json.sha256"
 
 
 class DfaRefused(ValueError):
-    """An artifact that must not be loaded; ``reason`` is a DFA_FAILURE_REASONS value."""
+    """An artifact that must not be loaded; ``reason`` is a DFA_FAILURE_REASONS value.
 
-    def __init__(self, reason: str, detail: str) -> None:
+    ``where`` is the path into the JSON of what is wrong, when there is one, so a
+    file's reader can name the line.
+    """
+
+    def __init__(self, reason: str, detail: str, where: tuple[str | int, ...] = ()) -> None:
         self.reason = reason
+        self.where = where
         super().__init__(detail)
 
 
@@ -78,21 +83,27 @@ class Dfa:
     def from_dict(cls, data: Any, sha256: str = "") -> Dfa:
         try:
             jsonschema.validate(data, schema())
+        except RecursionError:
+            raise DfaRefused("schema", "fails the DFA schema: nested too deeply") from None
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-            raise DfaRefused("schema", f"fails the DFA schema at {where}: {exc.message}") from None
+            raise DfaRefused("schema", f"fails the DFA schema at {where}: {exc.message}",
+                             tuple(exc.absolute_path)) from None
         states = frozenset(data["states"])
         alphabet = frozenset(data["alphabet"])
         if data["start"] not in states:
-            raise DfaRefused("schema", f"start state {data['start']!r} is not in states")
+            raise DfaRefused("schema", f"start state {data['start']!r} is not in states", ("start",))
         for src, edges in data["transitions"].items():
             if src not in states:
-                raise DfaRefused("schema", f"transitions from unknown state {src!r}")
+                raise DfaRefused("schema", f"transitions from unknown state {src!r}",
+                                 ("transitions", src))
             for event, dst in edges.items():
                 if event not in alphabet:
-                    raise DfaRefused("schema", f"transition {src}--{event} uses an event not in the alphabet")
+                    raise DfaRefused("schema", f"transition {src}--{event} uses an event not in "
+                                     "the alphabet", ("transitions", src, event))
                 if dst not in states:
-                    raise DfaRefused("schema", f"transition {src}--{event} goes to unknown state {dst!r}")
+                    raise DfaRefused("schema", f"transition {src}--{event} goes to unknown state "
+                                     f"{dst!r}", ("transitions", src, event))
         return cls(
             name=data["name"], alphabet=alphabet, states=states, start=data["start"],
             transitions={s: dict(t) for s, t in data["transitions"].items()}, sha256=sha256,
@@ -117,6 +128,7 @@ def load_artifact(files: Mapping[str, bytes]) -> Dfa:
         raise DfaRefused("sha256", f"sha256 mismatch: stored {expected or '(empty)'}, computed {actual}")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DfaRefused("json", f"{DFA_KEY} is not JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise DfaRefused("json", f"{DFA_KEY} is not JSON: {detail}") from None
     return Dfa.from_dict(data, sha256=actual)

@@ -22,7 +22,8 @@ import dataclasses
 import fnmatch
 from typing import Any
 
-import yaml
+from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 
 RULES_KEY = "rules.yaml"
 EFFECTS = ("allow", "deny")
@@ -99,11 +100,11 @@ class RuleSet:
     @classmethod
     def parse(cls, text: str) -> RuleSet:
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise RulesRefused(f"{RULES_KEY} is not YAML{where}: {getattr(exc, 'problem', exc)}") from None
+            data = yamldoc.loads(text, RULES_KEY).root
+        except InvalidInput as exc:
+            where = f" at line {exc.line}" if exc.line is not None else ""
+            raise RulesRefused(f"{RULES_KEY} is not YAML{where}: "
+                               f"{exc.message.removeprefix('not valid YAML: ')}") from None
         return cls.from_dict(data)
 
 

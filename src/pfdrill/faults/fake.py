@@ -29,7 +29,8 @@ from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.manifests import Obj
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
 from pfdrill.faults.context import FaultContext
-from pfdrill.faults.metrics import Scrape, Series, series_key
+from pfdrill.faults.metrics import Scrape
+from pfdrill.formats.exposition import Series, series_key
 from pfdrill.model import metrics as m
 from pfdrill.model.signals import Signals
 from pfdrill.settings.config import Config

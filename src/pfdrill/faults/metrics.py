@@ -21,11 +21,11 @@ from typing import Protocol
 
 import httpx
 
-from pfdrill.errors import ServiceUnavailable
+from pfdrill.errors import InvalidInput, ServiceUnavailable
+from pfdrill.formats import exposition
+from pfdrill.formats.exposition import Series, series_key
 from pfdrill.model import metrics as m
 from pfdrill.obs.api import PrometheusAPI
-
-Series = dict[str, float]  # series key -> value
 
 
 @functools.cache
@@ -35,58 +35,6 @@ def baseline_floor(signal: str) -> float:
     from pfdrill.classify import thresholds
 
     return thresholds.load().floor(signal)
-
-
-def series_key(name: str, labels: Mapping[str, str] | None = None) -> str:
-    """``name{a="1",b="2"}`` with labels sorted — the key both readers produce."""
-    if not labels:
-        return name
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
-
-
-def parse_exposition(text: str) -> Series:
-    """The samples of a Prometheus text exposition (comments and blank lines skipped)."""
-    out: Series = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "{" in line:
-            name, _, rest = line.partition("{")
-            inner, _, tail = rest.rpartition("}")
-            labels = _labels(inner)
-        else:
-            name, _, tail = line.partition(" ")
-            labels = {}
-        value = tail.split()
-        if not value:
-            continue
-        try:
-            out[series_key(name, labels)] = float(value[0])
-        except ValueError:
-            continue
-    return out
-
-
-def _labels(inner: str) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    i = 0
-    while i < len(inner):
-        eq = inner.find("=", i)
-        if eq < 0:
-            break
-        key = inner[i:eq].strip().lstrip(",").strip()
-        j = eq + 2  # skip ="
-        value = []
-        while j < len(inner) and inner[j] != '"':
-            if inner[j] == "\\" and j + 1 < len(inner):
-                j += 1
-            value.append(inner[j])
-            j += 1
-        labels[key] = "".join(value)
-        i = j + 1
-    return labels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +142,11 @@ class TargetsFileReader:
             except httpx.HTTPError:
                 continue  # a pod that is going away: it simply has no series
             if response.status_code == 200:
-                pods[pod] = parse_exposition(response.text)
+                try:
+                    pods[pod] = exposition.samples(response.text, url)
+                except InvalidInput as exc:
+                    raise ServiceUnavailable(f"pod {pod} serves metrics that are not the "
+                                             f"Prometheus text format: {exc}") from None
         return Scrape(job, time.monotonic(), pods)
 
 

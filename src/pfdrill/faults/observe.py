@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from pfdrill.faults.base import Observation
 from pfdrill.faults.context import FaultContext
-from pfdrill.faults.metrics import Scrape, series_key
+from pfdrill.faults.metrics import Scrape
+from pfdrill.formats.exposition import series_key
 from pfdrill.model import metrics as m
 
 PROVE_WINDOW_S = 3.0

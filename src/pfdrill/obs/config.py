@@ -7,9 +7,10 @@ from typing import Any
 
 import yaml
 
+from pfdrill.formats.duration import text as duration
 from pfdrill.model import metrics
 from pfdrill.model.severity import Severity
-from pfdrill.obs.profile import TimingProfile, duration
+from pfdrill.obs.profile import TimingProfile
 
 SINK_JOB = "pfdrill-sink"
 FABRIC_JOB = "fabric"  # the job_name; every runtime target brings its own `job` label

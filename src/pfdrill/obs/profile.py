@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import duration
 
 
 class ProfileName(enum.Enum):
@@ -28,17 +29,6 @@ class ProfileName(enum.Enum):
         raise InvalidInput(
             f"unknown timing profile {text!r}: expected one of {', '.join(m.value for m in cls)}"
         )
-
-
-def duration(seconds: float) -> str:
-    """A Prometheus duration: 300 -> '5m', 10 -> '10s', 0.5 -> '500ms', 3900 -> '65m'."""
-    if seconds <= 0:
-        return "0s"
-    ms = round(seconds * 1000)
-    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
-        if ms % size == 0:
-            return f"{ms // size}{unit}"
-    return f"{ms}ms"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,23 +58,23 @@ class TimingProfile:
         after_s = steady_n * self.scrape_interval_s + self.settle_s
         return {
             "profile": self.name.value,
-            "scrape_interval": duration(self.scrape_interval_s),
-            "evaluation_interval": duration(self.evaluation_interval_s),
-            "window": duration(self.rate_window_s),
-            "for": duration(self.for_s),
-            "baseline_window": duration(self.baseline_window_s),
-            "baseline_offset": duration(self.baseline_offset_s),
+            "scrape_interval": duration.text(self.scrape_interval_s),
+            "evaluation_interval": duration.text(self.evaluation_interval_s),
+            "window": duration.text(self.rate_window_s),
+            "for": duration.text(self.for_s),
+            "baseline_window": duration.text(self.baseline_window_s),
+            "baseline_offset": duration.text(self.baseline_offset_s),
             # A published baseline survives a missed scrape of the sink for this long ...
-            "baseline_hold": duration(max(5 * self.scrape_interval_s, 10.0)),
+            "baseline_hold": duration.text(max(5 * self.scrape_interval_s, 10.0)),
             # ... and the fallback needs a nearly full window of history: right after traffic
             # starts, an average over mostly nothing is no baseline at all.
             "baseline_min_samples": str(math.floor(
                 0.9 * self.baseline_window_s / self.evaluation_interval_s)),
-            "settle": duration(self.settle_s),
+            "settle": duration.text(self.settle_s),
             # for tests of the fallback baseline: steady_n scrapes of history, then a change
             "steady_n": str(steady_n),
-            "after_steady": duration(after_s),
-            "change_at": duration((steady_n + 1) * self.scrape_interval_s),  # first changed sample
+            "after_steady": duration.text(after_s),
+            "change_at": duration.text((steady_n + 1) * self.scrape_interval_s),  # first changed sample
             "series_n": str(steady_n + math.ceil(2 * self.settle_s / self.scrape_interval_s)),
         }
 

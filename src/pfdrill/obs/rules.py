@@ -14,12 +14,12 @@ import dataclasses
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import duration, yamldoc
 from pfdrill.model.severity import Severity
-from pfdrill.obs import yamldoc
 from pfdrill.obs.profile import TimingProfile
-from pfdrill.obs.yamldoc import LineDict
 from pfdrill.settings import assets
 
 RULES_FILE = "source/rules.yml"  # the template, relative to alerts_dir()
@@ -27,7 +27,6 @@ TESTS_DIR = "source/tests"  # promtool unit-test templates, relative to alerts_d
 RENDERED_FILE = "pfdrill-alerts.yml"  # the name inside a live rules dir and in tests
 REQUIRED_LABELS = ("severity", "runbook_section", "row", "signal")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
 def alerts_dir() -> Path:
@@ -78,15 +77,6 @@ def render_to(directory: Path, profile: TimingProfile, source: Path | None = Non
     return target
 
 
-def seconds(text: str) -> float:
-    """Parse a Prometheus duration ('1m30s', '500ms'); raise ValueError if it is not one."""
-    match = _DURATION.match(text.strip())
-    if not text.strip() or match is None:
-        raise ValueError(f"not a duration: {text!r}")
-    h, m, s, ms = (int(g) if g else 0 for g in match.groups())
-    return h * 3600 + m * 60 + s + ms / 1000
-
-
 @dataclasses.dataclass(frozen=True)
 class AlertRule:
     name: str
@@ -122,52 +112,55 @@ class RuleSet:
 def parse(text: str, file: str | Path) -> RuleSet:
     """Read a rendered rule file; structural problems are errors naming file and line."""
     doc = yamldoc.loads(text, file)
-    if not isinstance(doc, LineDict) or not isinstance(doc.get("groups"), list):
-        raise InvalidInput("a rule file is a mapping with a 'groups' list", file=file,
-                           line=doc.line if isinstance(doc, LineDict) else None)
+    root = doc.root
+    if not isinstance(root, dict) or not isinstance(root.get("groups"), list):
+        raise doc.error("a rule file is a mapping with a 'groups' list", ["groups"])
     alerts: list[AlertRule] = []
     records: list[RecordingRule] = []
-    for group in doc["groups"]:
-        if not isinstance(group, LineDict) or not isinstance(group.get("rules"), list):
-            raise InvalidInput("each group needs 'name' and a 'rules' list", file=file,
-                               line=group.line if isinstance(group, LineDict) else None)
-        for rule in group["rules"]:
-            if not isinstance(rule, LineDict):
-                raise InvalidInput("a rule must be a mapping", file=file, line=group.line)
-            if not isinstance(rule.get("expr"), str | int | float):
-                raise InvalidInput("rule has no 'expr'", file=file, line=rule.line)
+    for g, group in enumerate(root["groups"]):
+        if not isinstance(group, dict) or not isinstance(group.get("rules"), list):
+            raise doc.error("each group needs 'name' and a 'rules' list", ["groups", g])
+        for r, rule in enumerate(group["rules"]):
+            where: list[yamldoc.PathPart] = ["groups", g, "rules", r]
+            line = doc.line(where) or 1
+            if not isinstance(rule, dict):
+                raise doc.error("a rule must be a mapping", where)
+            if isinstance(rule.get("expr"), bool) or not isinstance(rule.get("expr"), str | int | float):
+                raise doc.error("rule has no 'expr'", where)
             if "record" in rule:
-                records.append(RecordingRule(str(rule["record"]), str(rule["expr"]), rule.line))
+                records.append(RecordingRule(str(rule["record"]), str(rule["expr"]), line))
             elif "alert" in rule:
-                alerts.append(_alert(rule, file))
+                alerts.append(_alert(rule, doc, where))
             else:
-                raise InvalidInput("rule is neither 'alert' nor 'record'", file=file, line=rule.line)
+                raise doc.error("rule is neither 'alert' nor 'record'", where)
     names = [a.name for a in alerts]
     for alert in alerts:
         if names.count(alert.name) > 1:
-            raise InvalidInput(f"alert {alert.name!r} is defined twice", file=file, line=alert.line)
+            raise doc.error(f"alert {alert.name!r} is defined twice", line=alert.line)
     return RuleSet(tuple(alerts), tuple(records))
 
 
-def _alert(rule: LineDict, file: str | Path) -> AlertRule:
+def _alert(rule: dict[str, Any], doc: yamldoc.Document, where: list[yamldoc.PathPart]) -> AlertRule:
     name = str(rule["alert"])
     labels = rule.get("labels") or {}
     if not isinstance(labels, dict):
-        raise InvalidInput(f"alert {name!r}: labels must be a mapping", file=file, line=rule.line)
+        raise doc.error(f"alert {name!r}: labels must be a mapping", [*where, "labels"])
     labels = {str(k): str(v) for k, v in labels.items()}
     missing = [k for k in REQUIRED_LABELS if not labels.get(k)]
     if missing:
-        raise InvalidInput(f"alert {name!r} lacks label(s) {', '.join(missing)}", file=file,
-                           line=rule.line)
+        raise doc.error(f"alert {name!r} lacks label(s) {', '.join(missing)}", where)
     try:
         severity = Severity.parse(labels["severity"])
-        for_s = seconds(str(rule.get("for", "0s")))
     except ValueError as exc:
-        raise InvalidInput(f"alert {name!r}: {exc}", file=file, line=rule.line) from exc
+        raise doc.error(f"alert {name!r}: {exc}", [*where, "labels", "severity"]) from None
+    try:
+        for_s = duration.seconds(str(rule.get("for", "0s")), what="'for'")
+    except InvalidInput as exc:
+        raise doc.error(f"alert {name!r}: {exc.message}", [*where, "for"]) from None
     return AlertRule(
         name=name, expr=str(rule["expr"]), for_s=for_s, severity=severity,
         runbook_section=labels["runbook_section"], row=labels["row"], signal=labels["signal"],
-        labels=labels, line=rule.line,
+        labels=labels, line=doc.line(where) or 1,
     )
 
 

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.errors import EnvironmentProblem, ServiceUnavailable
+from pfdrill.formats import duration
 from pfdrill.obs import amtool, promtool, rules
 from pfdrill.obs import config as obs_config
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI
-from pfdrill.obs.profile import TimingProfile, duration
+from pfdrill.obs.profile import TimingProfile
 from pfdrill.proc.daemon import Daemon
 from pfdrill.proc.ports import free_port
 from pfdrill.settings import Config, Paths
@@ -184,7 +185,7 @@ class Stack:
                 f"--web.external-url=http://127.0.0.1:{port}/",
                 "--web.enable-lifecycle",  # POST /-/reload after a rules edit
                 "--storage.tsdb.retention.time=2d",
-                f"--rules.alert.resend-delay={duration(profile.resend_delay_s)}",
+                f"--rules.alert.resend-delay={duration.text(profile.resend_delay_s)}",
             ]
 
         return self._start(self.prometheus, argv, PrometheusAPI)

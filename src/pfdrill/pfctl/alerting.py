@@ -24,12 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pfdrill.errors import InvalidInput, ServiceUnavailable
+from pfdrill.formats import duration, yamldoc
 from pfdrill.obs import promtool
 from pfdrill.pfctl.context import Context
-from pfdrill.pfctl.timeparse import prom_duration
 
 GROUP = "pfctl-managed"
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -70,13 +68,18 @@ def _prometheus(ctx: Context) -> str:
     return url
 
 
-def _doc(text: str, path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
-        raise InvalidInput("not a Prometheus rules file (no 'groups' list)", file=path)
+def _doc(text: str, path: Path, *, edit: bool = False) -> yamldoc.Document:
+    doc = yamldoc.loads(text, path, edit=edit)
+    root = doc.root
+    if not isinstance(root, dict) or not isinstance(root.get("groups"), list):
+        raise doc.error("not a Prometheus rules file (no 'groups' list)",
+                        ["groups"] if isinstance(root, dict) else ())
+    for i, group in enumerate(root["groups"]):
+        if not isinstance(group, dict) or not isinstance(group.get("rules") or [], list):
+            raise doc.error("each group is a mapping with a 'rules' list", ["groups", i])
+        for j, rule in enumerate(group.get("rules") or []):
+            if not isinstance(rule, dict):
+                raise doc.error("a rule must be a mapping", ["groups", i, "rules", j])
     return doc
 
 
@@ -120,49 +123,48 @@ def _apply(ctx: Context, path: Path, text: str, expect_rule: str | None) -> str:
     return f"promtool: {count} rules valid; Prometheus reloaded"
 
 
-def _indent_of(text: str, pattern: str) -> str | None:
-    m = re.search(rf"^([ \t]*)- {pattern}", text, re.M)
-    return m.group(1) if m else None
-
-
-def _render_rule(rule: dict[str, Any], indent: str) -> str:
-    body = yaml.safe_dump([rule], sort_keys=False, default_flow_style=False, width=1000)
-    return "".join(indent + ln + "\n" for ln in body.splitlines())
-
-
-def _remove_rule(text: str, name: str) -> str:
-    lines = text.splitlines(keepends=True)
-    for i, ln in enumerate(lines):
-        m = re.match(r"^([ \t]*)- alert:\s*(\S+)\s*$", ln)
-        if m and m.group(2) == name:
-            j = i + 1
-            while j < len(lines) and (not lines[j].strip() or len(lines[j]) - len(
-                    lines[j].lstrip()) > len(m.group(1))):
-                j += 1
-            return "".join(lines[:i] + lines[j:])
-    return text
+def _prom_duration(text: str, option: str) -> str:
+    """An option's duration (``10m``, ``2 hours``) as Prometheus writes it; longer than 0s."""
+    seconds = duration.seconds(text, words=True, what=option)
+    if seconds <= 0:
+        raise InvalidInput(f"{option} {text!r} must be longer than 0s")
+    return duration.text(seconds)
 
 
 def _upsert(path: Path, rule: dict[str, Any]) -> str:
-    """The rules file text with ``rule`` in the pfctl-managed group (replacing a same-named one)."""
-    text = path.read_text(encoding="utf-8")
-    doc = _doc(text, path)
-    group_indent = _indent_of(text, "name:") or "  "
-    mine = [g for g in doc["groups"] if g.get("name") == GROUP]
-    if mine and doc["groups"][-1].get("name") != GROUP:
-        raise InvalidInput(f"the {GROUP} group must stay the last group of the file", file=path)
-    text = _remove_rule(text, str(rule["alert"]))
-    if not text.endswith("\n"):
-        text += "\n"
+    """The rules file text with ``rule`` in the pfctl-managed group (replacing a same-named one).
+
+    A round-trip edit: every comment and rule of the file stays as it was written.
+    """
+    doc = _doc(path.read_text(encoding="utf-8"), path, edit=True)
+    groups = doc.root["groups"]
+    mine = [g for g in groups if g.get("name") == GROUP]
+    if mine and groups[-1].get("name") != GROUP:
+        raise doc.error(f"the {GROUP} group must stay the last group of the file",
+                        ["groups", groups.index(mine[0])])
+    for group in groups:
+        rules = group.get("rules") or []
+        same = [i for i, r in enumerate(rules) if str(r.get("alert", "")) == str(rule["alert"])]
+        if same:
+            del rules[same[0]]
+            break
     if not mine:
-        text += f"{group_indent}- name: {GROUP}\n{group_indent}  rules:\n"
-    return text + _render_rule(rule, group_indent + "    ")
+        groups.append(yamldoc.new_mapping([("name", GROUP), ("rules", yamldoc.new_sequence())]))
+    groups[-1]["rules"].append(_tree(rule))
+    return yamldoc.dumps(doc)
+
+
+def _tree(value: Any) -> Any:
+    """Nested dicts as mappings the round-trip writer lays out in block style."""
+    if isinstance(value, dict):
+        return yamldoc.new_mapping((k, _tree(v)) for k, v in value.items())
+    return value
 
 
 def add_alert(ctx: Context, name: str, threshold: str, duration: str, severity: str,
               expr: str | None = None, alert_name: str | None = None) -> dict[str, Any]:
     path = rules_file(ctx)
-    doc = _doc(path.read_text(encoding="utf-8"), path)
+    doc = _doc(path.read_text(encoding="utf-8"), path).root
     try:
         value = float(threshold)
     except ValueError:
@@ -171,7 +173,7 @@ def add_alert(ctx: Context, name: str, threshold: str, duration: str, severity: 
     alert = alert_name or "".join(p.capitalize() for p in re.split(r"[^A-Za-z0-9]+", name) if p)
     rule = {"alert": alert,
             "expr": f"{alias.expr} {alias.op} {alias.convert(value):g}",
-            "for": prom_duration(duration, "--duration"),
+            "for": _prom_duration(duration, "--duration"),
             "labels": {"severity": severity, "signal": alias.signal or name, "origin": "pfctl",
                        "runbook_section": "Prevention > Monitoring Improvements"},
             "annotations": {"summary": f"{name} crossed {threshold} (added by pfctl)"}}
@@ -184,7 +186,7 @@ def add_alert(ctx: Context, name: str, threshold: str, duration: str, severity: 
 def update_threshold(ctx: Context, metric: str, new: str) -> dict[str, Any]:
     path = rules_file(ctx)
     text = path.read_text(encoding="utf-8")
-    doc = _doc(text, path)
+    doc = _doc(text, path).root
     try:
         value = float(new)
     except ValueError:
@@ -220,32 +222,26 @@ def update_threshold(ctx: Context, metric: str, new: str) -> dict[str, Any]:
 
 
 def _replace_expr(text: str, alert: str, old: str, new: str) -> tuple[str, int]:
-    """Replace ``old`` by ``new`` inside the block of ``alert`` only."""
-    m = re.search(rf"^([ \t]*)- alert:\s*{re.escape(alert)}\s*$", text, re.M)
-    if not m:
-        return text, 0
-    start = m.end()
-    nxt = re.compile(rf"^{re.escape(m.group(1))}- ", re.M).search(text, start)
-    end = nxt.start() if nxt else len(text)
-    block = text[start:end]
-    if old in block:
-        return text[:start] + block.replace(old, new, 1) + text[end:], 1
-    # A folded multi-line expression: replace the comparison number only.
-    old_num = _COMPARISON.findall(old)[0][1]
-    new_num = _COMPARISON.findall(new)[0][1]
-    replaced, n = re.subn(rf"(>=|<=|==|!=|>|<)(\s*){re.escape(old_num)}\b",
-                          rf"\g<1>\g<2>{new_num}", block, count=1)
-    return text[:start] + replaced + text[end:], n
+    """Replace ``old`` by ``new`` in the expression of ``alert`` only, keeping its layout."""
+    doc = _doc(text, Path("<rules>"), edit=True)
+    for group in doc.root["groups"]:
+        for rule in group.get("rules") or []:
+            expr = str(rule.get("expr", ""))
+            if str(rule.get("alert", "")) != alert or old not in expr:
+                continue
+            yamldoc.replace_text(rule, "expr", expr.replace(old, new, 1))
+            return yamldoc.dumps(doc), 1
+    return text, 0
 
 
 def add_predictive(ctx: Context, metric: str, window: str, threshold: str | None,
                    severity: str) -> dict[str, Any]:
     path = rules_file(ctx)
-    doc = _doc(path.read_text(encoding="utf-8"), path)
+    doc = _doc(path.read_text(encoding="utf-8"), path).root
     alias = resolve(metric, doc)
-    horizon = prom_duration(window, "--prediction-window")
-    seconds = int(re.sub(r"\D", "", horizon)) * {"h": 3600, "m": 60, "s": 1}[horizon[-1]]
-    lookback = prom_duration(f"{max(seconds * 3, 300)}s", "--prediction-window")
+    horizon = _prom_duration(window, "--prediction-window")
+    seconds = int(duration.seconds(horizon))
+    lookback = duration.text(max(seconds * 3, 300))
     if threshold is not None:
         limit = f"{alias.convert(float(threshold)):g}"
     elif alias.signal and f"baseline:{alias.signal}" in signals(doc):
@@ -277,7 +273,7 @@ def update_from_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
     row = ctx.store.incident(incident_id)
     text = f"{row['description']} {row['root_cause']} {row['resolution']}".lower()
     path = rules_file(ctx)
-    doc = _doc(path.read_text(encoding="utf-8"), path)
+    doc = _doc(path.read_text(encoding="utf-8"), path).root
     present = {str(a["alert"]) for a in _alerts(doc)}
     added, kept = [], []
     for pattern, signal, threshold, severity in _LESSONS:

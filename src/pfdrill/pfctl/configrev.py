@@ -16,10 +16,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
+from pfdrill.formats import yamldoc
 from pfdrill.pfctl.context import Context
 from pfdrill.runbook.environment import FABRIC
 from pfdrill.runbook.observer import Verdict
@@ -57,19 +56,65 @@ def repo_of(ctx: Context) -> Path | None:
     return None
 
 
+def _value(raw: object) -> str:
+    """A ConfigMap value as the fabric reads it (YAML ``true`` is the string ``true``)."""
+    return str(raw).lower() if isinstance(raw, bool) else str(raw)
+
+
 def _mapping(text: str, source: str) -> dict[str, str]:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=source,
-                           line=mark.line + 1 if mark is not None else None) from None
+    doc = yamldoc.loads(text, source)
+    raw = doc.root
     if isinstance(raw, dict) and isinstance(raw.get("data"), dict):
         raw = raw["data"]  # a ConfigMap manifest
     if not isinstance(raw, dict) or not raw:
-        raise InvalidInput("expected a mapping of policy-config keys (or a ConfigMap with data)",
-                           file=source)
-    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in raw.items()}
+        raise doc.error("expected a mapping of policy-config keys (or a ConfigMap with data)")
+    for key, value in raw.items():
+        if isinstance(value, dict | list):
+            raise doc.error(f"policy-config key {key!r} must be a single value", [key])
+    return {str(k): _value(v) for k, v in raw.items()}
+
+
+def _write_revision(target: Path, merged: dict[str, str]) -> None:
+    """Write the merged config into the repository's file, keeping its comments and order.
+
+    Values that did not change keep the way they were written (``1000`` stays unquoted);
+    new keys are added in sorted order, keys no longer in the config are removed.
+    """
+    if target.is_file():
+        doc = yamldoc.load(target, edit=True)
+    else:
+        doc = yamldoc.loads("", target, edit=True)
+    root = doc.root
+    if isinstance(root, dict) and isinstance(root.get("data"), dict):
+        root = root["data"]  # a ConfigMap manifest: edit its data
+    if not isinstance(root, dict):
+        doc = yamldoc.Document(doc.file, doc.lines, yamldoc.new_mapping(), doc.indent)
+        root = doc.root
+    for key in [k for k in root if str(k) not in merged]:
+        del root[key]
+    for key in sorted(merged):
+        if key not in root:
+            root[key] = merged[key]
+        elif _value(root[key]) != merged[key]:
+            if isinstance(root[key], str):
+                yamldoc.replace_text(root, key, merged[key])
+            else:
+                root[key] = _typed_like(root[key], merged[key])
+    yamldoc.write(doc, target)
+
+
+def _typed_like(old: object, new: str) -> object:
+    """``new`` as a YAML bool or number when ``old`` was one, so ``2000`` is not quoted."""
+    if isinstance(old, bool):
+        return {"true": True, "false": False}.get(new, new)
+    try:
+        if isinstance(old, int):
+            return int(new)
+        if isinstance(old, float):
+            return float(new)
+    except ValueError:
+        pass
+    return new
 
 
 def baseline(ctx: Context, rev: str) -> tuple[dict[str, str], str]:
@@ -121,7 +166,7 @@ def update(ctx: Context, file: Path) -> dict[str, Any]:
     if repo is not None:
         target = repo / REPO_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yaml.safe_dump(dict(sorted(merged.items())), default_flow_style=False))
+        _write_revision(target, merged)
         _git(repo, "add", REPO_FILE)
         # Nothing staged (the same update again) is not an error; `git commit -q` would fail
         # silently on it.

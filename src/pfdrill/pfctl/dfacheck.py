@@ -18,6 +18,7 @@ from typing import Any
 
 from pfdrill.errors import InvalidInput
 from pfdrill.fabric import dfa
+from pfdrill.formats import yamldoc
 
 
 class _Duplicate(ValueError):
@@ -31,6 +32,25 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _Duplicate(k)
         out[k] = v
     return out
+
+
+def _positions(raw: bytes, path: Path) -> yamldoc.Document | None:
+    """Where things are in the JSON (JSON is YAML 1.2), or None if that cannot be read."""
+    try:
+        return yamldoc.loads(raw.decode("utf-8"), path, what="JSON")
+    except (InvalidInput, UnicodeDecodeError):
+        return None
+
+
+def _duplicate_line(raw: bytes, path: Path) -> int | None:
+    """The line of the second of two equal keys: the YAML loader refuses it there."""
+    try:
+        yamldoc.loads(raw.decode("utf-8"), path, what="JSON")
+    except InvalidInput as exc:
+        return exc.line if "duplicate key" in exc.message else None
+    except UnicodeDecodeError:
+        return None
+    return None
 
 
 def _expected_sha(path: Path, given: str | None) -> tuple[str | None, str]:
@@ -60,16 +80,24 @@ def validate(path: Path, sha256: str | None = None) -> dict[str, Any]:
     else:
         checks["sha256"] = f"{actual} (no .sha256 to compare with)"
     try:
-        data = json.loads(raw, object_pairs_hook=_no_duplicates)
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except _Duplicate as exc:
         raise InvalidInput(f"not deterministic: key {exc} appears twice (two transitions for one "
-                           f"state and event, or a repeated field)", file=path) from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"not JSON: {exc}", file=path) from None
+                           f"state and event, or a repeated field)", file=path,
+                           line=_duplicate_line(raw, path)) from None
+    except json.JSONDecodeError as exc:
+        raise yamldoc.error_at(f"not JSON: {exc.msg}", path, exc.doc, exc.pos) from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InvalidInput(f"not JSON: {detail}", file=path) from None
     try:
         automaton = dfa.Dfa.from_dict(data, sha256=actual)
     except dfa.DfaRefused as exc:
-        raise InvalidInput(f"refused by the fabric's loader ({exc.reason}): {exc}", file=path) from None
+        message = f"refused by the fabric's loader ({exc.reason}): {exc}"
+        doc = _positions(raw, path)
+        if doc is None or not exc.where:
+            raise InvalidInput(message, file=path) from None
+        raise doc.error(message, exc.where) from None
     checks["schema"] = "valid (fabric DFA schema and well-formedness)"
     checks["determinism"] = "one transition per (state, event)"
     seen = {automaton.start}

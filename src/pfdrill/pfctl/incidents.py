@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import duration as durations
+from pfdrill.formats import instant
 from pfdrill.model.severity import Severity
 from pfdrill.pfctl import ics, postmortem
 from pfdrill.pfctl.context import Context
 from pfdrill.pfctl.store import check_incident_id
-from pfdrill.pfctl.timeparse import parse_date, parse_duration
 
 
 def create(ctx: Context, severity: str, description: str, incident_id: str | None) -> str:
@@ -43,8 +44,8 @@ def update(ctx: Context, incident_id: str, **fields: str | None) -> list[str]:
 def schedule_postmortem(ctx: Context, incident_id: str, date: str, duration: str,
                         output: Path | None) -> dict[str, Any]:
     row = ctx.store.incident(check_incident_id(incident_id))
-    when = parse_date(date)
-    length = parse_duration(duration, "--duration")
+    when = instant.parse(date)
+    length = dt.timedelta(seconds=durations.seconds(duration, words=True, what="--duration"))
     path = output or ctx.path(f"postmortem-{incident_id}.ics")
     text = ics.event(f"Post-mortem: incident {incident_id} ({row['severity']})", when, length,
                      f"{row['description']}\nStatus: {row['status']}")
@@ -69,9 +70,10 @@ def schedule_meeting(ctx: Context, topic: str, date: str, duration: str,
                      output: Path | None) -> dict[str, Any]:
     if not topic.strip():
         raise InvalidInput("--topic must not be empty")
-    when = parse_date(date)
+    when = instant.parse(date)
     path = output or ctx.path(f"meeting-{ics.slug(topic)}.ics")
-    ics.write(path, ics.event(topic, when, parse_duration(duration, "--duration")))
+    length = dt.timedelta(seconds=durations.seconds(duration, words=True, what="--duration"))
+    ics.write(path, ics.event(topic, when, length))
     ctx.store.add_meeting(topic, when.isoformat(), str(path))
     incident = ctx.incident_or_latest(None)
     if incident:

@@ -27,6 +27,7 @@ from pfdrill.fabric import dfa
 from pfdrill.fabric.labels import Label
 from pfdrill.fabric.policy import ConfigRefused, FailureMode, PolicyConfig
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
+from pfdrill.formats import yamldoc
 from pfdrill.pfctl import canary, trust
 from pfdrill.pfctl.context import Context
 from pfdrill.runbook.environment import FABRIC
@@ -81,24 +82,23 @@ def add_validation(ctx: Context, rule: str, enabled: bool, timeout_s: float = 15
 def update_declass(ctx: Context, file: Path) -> dict[str, Any]:
     if not file.is_file():
         raise InvalidInput("file does not exist", file=file)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file) from None
+    doc = yamldoc.load(file)
+    raw = doc.root
     rules = raw.get("rules") if isinstance(raw, dict) else None
     if not isinstance(rules, list) or not rules:
-        raise InvalidInput("expected 'rules:' with a list of {name, from, to, principals}", file=file)
+        raise doc.error("expected 'rules:' with a list of {name, from, to, principals}",
+                        ["rules"] if isinstance(raw, dict) else ())
     for i, r in enumerate(rules):
         if not isinstance(r, dict) or not r.get("name") or not r.get("principals"):
-            raise InvalidInput(f"rules[{i}] needs name and principals", file=file)
+            raise doc.error(f"rules[{i}] needs name and principals", ["rules", i])
         try:
             src, dst = Label.parse(r.get("from")), Label.parse(r.get("to"))
         except ValueError as exc:
-            raise InvalidInput(f"rules[{i}]: {exc}", file=file) from None
+            raise doc.error(f"rules[{i}]: {exc}", ["rules", i]) from None
         if dst.dominates(src):
-            raise InvalidInput(f"rules[{i}] ({r['name']}): {src.value}->{dst.value} is not a "
-                               f"declassification (the flow is already allowed)", file=file)
-    text = yaml.safe_dump({"rules": rules}, sort_keys=False)
+            raise doc.error(f"rules[{i}] ({r['name']}): {src.value}->{dst.value} is not a "
+                            f"declassification (the flow is already allowed)", ["rules", i])
+    text = yaml.safe_dump({"rules": yamldoc.plain(rules)}, sort_keys=False)
     try:
         ctx.client.replace_configmap(ctx.namespace, DECLASS_CONFIGMAP, {"rules.yaml": text})
     except ObjectNotFound:

@@ -29,9 +29,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 from pfdrill.settings.paths import Paths
 
 _ENV_KEYS = ("kubeconfig", "context", "namespace", "kubectl", "sink_url", "prometheus_url",
@@ -93,28 +92,28 @@ def load(path: str | Path | None = None) -> PfctlConfig:
     p = Path(chosen).expanduser()
     if not p.is_file():
         raise InvalidInput("pfctl config file does not exist", file=p)
-    try:
-        raw: Any = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=p,
-                           line=mark.line + 1 if mark is not None else None) from None
+    doc = yamldoc.load(p)
+    raw: Any = doc.root if doc.root is not None else {}
     if not isinstance(raw, dict):
-        raise InvalidInput("pfctl config must be a mapping", file=p)
-    unknown = sorted(set(raw) - set(_TOP_KEYS))
+        raise doc.error("pfctl config must be a mapping")
+    unknown = sorted(set(map(str, raw)) - set(_TOP_KEYS))
     if unknown:
-        raise InvalidInput(f"unknown key(s) {', '.join(unknown)}", file=p)
+        raise doc.error(f"unknown key(s) {', '.join(unknown)}", [unknown[0]])
+    environments = raw.get("environments") or {}
+    if not isinstance(environments, dict):
+        raise doc.error("environments must map names to settings", ["environments"])
     envs: dict[str, EnvSettings] = {}
-    for name, body in (raw.get("environments") or {}).items():
+    for name, body in environments.items():
         if not isinstance(body, dict):
-            raise InvalidInput(f"environment {name!r} must be a mapping", file=p)
-        bad = sorted(set(body) - set(_ENV_KEYS))
+            raise doc.error(f"environment {name!r} must be a mapping", ["environments", name])
+        bad = sorted(set(map(str, body)) - set(_ENV_KEYS))
         if bad:
-            raise InvalidInput(f"environment {name!r}: unknown key(s) {', '.join(bad)}", file=p)
+            raise doc.error(f"environment {name!r}: unknown key(s) {', '.join(bad)}",
+                            ["environments", name, bad[0]])
         envs[str(name)] = EnvSettings(name=str(name),
-                                      **{k: str(v) for k, v in body.items() if v is not None})
+                                      **{str(k): str(v) for k, v in body.items() if v is not None})
     if not envs:
-        raise InvalidInput("no environments configured", file=p)
+        raise doc.error("no environments configured", ["environments"])
     default = str(raw.get("default_env") or next(iter(envs)))
     state = Path(str(raw.get("state_dir") or Paths.from_env().state / "pfctl")).expanduser()
     repo = Path(str(raw["repo"])).expanduser() if raw.get("repo") else None

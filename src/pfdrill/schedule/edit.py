@@ -11,15 +11,12 @@ asked is fine. The edited file is validated before it replaces the old one.
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 from pfdrill.schedule import scenario, spec
 
 
@@ -46,15 +43,7 @@ class Change:
         return "; ".join(parts) + f" — {self.file} updated"
 
 
-def _yaml() -> YAML:
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 100
-    return y
-
-
-def _entry_name(doc: CommentedMap, base: str) -> str:
+def _entry_name(doc: Any, base: str) -> str:
     taken = {str(e.get("name")) for e in doc["schedules"]}
     name, n = base, 2
     while name in taken:
@@ -62,7 +51,7 @@ def _entry_name(doc: CommentedMap, base: str) -> str:
     return name
 
 
-def _schedule_drill(doc: CommentedMap, current: spec.ScheduleSpec, suite_file: Path, drill: str,
+def _schedule_drill(doc: Any, current: spec.ScheduleSpec, suite_file: Path, drill: str,
                     wanted: spec.Frequency) -> str | None:
     """Make ``drill`` run at least ``wanted`` often; the schedule it joined, or None if it did."""
     mine = [(i, e) for i, e in enumerate(current.entries) if e.suite_file == suite_file]
@@ -75,13 +64,9 @@ def _schedule_drill(doc: CommentedMap, current: spec.ScheduleSpec, suite_file: P
             return e.name
     ref = mine[0][1].suite_ref if mine else os.path.relpath(suite_file, current.file.parent)
     suite_name = Path(ref).stem
-    entry = CommentedMap()
-    entry["name"] = _entry_name(doc, f"{suite_name}-{wanted.value}")
-    entry["suite"] = ref
-    entry["cron"] = wanted.cron
-    drills = CommentedSeq([drill])
-    drills.fa.set_flow_style()
-    entry["drills"] = drills
+    entry = yamldoc.new_mapping([("name", _entry_name(doc, f"{suite_name}-{wanted.value}")),
+                                 ("suite", ref), ("cron", wanted.cron),
+                                 ("drills", yamldoc.new_sequence([drill], flow=True))])
     doc["schedules"].append(entry)
     return str(entry["name"])
 
@@ -90,12 +75,12 @@ def request(path: Path, name: str, frequency: spec.Frequency) -> Change:
     """Record that scenario ``name`` runs at least ``frequency`` often; schedule its drills."""
     current = spec.load(path)
     targets = scenario.resolve(name, current)
-    y = _yaml()
-    doc: Any = y.load(path.read_text(encoding="utf-8"))
+    edited = yamldoc.load(path, edit=True)
+    doc: Any = edited.root
     recorded = False
     scenarios = doc.get("scenarios")
     if scenarios is None:
-        scenarios = CommentedMap()
+        scenarios = yamldoc.new_mapping()
         doc["scenarios"] = scenarios
         doc.yaml_set_comment_before_after_key(
             "scenarios", before="Chaos scenarios runbooks asked for (pfctl chaos update): each "
@@ -108,33 +93,27 @@ def request(path: Path, name: str, frequency: spec.Frequency) -> Change:
         joined = _schedule_drill(doc, current, suite_file, drill, frequency)
         if joined is not None:
             added.append(f"{drill} → schedule {joined!r}")
-            current = _reparse(y, doc, path)  # the next drill sees this one's entry
+            current = _reparse(edited, path)  # the next drill sees this one's entry
     change = Change(file=path, scenario=name, frequency=frequency,
                     drills=tuple(d for _, d in targets), added=tuple(added), recorded=recorded)
     if change.changed:
-        _write_validated(y, doc, path)
+        _write_validated(edited, path)
     return change
 
 
-def _dump(y: YAML, doc: Any) -> str:
-    out = io.StringIO()
-    y.dump(doc, out)
-    return out.getvalue()
-
-
-def _reparse(y: YAML, doc: Any, path: Path) -> spec.ScheduleSpec:
+def _reparse(edited: yamldoc.Document, path: Path) -> spec.ScheduleSpec:
     """The schedule as edited so far (validated from a scratch file beside the real one)."""
     scratch = path.with_name(f".{path.name}.edit")
     try:
-        scratch.write_text(_dump(y, doc), encoding="utf-8")
+        scratch.write_text(yamldoc.dumps(edited), encoding="utf-8")
         return dataclasses.replace(spec.load(scratch), file=path)
     finally:
         scratch.unlink(missing_ok=True)
 
 
-def _write_validated(y: YAML, doc: Any, path: Path) -> None:
+def _write_validated(edited: yamldoc.Document, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(_dump(y, doc), encoding="utf-8")
+    tmp.write_text(yamldoc.dumps(edited), encoding="utf-8")
     try:
         spec.load(tmp)
     except InvalidInput as exc:

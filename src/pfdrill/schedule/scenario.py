@@ -13,10 +13,9 @@ import importlib.resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from pfdrill.errors import InvalidInput
 from pfdrill.faults.kind import FaultKind
+from pfdrill.formats import yamldoc
 
 if TYPE_CHECKING:
     from pfdrill.schedule.spec import ScheduleSpec
@@ -27,7 +26,7 @@ def aliases() -> dict[str, str]:
     """Normalised runbook name → catalog fault name (checked against the catalog on load)."""
     text = importlib.resources.files("pfdrill.schedule").joinpath("scenarios.yaml").read_text(
         encoding="utf-8")
-    raw = yaml.safe_load(text) or {}
+    raw = yamldoc.loads(text, "scenarios.yaml").root or {}
     known = {k.value for k in FaultKind}
     table = {normalise(str(k)): str(v) for k, v in raw.items()}
     bad = sorted(v for v in table.values() if v not in known)

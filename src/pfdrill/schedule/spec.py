@@ -26,9 +26,9 @@ from typing import Any
 from croniter import croniter
 
 from pfdrill.drill import suitefile
-from pfdrill.drill.yamlpos import LineIndex, PathPart
-from pfdrill.drill.yamlpos import load as load_yaml
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
+from pfdrill.formats.yamldoc import Document, PathPart
 from pfdrill.model.drill import SuiteSpec
 from pfdrill.model.sla import TimingProfile
 from pfdrill.settings import paths
@@ -181,13 +181,13 @@ def locate(explicit: str | Path | None = None, cwd: Path | None = None) -> Path:
     return found
 
 
-def _fail(message: str, file: Path, index: LineIndex, path: list[PathPart]) -> InvalidInput:
+def _fail(message: str, file: Path, index: Document, path: list[PathPart]) -> InvalidInput:
     line = index.line(path)
-    return InvalidInput(f"{suitefile.where(path)}: {message}", file=file, line=line,
+    return InvalidInput(f"{yamldoc.dotted(path)}: {message}", file=file, line=line,
                         text=index.text(line))
 
 
-def _entry(raw: dict[str, Any], i: int, file: Path, index: LineIndex) -> Entry:
+def _entry(raw: dict[str, Any], i: int, file: Path, index: Document) -> Entry:
     path: list[PathPart] = ["schedules", i]
     cron = " ".join(str(raw["cron"]).split())
     if len(cron.split()) != 5 or not croniter.is_valid(cron):
@@ -217,7 +217,8 @@ def _entry(raw: dict[str, Any], i: int, file: Path, index: LineIndex) -> Entry:
 def load(path: str | Path) -> ScheduleSpec:
     """Read and validate a schedule file, the suites it names and its scenario promises."""
     file = Path(path)
-    data, index = load_yaml(file)
+    index = yamldoc.load(file)
+    data = index.root
     if not isinstance(data, dict):
         raise InvalidInput("a schedule file is a mapping with 'schedules', 'notify' and "
                            "'history'", file=file, line=1)
@@ -244,7 +245,7 @@ def load(path: str | Path) -> ScheduleSpec:
     return spec
 
 
-def _check_scenarios(spec: ScheduleSpec, index: LineIndex) -> None:
+def _check_scenarios(spec: ScheduleSpec, index: Document) -> None:
     """Each promised scenario resolves to drills that run at least that often."""
     from pfdrill.schedule import scenario
 

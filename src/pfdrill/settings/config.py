@@ -26,9 +26,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 
 # Shell-style patterns: by default only clusters pfdrill creates itself (kwok-pfdrill, kind-pfdrill-ci, ...).
 DEFAULT_ALLOWED_CONTEXTS = ("kwok-pfdrill", "kwok-pfdrill-*", "kind-pfdrill", "kind-pfdrill-*")
@@ -86,32 +85,32 @@ def load_config(path: str | Path | None = None) -> Config:
     p = Path(chosen)
     if not p.is_file():
         raise InvalidInput("config file does not exist", file=p)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InvalidInput(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=p, line=line) from exc
+    doc = yamldoc.load(p)
+    raw = doc.root if doc.root is not None else {}
     if not isinstance(raw, dict):
-        raise InvalidInput("config must be a YAML mapping", file=p)
-    unknown = sorted(set(raw) - _KNOWN)
+        raise doc.error("config must be a YAML mapping")
+    unknown = sorted(set(map(str, raw)) - _KNOWN)
     if unknown:
-        raise InvalidInput(f"unknown config key(s): {', '.join(unknown)}", file=p)
+        raise doc.error(f"unknown config key(s): {', '.join(unknown)}", [unknown[0]])
     contexts = raw.get("allowed_contexts", list(DEFAULT_ALLOWED_CONTEXTS))
     if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
-        raise InvalidInput("allowed_contexts must be a list of context names", file=p)
+        raise doc.error("allowed_contexts must be a list of context names", ["allowed_contexts"])
     label = raw.get("optin_label", DEFAULT_OPTIN_LABEL)
     if not isinstance(label, str) or not label:
-        raise InvalidInput("optin_label must be 'key=value'", file=p)
+        raise doc.error("optin_label must be 'key=value'", ["optin_label"])
     margin = raw.get("slow_detection_margin_s", 3.0)
     if isinstance(margin, bool) or not isinstance(margin, int | float) or margin < 0:
-        raise InvalidInput("slow_detection_margin_s must be a number of seconds >= 0", file=p)
+        raise doc.error("slow_detection_margin_s must be a number of seconds >= 0",
+                        ["slow_detection_margin_s"])
     fails = raw.get("slow_detection_fails", False)
     if not isinstance(fails, bool):
-        raise InvalidInput("slow_detection_fails must be true or false", file=p)
+        raise doc.error("slow_detection_fails must be true or false", ["slow_detection_fails"])
     deploy_fabric = raw.get("deploy_fabric")
     if deploy_fabric is not None and not isinstance(deploy_fabric, bool):
-        raise InvalidInput("deploy_fabric must be true or false", file=p)
+        raise doc.error("deploy_fabric must be true or false", ["deploy_fabric"])
+    for key in ("prometheus_url", "alertmanager_url"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise doc.error(f"{key} must be a URL", [key])
     return Config(
         allowed_contexts=tuple(contexts),
         deploy_fabric=deploy_fabric,

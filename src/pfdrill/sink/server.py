@@ -1,4 +1,4 @@
-"""The notification sink's HTTP server.
+"""The notification sink's HTTP server, on aiohttp (the HTTP stack the fabric serves with).
 
 Paths::
 
@@ -12,28 +12,36 @@ Paths::
     GET      /healthz                   "ok"
 
 Every POST/PUT to a notification path is journaled (fsync'd) before it is
-answered, bodies kept verbatim whether or not they are JSON.
+answered, bodies kept verbatim whether or not they are JSON, sent with a
+``Content-Length`` or chunked, over a fresh or a kept-alive connection. What
+the sink cannot take is answered with a JSON ``{"error": ...}``: 413 for a body
+over :data:`MAX_BODY` (not journaled), 400 for ``/baselines`` or a query that
+is not what it must be, and 400 for an Alertmanager webhook that is not a JSON
+object (journaled as received, so the evidence shows what came).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-import http.server
 import json
+import socket
 import threading
 import time
-import urllib.parse
 from pathlib import Path
-from typing import Any
+
+from aiohttp import web
 
 from pfdrill.errors import InvalidInput
-from pfdrill.model.detection import Channel
+from pfdrill.model.detection import Channel, Notification
 from pfdrill.sink import baselines as baselines_mod
 from pfdrill.sink import journal
 
 MAX_BODY = 4 * 1024 * 1024
 JOURNAL_FILE = "journal.jsonl"
 BASELINES_FILE = "baselines.json"
+WRITER = web.AppKey("writer", journal.JournalWriter)
+STORE = web.AppKey("store", baselines_mod.BaselineStore)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,93 +59,101 @@ class SinkFiles:
         return self.directory / BASELINES_FILE
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    writer: journal.JournalWriter
-    store: baselines_mod.BaselineStore
+def _json(status: int, payload: object) -> web.Response:
+    return web.Response(status=status, text=json.dumps(payload), content_type="application/json")
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"
-    server_version = "pfdrill-sink"
+async def _body(request: web.Request) -> bytes | web.Response:
+    """The whole body, chunked or not; a 413 response when it is larger than MAX_BODY."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _json(413, {"error": f"body larger than {MAX_BODY} bytes"})
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the journal is the log; stderr stays quiet
 
-    def _send(self, status: int, body: str | bytes, content_type: str = "application/json") -> None:
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n", content_type="text/plain")
 
-    def _json(self, status: int, payload: object) -> None:
-        self._send(status, json.dumps(payload))
 
-    def _body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._json(413, {"error": f"body larger than {MAX_BODY} bytes"})
-            return None
-        return self.rfile.read(length) if length > 0 else b""
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[STORE].exposition().encode("utf-8"),
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
-    def do_GET(self) -> None:
-        url = urllib.parse.urlsplit(self.path)
-        if url.path == "/healthz":
-            self._send(200, "ok\n", "text/plain")
-        elif url.path == "/metrics":
-            self._send(200, self.server.store.exposition(), "text/plain; version=0.0.4")
-        elif url.path == "/baselines":
-            self._json(200, self.server.store.values())
-        elif url.path == "/records":
-            self._records(urllib.parse.parse_qs(url.query))
-        else:
-            self._json(404, {"error": f"no such path {url.path}"})
 
-    def _records(self, query: dict[str, list[str]]) -> None:
-        try:
-            channel = Channel.parse(query["channel"][0]) if "channel" in query else None
-            since = float(query["since"][0]) if "since" in query else None
-        except ValueError as exc:
-            self._json(400, {"error": str(exc)})
-            return
-        found = journal.read(self.server.writer.path, channel=channel, since=since)
-        self._json(200, [n.to_dict() for n in found])
+async def get_baselines(request: web.Request) -> web.Response:
+    return _json(200, request.app[STORE].values())
 
-    def _notification(self) -> None:
-        received = time.time()  # when the request arrived, before the body is read
-        url = urllib.parse.urlsplit(self.path)
-        raw = self._body()
-        if raw is None:
-            return
-        record = self.server.writer.append(
-            method=self.command, path=url.path, query=url.query,
-            content_type=self.headers.get("Content-Type", ""), raw=raw, received_at=received,
-        )
-        if record.channel is Channel.OTHER:
-            self._json(404, {"error": f"no channel at {url.path}", "seq": record.seq})
-        else:
-            self._json(200, {"ok": True, "seq": record.seq})
 
-    def do_POST(self) -> None:
-        self._notification()
+async def put_baselines(request: web.Request) -> web.Response:
+    raw = await _body(request)
+    if isinstance(raw, web.Response):
+        return raw
+    try:
+        values = json.loads(raw or b"{}")
+        if not isinstance(values, dict):
+            raise InvalidInput("baselines are a JSON object {signal: value|null}")
+        return _json(200, request.app[STORE].update(values))
+    except (ValueError, InvalidInput) as exc:
+        return _json(400, {"error": str(exc)})
 
-    def do_PUT(self) -> None:
-        if urllib.parse.urlsplit(self.path).path != "/baselines":
-            self._notification()
-            return
-        raw = self._body()
-        if raw is None:
-            return
-        try:
-            values = json.loads(raw or b"{}")
-            if not isinstance(values, dict):
-                raise InvalidInput("baselines are a JSON object {signal: value|null}")
-            self._json(200, self.server.store.update(values))
-        except (ValueError, InvalidInput) as exc:
-            self._json(400, {"error": str(exc)})
+
+async def records(request: web.Request) -> web.Response:
+    query = request.query
+    try:
+        channel = Channel.parse(query["channel"]) if "channel" in query else None
+        since = float(query["since"]) if "since" in query else None
+    except ValueError as exc:
+        return _json(400, {"error": str(exc)})
+    writer = request.app[WRITER]
+    found = await asyncio.to_thread(journal.read, writer.path, channel=channel, since=since)
+    return _json(200, [n.to_dict() for n in found])
+
+
+def _refusal(record: Notification) -> tuple[int, str] | None:
+    """Why a journaled notification is answered with an error, if it is."""
+    if record.channel is Channel.OTHER:
+        return 404, f"no channel at {record.path}"
+    if record.channel is Channel.ALERTMANAGER and not isinstance(record.json, dict):
+        problem = record.json_error or ("an empty body" if not record.body.strip()
+                                        else "JSON, but not an object")
+        return 400, f"an Alertmanager webhook is a JSON object; got {problem}"
+    return None
+
+
+async def notification(request: web.Request) -> web.Response:
+    received = time.time()  # when the request arrived, before the body is read
+    raw = await _body(request)
+    if isinstance(raw, web.Response):
+        return raw
+    url = request.rel_url
+    # fsync in a worker thread: the event loop keeps serving while the disk catches up.
+    record = await asyncio.to_thread(
+        request.app[WRITER].append, method=request.method, path=url.raw_path,
+        query=url.raw_query_string, content_type=request.headers.get("Content-Type", ""),
+        raw=raw, received_at=received)
+    refused = _refusal(record)
+    if refused is not None:
+        return _json(refused[0], {"error": refused[1], "seq": record.seq})
+    return _json(200, {"ok": True, "seq": record.seq})
+
+
+async def not_found(request: web.Request) -> web.Response:
+    return _json(404, {"error": f"no such path {request.rel_url.raw_path}"})
+
+
+def application(writer: journal.JournalWriter, store: baselines_mod.BaselineStore) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app[WRITER] = writer
+    app[STORE] = store
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/baselines", get_baselines)
+    app.router.add_put("/baselines", put_baselines)
+    app.router.add_get("/records", records)
+    app.router.add_route("POST", "/{path:.*}", notification)
+    app.router.add_route("PUT", "/{path:.*}", notification)
+    app.router.add_get("/{path:.*}", not_found)
+    return app
 
 
 class SinkServer:
@@ -146,31 +162,59 @@ class SinkServer:
     def __init__(self, files: SinkFiles, host: str = "127.0.0.1", port: int = 0) -> None:
         files.directory.mkdir(parents=True, exist_ok=True)
         self.files = files
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.writer = journal.JournalWriter(files.journal)
-        self._httpd.store = baselines_mod.BaselineStore(files.baselines)
+        # Bound now, so the URL is known (and the port taken) before serving starts.
+        self._sock = socket.create_server((host, port), backlog=128)
+        self._writer = journal.JournalWriter(files.journal)
+        self._store = baselines_mod.BaselineStore(files.baselines)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
+        host, port = self._sock.getsockname()[:2]
         return f"http://{host!s}:{port}"
 
-    def serve_forever(self) -> None:
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        runner = web.AppRunner(application(self._writer, self._store), access_log=None,
+                               handle_signals=False)
+        await runner.setup()
         try:
-            self._httpd.serve_forever(poll_interval=0.2)
+            await web.SockSite(runner, self._sock).start()
+            self._ready.set()
+            if not self._stopping.is_set():
+                await self._stop.wait()
         finally:
-            self._httpd.server_close()
-            self._httpd.writer.close()
+            self._ready.set()
+            await runner.cleanup()
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown`; then close the socket and the journal."""
+        try:
+            asyncio.run(self._serve())
+        finally:
+            self._sock.close()
+            self._writer.close()
 
     def start(self) -> SinkServer:
         self._thread = threading.Thread(target=self.serve_forever, name="pfdrill-sink", daemon=True)
         self._thread.start()
+        self._ready.wait(timeout=10)
         return self
 
     def shutdown(self) -> None:
-        """Make :meth:`serve_forever` return; call it from another thread."""
-        self._httpd.shutdown()
+        """Make :meth:`serve_forever` return; safe from any thread (and a signal handler)."""
+        self._stopping.set()
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:
+                pass  # the loop closed between the check and the call: already stopped
 
     def stop(self) -> None:
         self.shutdown()

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -68,8 +67,7 @@ def run(directory: Path, host: str = "127.0.0.1", port: int = 0) -> int:
     os.replace(tmp, target)
 
     def stop(signum: int, frame: object) -> None:
-        # shutdown() waits for serve_forever to return, so it cannot run on this thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        server.shutdown()  # only asks the event loop to stop: safe in a signal handler
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -26,12 +26,10 @@ import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-import yaml
-from prometheus_client.parser import text_string_to_metric_families
-
 from pfdrill.cluster.client import ClusterClient, Obj
 from pfdrill.errors import InvalidInput
 from pfdrill.fabric import certs, readiness
+from pfdrill.formats import exposition, yamldoc
 from pfdrill.model.cluster import PodInfo
 from pfdrill.model.drill import DrillSpec
 
@@ -154,10 +152,9 @@ class RuleMetric:
 
 def rule_metrics(rules_file: Path) -> dict[str, RuleMetric]:
     """Every fabric metric ``rules_file`` reads, with who reads it."""
-    try:
-        doc = yaml.safe_load(rules_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"cannot read alert rules: {exc}", file=rules_file) from exc
+    doc = yamldoc.load(rules_file).root or {}
+    if not isinstance(doc, dict):
+        raise InvalidInput("alert rules are a mapping with 'groups'", file=rules_file, line=1)
     uses: dict[str, dict[str, set[str]]] = {}
     alerts: list[str] = []
     for group in doc.get("groups") or []:
@@ -247,19 +244,6 @@ class Kubectl:
 LOG_MARKERS = ("REJECT", "VIOLATION")  # what baseline traffic's violating share produces
 
 
-def _families(text: str) -> dict[str, set[str]]:
-    """Metric names in an exposition (with and without ``_total``), with their label names."""
-    out: dict[str, set[str]] = {}
-    for fam in text_string_to_metric_families(text):
-        names = {fam.name, f"{fam.name}_total"} if fam.type == "counter" else {fam.name}
-        for s in fam.samples:
-            names.add(s.name)
-        labels = {k for s in fam.samples for k in s.labels}
-        for n in names:
-            out.setdefault(n, set()).update(labels)
-    return out
-
-
 def _scrape_port(pod: PodInfo) -> str:
     return pod.annotations.get("prometheus.io/port", "8080")
 
@@ -289,8 +273,12 @@ class Checker:
             got = self.pods_http.fetch(pod, _scrape_port(pod), "/metrics")
             if got is None or got[0] != 200:
                 continue
+            try:
+                exposed = exposition.names(got[1], f"pod {pod.name} /metrics")
+            except InvalidInput:
+                continue  # not the text format: this pod's metrics cannot be read
             read = True
-            for name, labels in _families(got[1]).items():
+            for name, labels in exposed.items():
                 found.setdefault(name, set()).update(labels)
         return found if read else None
 

@@ -24,6 +24,7 @@ from pfdrill.detect import bound, shape
 from pfdrill.detect.bound import OperatingPoint, Rates, Step, Timing
 from pfdrill.faults import size
 from pfdrill.faults.kind import FaultKind
+from pfdrill.formats import duration
 from pfdrill.model.drill import ParamValue
 from pfdrill.obs import profile as profiles
 from pfdrill.obs import promtool, rules
@@ -189,9 +190,9 @@ def _predict(case: Case, rendered: Path, table: shape.ShapeTable, directory: Pat
 
     def write(at: float, suffix: str) -> Path:
         doc = {"rule_files": [str(rendered)],
-               "evaluation_interval": profiles.duration(timing.evaluation_s),
-               "tests": [{"interval": profiles.duration(timing.scrape_s), "input_series": series,
-                          "alert_rule_test": [{"eval_time": profiles.duration(at),
+               "evaluation_interval": duration.text(timing.evaluation_s),
+               "tests": [{"interval": duration.text(timing.scrape_s), "input_series": series,
+                          "alert_rule_test": [{"eval_time": duration.text(at),
                                                "alertname": case.alert, "exp_alerts": []}]}]}
         path = directory / f"{case.name}-{suffix}.yml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")

@@ -15,11 +15,11 @@ from pfdrill.faults.metrics import (
     TargetsFileReader,
     delta,
     mean_latency_s,
-    parse_exposition,
     rate,
     reject_total_delta,
-    series_key,
 )
+from pfdrill.formats.exposition import samples as parse_exposition
+from pfdrill.formats.exposition import series_key
 
 TEXT = """# HELP requests_total Decide requests received.
 # TYPE requests_total counter

@@ -8,7 +8,6 @@ import pytest
 
 from pfdrill.cli import main
 from pfdrill.errors import ServiceUnavailable
-from pfdrill.obs import yamldoc
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI, parse_time
 from pfdrill.proc import ports
 
@@ -45,9 +44,3 @@ def test_times_from_prometheus_and_alertmanager() -> None:
     assert parse_time("0001-01-01T00:00:00Z") is None
     assert parse_time("") is None and parse_time("yesterday") is None
 
-
-def test_yaml_keeps_lines_and_refuses_duplicates() -> None:
-    doc = yamldoc.loads("a: 1\nb:\n  c: [1, 2]\n  d: x\n", "f.yaml")
-    assert doc.line_of("b") == 2 and doc["b"].line_of("d") == 4
-    with pytest.raises(Exception, match=r"f.yaml:2: not valid YAML: duplicate key 'a'"):
-        yamldoc.loads("a: 1\na: 2\n", "f.yaml")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import duration
 from pfdrill.model.severity import Severity
 from pfdrill.obs import amtool, rules
 from pfdrill.obs import config as obs_config
@@ -61,7 +62,7 @@ def test_prometheus_config_is_valid(name: str, tmp_path: Path) -> None:
     targets.write_text('[{"targets": ["127.0.0.1:1"], "labels": {"job": "sidecar-watcher"}}]')
     doc = obs_config.prometheus(prof, rules_dir=rules_dir, targets_file=targets,
                                 alertmanager="127.0.0.1:2", sink="127.0.0.1:3", cluster="c")
-    assert doc["global"]["scrape_interval"] == profiles.duration(prof.scrape_interval_s)
+    assert doc["global"]["scrape_interval"] == duration.text(prof.scrape_interval_s)
     assert doc["scrape_configs"][0]["file_sd_configs"][0]["files"] == [str(targets)]
     path = obs_config.dump(doc, tmp_path / "prometheus.yml")
     done = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True)

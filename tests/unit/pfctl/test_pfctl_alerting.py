@@ -86,3 +86,24 @@ def test_edited_rules_still_pass_promtool(live: Path) -> None:
     before = promtool.check_rules(live)
     assert before == len([r for g in yaml.safe_load(live.read_text())["groups"]
                           for r in g["rules"]])
+
+
+def test_edits_change_only_what_they_change(live: Path) -> None:
+    text = live.read_text()
+    new, n = alerting._replace_expr(text, "CertificateVerificationFailures",
+                                    "pfdrill:cert_failure_ratio > 0.01",
+                                    "pfdrill:cert_failure_ratio > 0.005")
+    assert n == 1
+    changed = [(a, b) for a, b in zip(text.splitlines(), new.splitlines(), strict=True) if a != b]
+    assert changed == [("        expr: pfdrill:cert_failure_ratio > 0.01",
+                        "        expr: pfdrill:cert_failure_ratio > 0.005")]
+
+
+def test_a_folded_expression_keeps_its_lines_and_the_comments_around_it(tmp_path: Path) -> None:
+    text = ("groups:\n  - name: team\n    rules:\n      # the ratio, folded as a person wrote it\n"
+            "      - alert: ErrorRatio\n        expr: >-\n          sum(rate(errors_total[5m]))\n"
+            "          / sum(rate(requests_total[5m])) > 0.01\n        for: 1m  # held a minute\n")
+    old = "sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])) > 0.01"
+    new, n = alerting._replace_expr(text, "ErrorRatio", old, old.replace("0.01", "0.025"))
+    assert n == 1 and new == text.replace("> 0.01", "> 0.025")
+    assert yaml.safe_load(new)["groups"][0]["rules"][0]["expr"] == old.replace("0.01", "0.025")

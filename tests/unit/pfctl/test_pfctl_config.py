@@ -79,6 +79,23 @@ def test_update_commits_a_revision_and_deploy_applies_it(
     assert d["watcher"] == "2 pod(s) reloaded"
 
 
+def test_update_keeps_the_comments_and_layout_of_the_repository_file(
+        make_ctx: Callable[..., Context], repo: Path, tmp_path: Path) -> None:
+    target = repo / "policy" / "policy-config.yaml"
+    target.write_text("# Reviewed by the policy team; see RUNBOOK.md\n"
+                      "enforcement_mode: enforce  # never 'disabled' outside an incident\n"
+                      "log_level: INFO\n")
+    git(repo, "commit", "-qam", "policy: comments")
+    change = tmp_path / "change.yaml"
+    change.write_text("log_level: DEBUG\n")
+    configrev.update(make_ctx(repo=repo), change)
+    lines = target.read_text().splitlines()
+    assert lines[:3] == ["# Reviewed by the policy team; see RUNBOOK.md",
+                         "enforcement_mode: enforce  # never 'disabled' outside an incident",
+                         "log_level: DEBUG"]
+    assert configrev._mapping(target.read_text(), str(target))["log_level"] == "DEBUG"
+
+
 def test_a_config_the_fabric_would_refuse_is_not_recorded_or_deployed(
         ctx: Context, cluster: FakeCluster, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pfdrill.errors import InvalidInput
+from pfdrill.formats.instant import parse as parse_date
 from pfdrill.pfctl import incidents
 from pfdrill.pfctl.context import Context
-from pfdrill.pfctl.timeparse import parse_date
 
 
 def parse_ics(data: bytes) -> dict[str, str]:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import codecs
 import os
-from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from pfdrill.errors import InvalidInput
@@ -27,14 +26,8 @@ from pfdrill.runbook import expect, parser
 
 pytestmark = pytest.mark.fuzz
 
-# Both profiles bound each example: parsing a few kB takes milliseconds (under 80 ms
-# for the largest), so five seconds trips on a hang or a blow-up, not on a machine
-# whose load is ten times its cores.
-settings.register_profile("pfdrill-fuzz", max_examples=100, deadline=timedelta(seconds=5),
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("pfdrill-fuzz-long", max_examples=5000,
-                          deadline=timedelta(seconds=5),
-                          suppress_health_check=[HealthCheck.too_slow])
+# The profiles every parser's fuzz test shares (tests/conftest.py): each example bounded
+# by a deadline, so a hang or a blow-up fails.
 FUZZ = settings.get_profile(
     "pfdrill-fuzz-long" if os.environ.get("PFDRILL_FUZZ") == "long" else "pfdrill-fuzz")
 

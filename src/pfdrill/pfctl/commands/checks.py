@@ -9,9 +9,9 @@ from pathlib import Path
 import typer
 
 from pfdrill.errors import InvalidInput, ProbeFailure
+from pfdrill.formats import duration
 from pfdrill.pfctl import health, policyops, suites, trust, violations
 from pfdrill.pfctl.commands.common import EnvOpt, ctx, emit
-from pfdrill.pfctl.timeparse import parse_duration
 from pfdrill.runbook.environment import FABRIC
 
 certs = typer.Typer(help="The trust bundle.", no_args_is_help=True)
@@ -54,7 +54,8 @@ def logs_analyze(since: str = typer.Option("1h", "--since", help="e.g. '2 hours 
         rx = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
         raise InvalidInput(f"--pattern {pattern!r} is not a regular expression: {exc}") from None
-    start = dt.datetime.now(dt.UTC) - parse_duration(since, "--since")
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(
+        seconds=duration.seconds(since, words=True, what="--since"))
     c = ctx(env)
     texts = {**c.logs.pod_logs(c.namespace, FABRIC.watcher_selector),
              **c.logs.pod_logs(c.namespace, FABRIC.adapter_selector)}
