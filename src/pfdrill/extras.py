@@ -2,9 +2,10 @@
 
 The core (``pip install pfdrill``) scaffolds, validates and renders: a team's
 drill repository, drill files, scenarios, runbooks, the fabric's manifests and
-the alert rules. Running drills needs more, one extra per part::
+the alert rules, and runs drills (it parses Prometheus text and serves the
+notification sink, which is all the reference fabric's services need too).
+What else a part needs comes with one extra per part::
 
-    fabric  prometheus_client, aiohttp   the reference fabric's services
     load    locust                       traffic generation (its own process)
     bdd     pytest, pytest-bdd           the Gherkin step library
     pdf     matplotlib                   post-mortem PDFs (pfctl)
@@ -23,9 +24,8 @@ import importlib.util
 from pfdrill.errors import MissingExtra
 
 # Top-level module → the extra whose packages bring it (checked against pyproject.toml).
-# aiohttp is not here: the core has it already (the kubernetes client requires it).
+# aiohttp and prometheus_client are not here: the core requires both.
 EXTRAS: dict[str, str] = {
-    "prometheus_client": "fabric",
     "locust": "load",
     "gevent": "load",
     "pytest": "bdd",

@@ -130,9 +130,10 @@ def test_a_team_starts_from_an_empty_directory(installed: tuple[Path, Path],
 
 def test_what_needs_an_extra_names_it(installed: tuple[Path, Path], tmp_path: Path) -> None:
     _, bindir = installed
-    done = subprocess.run([str(bindir / "sidecar-watcher"), "--help"], cwd=tmp_path,
+    done = subprocess.run([str(bindir / "pfdrill"), "load", "run", "--target",
+                           "http://127.0.0.1:9", "--duration", "1"], cwd=tmp_path,
                           env=_env(bindir), capture_output=True, text=True, timeout=120,
                           check=False)
     assert (done.returncode, done.stderr) == (3, (
-        "sidecar-watcher: error: prometheus_client is not installed: it comes with pfdrill's "
-        "'fabric' extra (pip install 'pfdrill[fabric]')\n"))
+        "pfdrill: error: locust is not installed: it comes with pfdrill's "
+        "'load' extra (pip install 'pfdrill[load]')\n"))

@@ -43,13 +43,6 @@ def test_the_core_validates_and_renders_without_any_extra(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
 
 
-def test_a_fabric_service_without_its_extra_is_one_line() -> None:
-    done = _run("pfdrill.fabric.entry:watcher", "--help")
-    assert (done.returncode, done.stderr) == (3, (
-        "sidecar-watcher: error: prometheus_client is not installed: it comes with pfdrill's 'fabric' "
-        "extra (pip install 'pfdrill[fabric]')\n"))
-
-
 def test_load_generation_without_its_extra_is_one_line() -> None:
     done = _run("pfdrill.cli:entrypoint", "load", "run", "--target", "http://127.0.0.1:9",
                 "--duration", "1")

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 LOCK = REPO / "deploy" / "python" / "constraints.txt"
 OPTIONAL: dict[str, list[str]] = PYPROJECT["project"]["optional-dependencies"]
-EXTRAS_OF_PARTS = ("fabric", "load", "bdd", "pdf")
+EXTRAS_OF_PARTS = ("load", "bdd", "pdf")
 
 
 def _pins() -> dict[str, str]:

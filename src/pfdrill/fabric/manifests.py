@@ -52,7 +52,7 @@ def default_dir() -> Path:
     return overlay(ProviderKind.KWOK)
 
 
-def _check_policy(objects: list[Obj], directory: Path) -> None:
+def check_policy(objects: list[Obj], directory: Path) -> None:
     """The DFA must load and the permit rules parse: the fabric would refuse them live."""
     dfa_data = configmap_data(objects, "dfa-artifact")
     try:
@@ -76,7 +76,7 @@ def render(
     if not directory.is_dir():
         raise InvalidInput("manifest directory does not exist", file=directory)
     objects = kustomize.build(directory)
-    _check_policy(objects, directory)
+    check_policy(objects, directory)
     if bundle is not None:
         objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                         "metadata": {"name": "fabric-certs", "namespace": namespace,

@@ -7,7 +7,7 @@ requirements are:
 - objects, ConfigMap keys and labels faults and runbooks act on (the contract
   in ``deploy/RUNTIME-CONTRACT.md`` and the design's fabric contract);
 - the metrics (and the label names they are selected by) that the alert rules
-  read — **derived from** ``deploy/alerts/rules.yml``, whose recording rules are
+  read — **derived from** ``deploy/alerts/source/rules.yml``, whose recording rules are
   also every live signal the classifier judges; each metric knows the alerts
   that read it, through recording rules too, so a gap names the drills whose
   expected alerts it silences;
@@ -411,7 +411,7 @@ def refusal(gaps: Iterable[Finding]) -> str:
 def checker(client: ClusterClient, namespace: str, pod_http: readiness.PodHttp, *,
             optin_label: str, kubectl: Kubectl | None = None,
             rules_file: Path | None = None) -> Checker:
-    """A checker against the alert rules pfdrill ships (``deploy/alerts/rules.yml``)."""
+    """A checker against the alert rules pfdrill ships (``deploy/alerts/source/rules.yml``)."""
     from pfdrill.obs import rules
 
     return Checker(client, namespace, pod_http, rules_file or rules.alerts_dir() / rules.RULES_FILE,

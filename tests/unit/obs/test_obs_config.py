@@ -21,7 +21,7 @@ def test_alertmanager_routes_each_severity_to_its_own_sink_path(name: str, tmp_p
     doc = obs_config.alertmanager(prof, "http://127.0.0.1:4000/")
     route = doc["route"]
     assert (route["group_wait"], route["group_interval"]) == (
-        profiles.duration(prof.group_wait_s), profiles.duration(prof.group_interval_s))
+        duration.text(prof.group_wait_s), duration.text(prof.group_interval_s))
     hooks = {r["name"]: r["webhook_configs"][0]["url"] for r in doc["receivers"]}
     for sub in route["routes"]:
         (matcher,) = sub["matchers"]

@@ -18,7 +18,7 @@ from pfdrill.model.drill import SuiteSpec
 from pfdrill.stack import contract
 
 REPO = Path(__file__).resolve().parents[3]
-RULES = REPO / "deploy" / "alerts" / "rules.yml"
+RULES = REPO / "deploy" / "alerts" / "source" / "rules.yml"
 WEEKLY = REPO / "drills" / "weekly.yaml"
 OPTIN = "pfdrill.dev/drills=enabled"
 
