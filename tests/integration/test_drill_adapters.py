@@ -135,7 +135,7 @@ def test_steady_state_reads_the_cluster_and_prometheus(
     finally:
         prom.close()
     assert not samples["enforcement_mode"].ok and samples["enforcement_mode"].observed == "shadow"
-    assert samples["policy-adapter ready"].observed == "missing"
+    assert samples["policy-adapter ready"].observed == "Deployment missing"
     assert samples["pfdrill:bridge_guarantee_ok"].observed == "no data"  # nothing scraped
     # With nothing scraped, SidecarWatcherAllDown fires once its `for` has passed: the probe
     # names exactly the SEV-1/2 alerts Prometheus has firing, and holds only with none.

@@ -357,10 +357,9 @@ def _too_deep(text: str) -> int | None:
     return None
 
 
-def loads(text: str, file: str | Path, *, what: str = "YAML", edit: bool = False) -> Document:
-    """Parse one document; ``edit`` keeps styles and comments for :func:`dumps`."""
-    lines = split_lines(text)
-    name = str(file)
+def _parse(text: str, name: str, lines: tuple[str, ...], what: str, *, edit: bool,
+           many: bool) -> list[Any]:
+    """The document roots of ``text``, or InvalidInput naming the file and line."""
     deep = _too_deep(text)
     if deep is not None:
         raise InvalidInput(f"not valid {what}: nested more than {MAX_DEPTH} levels deep",
@@ -369,11 +368,19 @@ def loads(text: str, file: str | Path, *, what: str = "YAML", edit: bool = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ruamel warns on re-used anchors: valid YAML 1.2
-            root = _yaml(edit).load(text)
+            yaml = _yaml(edit)
+            return list(yaml.load_all(text)) if many else [yaml.load(text)]
     except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
         # ValueError/OverflowError: a scalar that resolves to a timestamp or number it cannot
         # hold (``2024-13-45``); the parser's own errors are YAMLError.
         raise _invalid(exc, text, name, lines, what) from None
+
+
+def loads(text: str, file: str | Path, *, what: str = "YAML", edit: bool = False) -> Document:
+    """Parse one document; ``edit`` keeps styles and comments for :func:`dumps`."""
+    lines = split_lines(text)
+    name = str(file)
+    (root,) = _parse(text, name, lines, what, edit=edit, many=False)
     if not edit:
         root = _plain_scalar(root)
     doc = Document(name, lines, root, _guess_indent(lines) if edit else (2, 2, 0))
@@ -404,17 +411,7 @@ def loads_all(text: str, file: str | Path, *, what: str = "YAML") -> list[Docume
     """Every document of a ``---``-separated stream (for reading)."""
     lines = split_lines(text)
     name = str(file)
-    deep = _too_deep(text)
-    if deep is not None:
-        raise InvalidInput(f"not valid {what}: nested more than {MAX_DEPTH} levels deep",
-                           file=name, line=deep,
-                           text=lines[deep - 1] if deep <= len(lines) else None)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            roots = list(_yaml(False).load_all(text))
-    except (YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
-        raise _invalid(exc, text, name, lines, what) from None
+    roots = _parse(text, name, lines, what, edit=False, many=True)
     docs = [Document(name, lines, _plain_scalar(root)) for root in roots]
     for doc in docs:
         _settle(doc.root, doc, what, plain=True)

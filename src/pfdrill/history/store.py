@@ -18,10 +18,8 @@ from pathlib import Path
 from pfdrill.errors import EnvironmentProblem
 from pfdrill.model.codec import Record
 from pfdrill.model.drill import DrillSpec
-from pfdrill.model.evidence import RestoreRecord
-from pfdrill.model.header import RecordHeader
+from pfdrill.model.observer import BaseObserver
 from pfdrill.model.result import DrillResult
-from pfdrill.model.timeline import Phase, PhaseRecord, TimelineEvent
 
 FILENAME = "history.sqlite"
 
@@ -167,29 +165,15 @@ class HistoryStore:
             return [r[0] for r in db.execute("SELECT DISTINCT drill FROM runs ORDER BY drill")]
 
 
-class HistoryRecorder:
-    """Drill observer: append every finished drill to the store."""
+class HistoryRecorder(BaseObserver):
+    """Drill observer: append every finished drill to the store.
+
+    Only ``finished`` matters: the history keeps measures and verdicts, never
+    command output, so nothing here needs redacting.
+    """
 
     def __init__(self, store: HistoryStore) -> None:
         self.store = store
-
-    def redact(self, secrets: tuple[str, ...]) -> None:
-        return None  # the history keeps measures and verdicts, never command output
-
-    def started(self, header: RecordHeader, spec: DrillSpec, run_id: str) -> None:
-        return None
-
-    def phase_started(self, spec: DrillSpec, phase: Phase, budget_s: float) -> None:
-        return None
-
-    def event(self, spec: DrillSpec, event: TimelineEvent) -> None:
-        return None
-
-    def phase_completed(self, spec: DrillSpec, record: PhaseRecord) -> None:
-        return None
-
-    def restored(self, spec: DrillSpec, record: RestoreRecord) -> None:
-        return None
 
     def finished(self, result: DrillResult) -> None:
         self.store.append(result)

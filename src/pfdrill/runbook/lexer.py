@@ -217,8 +217,14 @@ class Scanner:
                 if i < 0:  # a comment: the rest of the line is not code
                     return
 
-    def _open_dollar(self, line: str, i: int) -> int | None:
-        """Handle ``$(``, ``$((``, ``${``, ``$'`` at ``i``; the new index, or None."""
+    def _open_expansion(self, line: str, i: int) -> int | None:
+        """Open a backquote or ``$(``, ``$((``, ``${`` at ``i``: the new index, or None."""
+        if line[i] == "`":
+            self.stack.append(_Frame(Ctx.BT, self._line))
+            self._add("`")
+            return i + 1
+        if line[i] != "$":
+            return None
         nxt = line[i + 1] if i + 1 < len(line) else ""
         if nxt == "(":
             if line.startswith("$((", i):
@@ -246,12 +252,9 @@ class Scanner:
         if c == '"':
             self._close(c)
             return i + 1
-        if c == "$":
-            j = self._open_dollar(line, i)
-            if j is not None:
-                return j
-        if c == "`":
-            self.stack.append(_Frame(Ctx.BT, self._line))
+        j = self._open_expansion(line, i)
+        if j is not None:
+            return j
         self._add(c)
         return i + 1
 
@@ -270,7 +273,7 @@ class Scanner:
         elif c == '"':
             self.stack.append(_Frame(Ctx.DQ, self._line))
         elif c == "$":
-            j = self._open_dollar(line, i)
+            j = self._open_expansion(line, i)
             if j is not None:
                 return j
         self._add(c)
@@ -304,14 +307,9 @@ class Scanner:
             self.stack.append(_Frame(Ctx.ANSI, self._line))
             self._mark_quoted()
             return i + 2
-        if c == "$":
-            j = self._open_dollar(line, i)
-            if j is not None:
-                return j
-        if c == "`":
-            self.stack.append(_Frame(Ctx.BT, self._line))
-            self._add(c)
-            return i + 1
+        j = self._open_expansion(line, i)
+        if j is not None:
+            return j
         if not base:  # inside $( ... ): only parentheses matter for where it ends
             if c == "(":
                 frame.depth += 1
