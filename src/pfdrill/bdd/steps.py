@@ -41,6 +41,7 @@ from pfdrill.drill.observer import BaseObserver, DrillObserver
 from pfdrill.drill.suite import new_run_id
 from pfdrill.errors import InvalidInput, ObjectNotFound
 from pfdrill.model.drill import DrillSpec
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.result import DrillResult
 from pfdrill.model.sla import TimingProfile
 from pfdrill.model.timeline import PhaseRecord
@@ -157,7 +158,7 @@ def cluster_available(pfdrill_drill: ScenarioDrill) -> None:
 @step("the reference fabric is deployed")
 def fabric_deployed(pfdrill_drill: ScenarioDrill) -> None:
     env = pfdrill_drill.env
-    for name in ("sidecar-watcher", "policy-adapter"):
+    for name in (FABRIC.watcher, FABRIC.adapter):
         try:
             dep = env.cluster.get_deployment(env.namespace, name)
         except ObjectNotFound:

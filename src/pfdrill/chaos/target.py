@@ -36,6 +36,7 @@ from pfdrill.cluster.client import KubeClient
 from pfdrill.errors import InvalidInput
 from pfdrill.faults.context import FaultContext
 from pfdrill.faults.metrics import MetricsReader, PrometheusReader, TargetsFileReader
+from pfdrill.model.fabric import FABRIC, RuntimeFiles
 from pfdrill.settings.config import load_config
 from pfdrill.settings.paths import Paths
 from pfdrill.stack.environment import Stack
@@ -52,7 +53,7 @@ KEYS: dict[str, str] = {
     "pfdrill_runtime_dir": "PFDRILL_RUNTIME_DIR",
 }
 DEFAULT_CLUSTER = "pfdrill"
-WATCHER_SERVICE = "sidecar-watcher"
+WATCHER_SERVICE = FABRIC.watcher
 
 PINNED = "pfdrill_pinned"
 
@@ -80,7 +81,7 @@ def experiment_configuration() -> dict[str, dict[str, str]]:
 
 def _services_address(runtime_dir: Path, namespace: str) -> str | None:
     try:
-        data = json.loads((runtime_dir / "services.json").read_text(encoding="utf-8"))
+        data = json.loads(RuntimeFiles(runtime_dir).services.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     entry = data.get(f"{namespace}/{WATCHER_SERVICE}")
@@ -128,8 +129,8 @@ def _build(s: dict[str, str]) -> FaultContext:
             runtime_dir = Path(info.runtime_dir)
     metrics: MetricsReader | None = None
     prometheus = s["pfdrill_prometheus_url"] or config.prometheus_url
-    if runtime_dir is not None and (runtime_dir / "targets.json").is_file():
-        metrics = TargetsFileReader(runtime_dir / "targets.json", config.namespace)
+    if runtime_dir is not None and RuntimeFiles(runtime_dir).targets.is_file():
+        metrics = TargetsFileReader(RuntimeFiles(runtime_dir).targets, config.namespace)
     elif prometheus:
         metrics = PrometheusReader(prometheus, config.namespace)
     watcher = s["pfdrill_watcher_url"] or (

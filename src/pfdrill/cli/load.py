@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from pfdrill.errors import InvalidInput
+from pfdrill.model.fabric import FABRIC
 
 app = typer.Typer(help="Drive compliant, violating, unauthenticated and tampered traffic at the fabric.",
                   no_args_is_help=True)
@@ -74,7 +75,7 @@ def _service_url(name: str) -> str:
     from pfdrill.stack.environment import Stack
 
     info = Stack(name=name).info()
-    address = info.service_address(info.namespace, "sidecar-watcher")
+    address = info.service_address(info.namespace, FABRIC.watcher)
     if address is None:
         raise InvalidInput("no --target given and no sidecar-watcher Service proxy found "
                            f"(is the kwok cluster {name!r} up with the fabric deployed?)")

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from pfdrill.cli.output import JsonOpt, emit
+from pfdrill.model.fabric import RuntimeFiles
 
 app = typer.Typer(help="Parse runbooks and run them against the drill environment.",
                   no_args_is_help=True)
@@ -129,7 +130,7 @@ def check_cmd(
         owner = kubeconfig.resolve().parent
         guess = owner.parent.parent / "runtime" / owner.name
         runtime_dir = str(guess) if owner.parent.name == "clusters" and (
-            guess / "services.json").is_file() else ""
+            RuntimeFiles(guess).services.is_file()) else ""
         cluster = owner.name if runtime_dir else cluster
     if runtime:
         runtime_dir = str(runtime)

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from pfdrill.cli.output import JsonOpt, emit
+from pfdrill.model.fabric import RuntimeFiles
 
 app = typer.Typer(help="The process runtime (kwok): pods run as local processes.", no_args_is_help=True)
 
@@ -28,7 +29,7 @@ def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name."),
 
     rdir = _dir(name)
     pid = daemon.pid_of(rdir)
-    state_file = rdir / "state.json"
+    state_file = RuntimeFiles(rdir).state
     running = bool(pid) and state_file.is_file()
     state = json.loads(state_file.read_text()) if running else {}
     emit(as_json, {"name": name, "pid": pid, "running": running, "pods": state.get("pods", {})},

@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from pfdrill.model.fabric import RuntimeFiles
 from pfdrill.obs import profile as profiles
 from pfdrill.obs.stack import ComponentStatus, Endpoints, Stack
 from pfdrill.proc.daemon import Daemon
@@ -24,7 +25,7 @@ SINK_START_TIMEOUT_S = 20.0
 
 def default_targets(cluster: str, paths: Paths | None = None) -> Path:
     """Where the process runtime writes Prometheus file-SD targets (RUNTIME-CONTRACT.md)."""
-    return (paths or Paths.from_env()).state / "runtime" / cluster / "targets.json"
+    return RuntimeFiles((paths or Paths.from_env()).state / "runtime" / cluster).targets
 
 
 def sink_dir(cluster: str, paths: Paths | None = None) -> Path:
@@ -89,7 +90,7 @@ def up(cluster: str, profile: str = "drill", *, targets_file: Path | None = None
     targets = targets_file or default_targets(cluster, paths)
     ep = Stack(cluster, paths).up(prof, targets_file=targets, sink_url=sink.url,
                                   rules_source=rules_source)
-    if (targets.parent / "state.json").is_file():
+    if RuntimeFiles(targets.parent).running():
         # The targets come from a kwok process runtime: its 'prometheus' stand-in pods
         # (kubectl port-forward svc/prometheus) now reach this Prometheus.
         daemon.set_stand_in(targets.parent, "prometheus", ep.prometheus_url.split("://", 1)[-1].rstrip("/"))

@@ -21,6 +21,7 @@ from typing import TypeVar
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import ObjectNotFound
 from pfdrill.model.codec import Record
+from pfdrill.model.fabric import FABRIC
 
 T = TypeVar("T")
 
@@ -32,10 +33,9 @@ class SnapshotPlan(Record):
     namespace: str
     # Every object a fault or a runbook step may change (faults keep their own exact undo
     # log too; the snapshot is the drill's independent safety net).
-    configmaps: tuple[str, ...] = ("policy-config", "dfa-artifact", "policy-adapter-config",
-                                   "fabric-chaos")
-    secrets: tuple[str, ...] = ("fabric-certs",)
-    deployments: tuple[str, ...] = ("sidecar-watcher", "policy-adapter")
+    configmaps: tuple[str, ...] = FABRIC.configmaps
+    secrets: tuple[str, ...] = (FABRIC.certs_secret,)
+    deployments: tuple[str, ...] = FABRIC.deployments
 
 
 @dataclasses.dataclass(frozen=True)

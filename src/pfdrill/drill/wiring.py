@@ -34,6 +34,7 @@ from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric import readiness
 from pfdrill.fabric.authority import Authority
 from pfdrill.load import plan, runner
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.sla import TimingProfile
 from pfdrill.obs import profile as obs_profile
 from pfdrill.obs import rules as obs_rules
@@ -174,7 +175,7 @@ def _watcher_url(info: StackInfo, stack: Stack) -> str:
     """Where pfctl reaches the watcher when no kwok runtime tells it (in a pod: service links)."""
     if info.runtime_dir:
         return ""
-    address = info.service_address(stack.config.namespace, "sidecar-watcher")
+    address = info.service_address(stack.config.namespace, FABRIC.watcher)
     return f"http://{address}" if address else ""
 
 
@@ -197,7 +198,7 @@ def _baseline_traffic(info: StackInfo, stack: Stack) -> runner.LoadRun | None:
     measure. On kwok the Service's local proxy address comes from the runtime; on other
     clusters set ``watcher_url`` traffic up yourself (the drill then measures what it finds).
     """
-    address = info.service_address(stack.config.namespace, "sidecar-watcher")
+    address = info.service_address(stack.config.namespace, FABRIC.watcher)
     if not address:
         return None
     return runner.start(plan.LoadPlan.baseline(f"http://{address}", rate=BASELINE_RATE),

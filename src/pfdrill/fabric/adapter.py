@@ -35,6 +35,7 @@ from pfdrill.fabric.policy import FailureMode
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
 from pfdrill.fabric.telemetry import Telemetry
 from pfdrill.model import metrics as m
+from pfdrill.model.fabric import FABRIC
 
 DEFAULT_PORT = 8081
 _KNOWN_KEYS = {RULES_KEY, *AdapterKnobs.KEYS}
@@ -127,7 +128,7 @@ class Adapter:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "service": "policy-adapter", "started": self.started, "dumped": time.time(),
+            "service": FABRIC.adapter, "started": self.started, "dumped": time.time(),
             "ready": self.ready, "rules": self.rules.to_dict() if self.rules else None,
             "chaos": self.knobs.to_dict(), "failure_mode": self.failure_mode.value,
             "counters": self.telemetry.samples(),
@@ -159,7 +160,7 @@ def build_app(adapter: Adapter) -> web.Application:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="policy-adapter", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=FABRIC.adapter, description=__doc__.split("\n")[0])
     p.add_argument("--config-dir", help="policy-adapter-config volume [$ADAPTER_CONFIG_DIR]")
     p.add_argument("--policy-config-dir", help="optional policy-config volume [$POLICY_CONFIG_DIR]")
     p.add_argument("--port", type=int, help=f"listen port [$PORT, else {DEFAULT_PORT}]")
@@ -181,7 +182,7 @@ async def amain(args: argparse.Namespace) -> None:
         w.poll()
     host, port = serve.listen_address(args.port, args.host, DEFAULT_PORT)
     await serve.run(
-        build_app(adapter), service="policy-adapter", host=host, port=port, sink=adapter.sink,
+        build_app(adapter), service=FABRIC.adapter, host=host, port=port, sink=adapter.sink,
         snapshot=adapter.snapshot, dump_dir=args.dump_dir,
         background=[lambda: projected.poll_forever(watches, args.poll_interval)],
     )

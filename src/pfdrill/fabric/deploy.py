@@ -24,6 +24,7 @@ from pfdrill.errors import ClusterError, InvalidInput, ObjectNotFound, SafetyRef
 from pfdrill.fabric import certs, manifests, readiness
 from pfdrill.fabric.authority import Authority
 from pfdrill.model.cluster import DeploymentState, PodInfo
+from pfdrill.model.fabric import FABRIC
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths
 
@@ -219,16 +220,16 @@ def status(client: ClusterClient, namespace: str = manifests.NAMESPACE) -> Fabri
     sha: str | None = None
     keys: tuple[str, ...] = ()
     try:
-        mode = client.get_configmap(namespace, "policy-config").get("enforcement_mode", "enforce")
+        mode = client.get_configmap(namespace, FABRIC.policy_config).get("enforcement_mode", "enforce")
     except ObjectNotFound:
         pass
     try:
-        line = client.get_configmap(namespace, "dfa-artifact").get("dfa.json.sha256", "")
+        line = client.get_configmap(namespace, FABRIC.dfa_artifact).get("dfa.json.sha256", "")
         sha = line.split()[0] if line.split() else None
     except ObjectNotFound:
         pass
     try:
-        raw = client.get_secret(namespace, "fabric-certs").get(certs.BUNDLE_KEY)
+        raw = client.get_secret(namespace, FABRIC.certs_secret).get(certs.BUNDLE_KEY)
         if raw is not None:
             keys = certs.TrustBundle.parse(raw).key_ids
     except (ObjectNotFound, InvalidInput):
@@ -248,7 +249,7 @@ def undeploy(client: ClusterClient, *, target: ProviderKind = ProviderKind.KWOK,
     objects = manifests.render(manifest_dir or manifests.overlay(target), None,
                                namespace=cfg.namespace, optin_label=cfg.optin_label)
     objects.append({"apiVersion": "v1", "kind": "Secret",
-                    "metadata": {"name": "fabric-certs", "namespace": cfg.namespace}})
+                    "metadata": {"name": FABRIC.certs_secret, "namespace": cfg.namespace}})
     if labels.get(MANAGED[0]) != MANAGED[1]:
         objects = [o for o in objects if o["kind"] != "Namespace"]  # not ours to remove
     objects.sort(key=lambda o: manifests.KIND_ORDER.index(o["kind"])

@@ -7,11 +7,12 @@ Apart from the servers themselves, so that a pfdrill installed without its
 from __future__ import annotations
 
 from pfdrill.console import script
+from pfdrill.model.fabric import FABRIC
 
 
 def watcher() -> None:
-    script("pfdrill.fabric.watcher", "sidecar-watcher")
+    script("pfdrill.fabric.watcher", FABRIC.watcher)
 
 
 def adapter() -> None:
-    script("pfdrill.fabric.adapter", "policy-adapter")
+    script("pfdrill.fabric.adapter", FABRIC.adapter)

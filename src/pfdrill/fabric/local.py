@@ -32,8 +32,9 @@ from pfdrill.errors import ServiceUnavailable
 from pfdrill.fabric import logline, manifests
 from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.certs import BUNDLE_KEY
+from pfdrill.model.fabric import FABRIC
 
-VOLUMES = ("policy-config", "dfa-artifact", "fabric-certs", "fabric-chaos", "policy-adapter-config")
+VOLUMES = (FABRIC.policy_config, FABRIC.dfa_artifact, FABRIC.certs_secret, FABRIC.chaos_config, FABRIC.adapter_config)
 _generation = itertools.count(1)
 
 
@@ -97,16 +98,16 @@ class LocalFabric:
         self._seq = itertools.count()
         objects = manifests.render(self.manifest_dir, None)
         self.volumes = {name: self.root / "volumes" / name for name in VOLUMES}
-        project(self.volumes["policy-config"], manifests.configmap_data(objects, "policy-config"))
-        project(self.volumes["dfa-artifact"], manifests.configmap_data(objects, "dfa-artifact"))
-        project(self.volumes["policy-adapter-config"],
-                manifests.configmap_data(objects, "policy-adapter-config"))
-        project(self.volumes["fabric-chaos"], {})
-        project(self.volumes["fabric-certs"], {BUNDLE_KEY: self.authority.bundle().to_json()})
+        project(self.volumes[FABRIC.policy_config], manifests.configmap_data(objects, FABRIC.policy_config))
+        project(self.volumes[FABRIC.dfa_artifact], manifests.configmap_data(objects, FABRIC.dfa_artifact))
+        project(self.volumes[FABRIC.adapter_config],
+                manifests.configmap_data(objects, FABRIC.adapter_config))
+        project(self.volumes[FABRIC.chaos_config], {})
+        project(self.volumes[FABRIC.certs_secret], {BUNDLE_KEY: self.authority.bundle().to_json()})
         self.data: dict[str, dict[str, str]] = {
             name: manifests.configmap_data(objects, name)
-            for name in ("policy-config", "dfa-artifact", "policy-adapter-config")}
-        self.data["fabric-chaos"] = {}
+            for name in (FABRIC.policy_config, FABRIC.dfa_artifact, FABRIC.adapter_config)}
+        self.data[FABRIC.chaos_config] = {}
 
     # -- volumes ------------------------------------------------------------------
     def update(self, volume: str, **changes: str | None) -> None:
@@ -159,20 +160,20 @@ class LocalFabric:
         return " | ".join(text[-3:]) or "(no output)"
 
     def start_adapter(self, timeout_s: float = 20) -> Process:
-        p = self._spawn("policy-adapter", "policy-adapter", [
-            "--config-dir", str(self.volumes["policy-adapter-config"]),
-            "--policy-config-dir", str(self.volumes["policy-config"])])
+        p = self._spawn(FABRIC.adapter, FABRIC.adapter, [
+            "--config-dir", str(self.volumes[FABRIC.adapter_config]),
+            "--policy-config-dir", str(self.volumes[FABRIC.policy_config])])
         self._await_ready(p, timeout_s)
         self.adapter = p
         return p
 
     def start_watcher(self, timeout_s: float = 20, adapter_url: str | None = None) -> Process:
         url = adapter_url or (self.adapter.url if self.adapter else f"http://127.0.0.1:{_closed_port()}")
-        p = self._spawn("sidecar-watcher", "sidecar-watcher", [
-            "--config-dir", str(self.volumes["policy-config"]),
-            "--dfa-dir", str(self.volumes["dfa-artifact"]),
-            "--certs-dir", str(self.volumes["fabric-certs"]),
-            "--chaos-dir", str(self.volumes["fabric-chaos"]),
+        p = self._spawn(FABRIC.watcher, FABRIC.watcher, [
+            "--config-dir", str(self.volumes[FABRIC.policy_config]),
+            "--dfa-dir", str(self.volumes[FABRIC.dfa_artifact]),
+            "--certs-dir", str(self.volumes[FABRIC.certs_secret]),
+            "--chaos-dir", str(self.volumes[FABRIC.chaos_config]),
             "--adapter-url", url])
         self._await_ready(p, timeout_s)
         self.watchers.append(p)

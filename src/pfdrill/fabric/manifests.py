@@ -31,6 +31,7 @@ from pfdrill.fabric import dfa as dfa_mod
 from pfdrill.fabric import kustomize
 from pfdrill.fabric.certs import BUNDLE_KEY, TrustBundle
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
+from pfdrill.model.fabric import FABRIC
 from pfdrill.settings import assets
 
 Obj = dict[str, Any]
@@ -54,13 +55,13 @@ def default_dir() -> Path:
 
 def check_policy(objects: list[Obj], directory: Path) -> None:
     """The DFA must load and the permit rules parse: the fabric would refuse them live."""
-    dfa_data = configmap_data(objects, "dfa-artifact")
+    dfa_data = configmap_data(objects, FABRIC.dfa_artifact)
     try:
         dfa_mod.load_artifact({k: v.encode("utf-8") for k, v in dfa_data.items()})
     except dfa_mod.DfaRefused as exc:
         raise InvalidInput(f"ConfigMap dfa-artifact: DFA refused: {exc}", file=directory) from None
     try:
-        RuleSet.parse(configmap_data(objects, "policy-adapter-config").get(RULES_KEY, ""))
+        RuleSet.parse(configmap_data(objects, FABRIC.adapter_config).get(RULES_KEY, ""))
     except RulesRefused as exc:
         raise InvalidInput(f"ConfigMap policy-adapter-config: {exc}", file=directory) from None
 
@@ -79,7 +80,7 @@ def render(
     check_policy(objects, directory)
     if bundle is not None:
         objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                        "metadata": {"name": "fabric-certs", "namespace": namespace,
+                        "metadata": {"name": FABRIC.certs_secret, "namespace": namespace,
                                      "labels": dict(PART_OF)},
                         "data": {BUNDLE_KEY: base64.b64encode(bundle.to_json().encode()).decode()}})
     key, _, value = optin_label.partition("=")

@@ -35,8 +35,9 @@ import httpx
 from pfdrill.cluster.client import ClusterClient, Obj
 from pfdrill.errors import ObjectNotFound, PfdrillError
 from pfdrill.model.cluster import DeploymentState, PodInfo
+from pfdrill.model.fabric import FABRIC, RuntimeFiles
 
-WORKLOADS = ("sidecar-watcher", "policy-adapter")
+WORKLOADS = (FABRIC.watcher, FABRIC.adapter)
 
 
 class PodHttp(Protocol):
@@ -200,7 +201,7 @@ class RuntimePods:
     (``state.json`` of the runtime), so a pod is asked directly."""
 
     def __init__(self, runtime_dir: Path, timeout_s: float = 2.0) -> None:
-        self._state = Path(runtime_dir) / "state.json"
+        self._state = RuntimeFiles(Path(runtime_dir)).state
         self._timeout = timeout_s
 
     def _local_port(self, pod: PodInfo, port: str) -> int | None:
@@ -252,6 +253,6 @@ class ApiServerPods:
 
 def pod_http(client: ClusterClient, runtime_dir: str | Path | None) -> PodHttp:
     """The runtime's shortcut where there is one, else the API server's pod proxy."""
-    if runtime_dir and (Path(runtime_dir) / "state.json").is_file():
+    if runtime_dir and RuntimeFiles(Path(runtime_dir)).running():
         return RuntimePods(Path(runtime_dir))
     return ApiServerPods(client)

@@ -27,6 +27,7 @@ from pfdrill.fabric.projected import Files, texts
 from pfdrill.fabric.request import DecideRequest, MalformedRequest
 from pfdrill.fabric.telemetry import Telemetry
 from pfdrill.model import metrics as m
+from pfdrill.model.fabric import FABRIC
 
 RECENT = 200
 _NOTE_METRIC = {
@@ -81,7 +82,7 @@ class Watcher:
         return self.config is not None and self.dfa is not None and self.bundle is not None
 
     def missing(self) -> list[str]:
-        return [name for name, have in (("policy-config", self.config), ("dfa-artifact", self.dfa),
+        return [name for name, have in ((FABRIC.policy_config, self.config), (FABRIC.dfa_artifact, self.dfa),
                                         ("trust bundle", self.bundle)) if have is None]
 
     @property
@@ -247,7 +248,7 @@ class Watcher:
     # -- state dump -------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         return {
-            "service": "sidecar-watcher",
+            "service": FABRIC.watcher,
             "pid": os.getpid(),
             "started": self.started,
             "dumped": time.time(),

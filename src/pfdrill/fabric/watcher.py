@@ -27,6 +27,7 @@ from aiohttp import web
 from pfdrill.fabric import projected, serve
 from pfdrill.fabric.permit import HttpPermitSource, adapter_url
 from pfdrill.fabric.service import Watcher
+from pfdrill.model.fabric import FABRIC
 
 DEFAULT_PORT = 8080
 _JSON = "application/json"
@@ -58,7 +59,7 @@ def build_app(watcher: Watcher) -> web.Application:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="sidecar-watcher", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=FABRIC.watcher, description=__doc__.split("\n")[0])
     p.add_argument("--config-dir", help="policy-config volume [$POLICY_CONFIG_DIR]")
     p.add_argument("--dfa-dir", help="dfa-artifact volume [$DFA_ARTIFACT_DIR]")
     p.add_argument("--certs-dir", help="fabric-certs volume [$FABRIC_CERTS_DIR]")
@@ -93,7 +94,7 @@ async def amain(args: argparse.Namespace) -> None:
     host, port = serve.listen_address(args.port, args.host, DEFAULT_PORT)
     try:
         await serve.run(
-            build_app(watcher), service="sidecar-watcher", host=host, port=port, sink=watcher.sink,
+            build_app(watcher), service=FABRIC.watcher, host=host, port=port, sink=watcher.sink,
             snapshot=watcher.snapshot, dump_dir=args.dump_dir,
             background=[lambda: projected.poll_forever(watches, args.poll_interval)],
         )

@@ -32,9 +32,10 @@ from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.model import metrics as m
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
-DEPLOYMENT = "policy-adapter"
-ADAPTER_CONFIG = "policy-adapter-config"
+DEPLOYMENT = FABRIC.adapter
+ADAPTER_CONFIG = FABRIC.adapter_config
 DEFAULT_TIMEOUT_MS = 250
 
 
@@ -81,7 +82,7 @@ def _errors(ctx: FaultContext, s: Settings, rec: Recorder) -> None:
 
 
 def _slow(ctx: FaultContext, s: Settings, rec: Recorder) -> None:
-    text = ctx.cluster.get_configmap(ctx.namespace, "policy-config").get("adapter_timeout_ms")
+    text = ctx.cluster.get_configmap(ctx.namespace, FABRIC.policy_config).get("adapter_timeout_ms")
     timeout = int(text) if text and text.strip().isdigit() else DEFAULT_TIMEOUT_MS
     latency = s.added_latency_ms if s.added_latency_ms is not None else 4.0 * timeout
     if latency <= timeout:
@@ -126,14 +127,14 @@ class AdapterFailure:
         Param("kill_interval_s", "killed: seconds between pod deletions", default=2.0,
               low=0.5, high=60.0),
     ))
-    terms = ("policy adapter", "policy-adapter", "adapter")
+    terms = ("policy adapter", FABRIC.adapter, "adapter")
 
     def validate(self, params: Params) -> dict[str, ParamValue]:
         return self.spec.resolve(self.kind.value, params)
 
     def inject(self, ctx: FaultContext, params: Params, rec: Recorder) -> None:
         s = Settings.of(params)
-        rec.set_configmap("policy-config", {"adapter_failure_mode": s.failure_mode})
+        rec.set_configmap(FABRIC.policy_config, {"adapter_failure_mode": s.failure_mode})
         VARIANTS[s.variant](ctx, s, rec)
 
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:

@@ -13,6 +13,7 @@ from pfdrill.faults.observe import mode_in_effect
 from pfdrill.faults.params import ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
 MODE = "break_glass"
 
@@ -27,7 +28,7 @@ class BreakGlassLeftOn:
         return self.spec.resolve(self.kind.value, params)
 
     def inject(self, ctx: FaultContext, params: Params, rec: Recorder) -> None:
-        rec.set_configmap("policy-config", {"enforcement_mode": MODE})
+        rec.set_configmap(FABRIC.policy_config, {"enforcement_mode": MODE})
 
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
         return mode_in_effect(ctx, MODE)

@@ -41,8 +41,9 @@ from pfdrill.load.plan import TrafficKind
 from pfdrill.load.traffic import IdentitySet
 from pfdrill.model import metrics as m
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
-SECRET = "fabric-certs"
+SECRET = FABRIC.certs_secret
 # The runbook's SEV-1 line: certificate verification failures above 1%.
 FAILURE_RATIO = 0.01
 
@@ -157,7 +158,7 @@ class CertificateCorruption:
         Param("rate", "traffic modes: generated requests per second", default=10.0,
               low=0.0, high=2000.0, low_open=True),
     ))
-    terms = ("certificate", "cert", "trust bundle", "fabric-certs")
+    terms = ("certificate", "cert", "trust bundle", FABRIC.certs_secret)
 
     def validate(self, params: Params) -> dict[str, ParamValue]:
         out = self.spec.resolve(self.kind.value, params)

@@ -25,8 +25,9 @@ from pfdrill.faults.observe import PROVE_WINDOW_S, TOLERANCE
 from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
-CONFIGMAP = "fabric-chaos"
+CONFIGMAP = FABRIC.chaos_config
 KNOB = {"latency": "added_latency_ms", "cpu": "cpu_burn_ms"}
 NUDGE = 20  # requests of our own per window, so the mean exists without other traffic
 

@@ -24,8 +24,9 @@ from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.model import metrics as m
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
-CONFIGMAP = "dfa-artifact"
+CONFIGMAP = FABRIC.dfa_artifact
 REASON = {"sha_mismatch": "sha256", "schema_invalid": "schema"}
 
 
@@ -51,7 +52,7 @@ class DfaTampering:
         Param("mode", "how the artifact is tampered with", default="sha_mismatch",
               choices=tuple(REASON)),
     ))
-    terms = ("dfa", "automaton", "dfa-artifact", "artifact", "integrity")
+    terms = ("dfa", "automaton", FABRIC.dfa_artifact, "artifact", "integrity")
 
     def validate(self, params: Params) -> dict[str, ParamValue]:
         return self.spec.resolve(self.kind.value, params)

@@ -15,6 +15,7 @@ from pfdrill.faults.observe import mode_in_effect
 from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
 
 class EnforcementDisabled:
@@ -30,7 +31,7 @@ class EnforcementDisabled:
         return self.spec.resolve(self.kind.value, params)
 
     def inject(self, ctx: FaultContext, params: Params, rec: Recorder) -> None:
-        rec.set_configmap("policy-config", {"enforcement_mode": str(params["mode"])})
+        rec.set_configmap(FABRIC.policy_config, {"enforcement_mode": str(params["mode"])})
 
     def prove(self, ctx: FaultContext, state: FaultState) -> Observation:
         return mode_in_effect(ctx, str(state.params["mode"]))

@@ -32,6 +32,7 @@ from pfdrill.faults.context import FaultContext
 from pfdrill.faults.metrics import Scrape
 from pfdrill.formats.exposition import Series, series_key
 from pfdrill.model import metrics as m
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.signals import Signals
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
@@ -71,14 +72,14 @@ class SimulatedFabric:
 
     def _config(self) -> PolicyConfig:
         try:
-            return PolicyConfig.parse(self._cm("policy-config"))
+            return PolicyConfig.parse(self._cm(FABRIC.policy_config))
         except ConfigRefused:
             return PolicyConfig()
 
     def dfa_ok(self) -> bool:
         """The ``dfa-artifact`` loads (its sha256 matches): what the watchers check."""
         try:
-            dfa_mod.load_artifact({k: v.encode() for k, v in self._cm("dfa-artifact").items()})
+            dfa_mod.load_artifact({k: v.encode() for k, v in self._cm(FABRIC.dfa_artifact).items()})
         except dfa_mod.DfaRefused:
             return False
         return True
@@ -86,17 +87,17 @@ class SimulatedFabric:
     def bundle(self) -> certs.TrustBundle | None:
         """The trust bundle in ``fabric-certs`` as the watchers parse it, or None if refused."""
         try:
-            raw = self.cluster.get_secret(self.namespace, "fabric-certs").get(certs.BUNDLE_KEY, b"")
+            raw = self.cluster.get_secret(self.namespace, FABRIC.certs_secret).get(certs.BUNDLE_KEY, b"")
             return certs.TrustBundle.parse(raw)
         except (ObjectNotFound, InvalidInput):
             return None
 
     def adapter_down(self) -> bool:
         try:
-            replicas = self.cluster.get_deployment(self.namespace, "policy-adapter").replicas
+            replicas = self.cluster.get_deployment(self.namespace, FABRIC.adapter).replicas
         except ObjectNotFound:
             return True
-        knobs = self._cm("policy-adapter-config")
+        knobs = self._cm(FABRIC.adapter_config)
         return replicas == 0 or float(knobs.get("error_rate") or 0) > 0 or \
             float(knobs.get("added_latency_ms") or 0) > self._config().adapter_timeout_ms
 
@@ -126,7 +127,7 @@ class SimulatedFabric:
             cert_fail = 1.0
         adapter_down = self.adapter_down()
         fail_open = cfg.adapter_failure_mode.value == "fail_open"
-        chaos = self._cm("fabric-chaos")
+        chaos = self._cm(FABRIC.chaos_config)
         added = float(chaos.get("added_latency_ms") or 0) + float(chaos.get("cpu_burn_ms") or 0)
         rejects = REJECT_SHARE + cert_fail * (1 - REJECT_SHARE)
         if adapter_down and not fail_open:
@@ -201,8 +202,8 @@ class SimulatedFabric:
 
 NS = "production"
 CONTEXT = "kwok-pfdrill-fake"
-CONFIGMAPS = ("policy-config", "dfa-artifact", "policy-adapter-config", "fabric-chaos")
-DEPLOYMENTS = ("sidecar-watcher", "policy-adapter")
+CONFIGMAPS = FABRIC.configmaps
+DEPLOYMENTS = FABRIC.deployments
 
 
 @dataclasses.dataclass
@@ -219,7 +220,7 @@ class FabricWorld:
         ns = self.ctx.namespace
         return {
             "configmaps": {n: self.cluster.get_configmap(ns, n) for n in CONFIGMAPS},
-            "secrets": {"fabric-certs": self.cluster.get_secret(ns, "fabric-certs")},
+            "secrets": {FABRIC.certs_secret: self.cluster.get_secret(ns, FABRIC.certs_secret)},
             "replicas": {d: self.cluster.get_deployment(ns, d).replicas for d in DEPLOYMENTS},
         }
 

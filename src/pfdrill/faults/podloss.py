@@ -19,8 +19,9 @@ from pfdrill.faults.kind import FaultKind
 from pfdrill.faults.params import Param, ParamSpec
 from pfdrill.faults.state import FaultState
 from pfdrill.model.drill import ParamValue
+from pfdrill.model.fabric import FABRIC
 
-DEPLOYMENT = "sidecar-watcher"
+DEPLOYMENT = FABRIC.watcher
 SELECTOR = f"app={DEPLOYMENT}"
 
 
@@ -32,7 +33,7 @@ class SidecarPodLoss:
               choices=("scaled_down", "deleted")),
         Param("count", "how many pods", default=1, low=1, high=1000, integer=True),
     ))
-    terms = ("sidecar", "sidecar-watcher", "pod", "replica")
+    terms = ("sidecar", FABRIC.watcher, "pod", "replica")
 
     def validate(self, params: Params) -> dict[str, ParamValue]:
         return self.spec.resolve(self.kind.value, params)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from pfdrill.model.fabric import FABRIC
+
 
 class Kind(enum.Enum):
     COUNTER = "counter"
@@ -119,5 +121,5 @@ WATCHER_METRICS: tuple[Metric, ...] = (
 ADAPTER_METRICS: tuple[Metric, ...] = (ADAPTER_REQUESTS, ADAPTER_DURATION, ADAPTER_FAILURE_MODE)
 
 # Prometheus scrape job names (the runtime labels targets with these; rules use them).
-JOB_WATCHER = "sidecar-watcher"
-JOB_ADAPTER = "policy-adapter"
+JOB_WATCHER = FABRIC.watcher
+JOB_ADAPTER = FABRIC.adapter

@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 
 from pfdrill.errors import ClusterError, ServiceUnavailable
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.metrics import JOB_ADAPTER, JOB_WATCHER
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
 from pfdrill.formats import yamldoc
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 from pfdrill.runbook.observer import Verdict
 
 REPO_FILE = "policy/policy-config.yaml"

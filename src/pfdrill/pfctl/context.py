@@ -21,9 +21,9 @@ from typing import Protocol
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.cluster.portforward import PortForward
 from pfdrill.errors import ClusterError, EnvironmentProblem, InvalidInput, ServiceUnavailable
+from pfdrill.model.fabric import FABRIC, RuntimeFiles
 from pfdrill.pfctl import settings
 from pfdrill.pfctl.store import Store
-from pfdrill.runbook.environment import FABRIC
 from pfdrill.runbook.observer import FabricObserver, KubectlLogObserver
 
 WATCHER_PORT = 8080  # the sidecar-watcher Service's port (deploy/fabric, the contract)
@@ -116,7 +116,7 @@ class Context:
         if self.env.watcher_url:
             return self.env.watcher_url.rstrip("/")
         if self.env.runtime_dir:
-            services = Path(self.env.runtime_dir) / "services.json"
+            services = RuntimeFiles(Path(self.env.runtime_dir)).services
             if services.is_file():
                 data = json.loads(services.read_text())
                 entry = data.get(f"{self.namespace}/{FABRIC.watcher}")

@@ -17,8 +17,8 @@ import httpx
 from pfdrill.errors import ClusterError, InvalidInput, PfdrillError
 from pfdrill.fabric import certs, dfa
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _http(name: str, url: str, path: str) -> Check:
 def core(ctx: Context) -> list[Check]:
     checks = [_guard(f"deployment {d}", lambda d=d: _deployment(ctx, d))  # type: ignore[misc]
               for d in (FABRIC.watcher, FABRIC.adapter)]
-    checks += [_guard("policy-config", lambda: _config(ctx)), _guard("dfa-artifact", lambda: _dfa(ctx)),
+    checks += [_guard(FABRIC.policy_config, lambda: _config(ctx)), _guard(FABRIC.dfa_artifact, lambda: _dfa(ctx)),
                _guard("trust bundle", lambda: _bundle(ctx))]
     return checks
 

@@ -28,9 +28,9 @@ from pfdrill.fabric.labels import Label
 from pfdrill.fabric.policy import ConfigRefused, FailureMode, PolicyConfig
 from pfdrill.fabric.rules import RULES_KEY, RuleSet, RulesRefused
 from pfdrill.formats import yamldoc
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl import canary, trust
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 from pfdrill.runbook.observer import Verdict
 
 DECLASS_CONFIGMAP = "policy-declass"
@@ -122,18 +122,18 @@ def findings(ctx: Context, deep: bool = False) -> list[dict[str, str]]:
         if cfg.enforcement_mode.value != "enforce":
             add("high", "policy-config", f"enforcement_mode is {cfg.enforcement_mode.value}")
         if cfg.adapter_failure_mode is FailureMode.FAIL_OPEN:
-            add("high", "policy-config", "adapter_failure_mode is fail_open")
+            add("high", FABRIC.policy_config, "adapter_failure_mode is fail_open")
         if not cfg.high_assurance_mode:
-            add("info", "policy-config", "high_assurance_mode is off (witnesses optional)")
+            add("info", FABRIC.policy_config, "high_assurance_mode is off (witnesses optional)")
     except ConfigRefused as exc:
         add("high", "policy-config", f"invalid: {exc}")
     except ClusterError as exc:
-        add("high", "policy-config", str(exc))
+        add("high", FABRIC.policy_config, str(exc))
     try:
         if ctx.client.get_deployment(ns, FABRIC.watcher).replicas == 0:
-            add("high", "sidecar-watcher", "scaled to 0: nothing enforces policy")
+            add("high", FABRIC.watcher, "scaled to 0: nothing enforces policy")
     except ClusterError as exc:
-        add("high", "sidecar-watcher", str(exc))
+        add("high", FABRIC.watcher, str(exc))
     try:
         rules = RuleSet.parse(ctx.client.get_configmap(ns, FABRIC.adapter_config).get(RULES_KEY, ""))
         if rules.default_allow:
@@ -147,7 +147,7 @@ def findings(ctx: Context, deep: bool = False) -> list[dict[str, str]]:
         files = {k: v.encode() for k, v in ctx.client.get_configmap(ns, FABRIC.dfa_artifact).items()}
         dfa.load_artifact(files)
     except (dfa.DfaRefused, ClusterError) as exc:
-        add("high", "dfa-artifact", str(exc))
+        add("high", FABRIC.dfa_artifact, str(exc))
     try:
         _, bundle = trust.read_bundle(ctx)
         if len(bundle.keys) > 1:

@@ -9,8 +9,8 @@ import httpx
 from pfdrill.errors import ClusterError, InvalidInput, ServiceUnavailable
 from pfdrill.fabric import certs, dfa
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved", "operational",
             "degraded", "maintenance")

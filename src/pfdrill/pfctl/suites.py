@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pfdrill.errors import InvalidInput
 from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.policy import ConfigRefused, EnforcementMode, PolicyConfig
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl import canary, health, trust
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,9 +21,9 @@ from pfdrill.errors import InvalidInput, PfdrillError
 from pfdrill.fabric import certs, readiness
 from pfdrill.fabric.authority import CA_FILE, Authority, ca_dir
 from pfdrill.fabric.policy import ConfigRefused, EnforcementMode, PolicyConfig
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl import canary
 from pfdrill.pfctl.context import Context
-from pfdrill.runbook.environment import FABRIC
 
 
 class RotationFailed(PfdrillError):

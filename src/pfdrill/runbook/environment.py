@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pfdrill.errors import InvalidInput
 from pfdrill.model.codec import Record
+from pfdrill.model.fabric import NAMESPACE, RUNBOOK_VARIABLES
 from pfdrill.model.severity import Severity
 
 # $X_WEBHOOK → the sink path it posts to (each channel on its own path).
@@ -26,27 +27,10 @@ WEBHOOKS: dict[str, str] = {
 
 
 @dataclasses.dataclass(frozen=True)
-class FabricNames(Record):
-    """The fabric's objects in the drill namespace (DESIGN.md, "The reference fabric contract")."""
-
-    policy_config: str = "policy-config"
-    dfa_artifact: str = "dfa-artifact"
-    certs_secret: str = "fabric-certs"
-    watcher: str = "sidecar-watcher"
-    adapter: str = "policy-adapter"
-    adapter_config: str = "policy-adapter-config"
-    watcher_selector: str = "app=sidecar-watcher"
-    adapter_selector: str = "app=policy-adapter"
-
-
-FABRIC = FabricNames()
-
-
-@dataclasses.dataclass(frozen=True)
 class Environment(Record):
     kubeconfig: str
     context: str
-    namespace: str = "production"
+    namespace: str = NAMESPACE
     sink_url: str = ""  # e.g. http://127.0.0.1:41233 (webhooks post to <sink>/<channel>)
     prometheus_url: str = ""
     alertmanager_url: str = ""
@@ -91,16 +75,7 @@ class DrillVars(Record):
         object.__setattr__(self, "severity", sev.value)
 
     def env(self) -> dict[str, str]:
-        return {
-            "SEVERITY": self.severity,
-            "INCIDENT_ID": self.incident_id,
-            "DURATION": self.duration,
-            "IMPACT": self.impact,
-            "ROOT_CAUSE": self.root_cause,
-            "ACTIONS_TAKEN": self.actions_taken,
-            "LESSONS_LEARNED": self.lessons_learned,
-            "FOLLOW_UP_ACTIONS": self.follow_up_actions,
-        }
+        return {name: str(getattr(self, field)) for name, field in RUNBOOK_VARIABLES.items()}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,20 +19,17 @@ from pathlib import Path
 
 from pfdrill.cluster import guard
 from pfdrill.cluster.client import ClusterClient
+from pfdrill.model.fabric import RUNBOOK_VARIABLES
 from pfdrill.model.runbook import Runbook, RunbookRun, Section
 from pfdrill.runbook import executor, expect, parser, selection
 from pfdrill.runbook.environment import DrillVars, Environment, Options
 from pfdrill.runbook.observer import FabricObserver
 from pfdrill.settings.config import Config
 
-_VARS = {"SEVERITY": "severity", "INCIDENT_ID": "incident_id", "DURATION": "duration",
-         "IMPACT": "impact", "ROOT_CAUSE": "root_cause", "ACTIONS_TAKEN": "actions_taken",
-         "LESSONS_LEARNED": "lessons_learned", "FOLLOW_UP_ACTIONS": "follow_up_actions"}
-
 
 def drill_vars(values: Mapping[str, str]) -> DrillVars:
     """DrillVars from ``SEVERITY=...``-style names (what the drill's responder produces)."""
-    return DrillVars(**{field: values[name] for name, field in _VARS.items() if name in values})
+    return DrillVars(**{field: values[name] for name, field in RUNBOOK_VARIABLES.items() if name in values})
 
 
 def load(path: str | Path, sections: Sequence[str] = ()) -> tuple[Runbook, tuple[Section, ...]]:
@@ -95,7 +92,7 @@ class Runner:
                                        self.options, observer=self.observer)
             self._sessions[key] = session
         else:
-            session.box.env.update({k: v for k, v in env.items() if k in _VARS})
+            session.box.env.update({k: v for k, v in env.items() if k in RUNBOOK_VARIABLES})
         self._current[runbook] = key
         return session.run(selection.select(book, [section]))
 

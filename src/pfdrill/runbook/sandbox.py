@@ -35,8 +35,9 @@ import yaml
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import ClusterError, EnvironmentProblem
 from pfdrill.fabric import dfa
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.runbook import Runbook
-from pfdrill.runbook.environment import FABRIC, DrillVars, Environment, Options
+from pfdrill.runbook.environment import DrillVars, Environment, Options
 from pfdrill.settings.paths import Paths
 
 PFDRILL_DIR = ".pfdrill"

@@ -29,9 +29,10 @@ import yaml
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import ClusterError, ObjectNotFound
 from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.runbook import EffectCheck
 from pfdrill.runbook.audit import Call
-from pfdrill.runbook.environment import FABRIC, Options
+from pfdrill.runbook.environment import Options
 from pfdrill.runbook.observer import ConfigVerdict, FabricObserver, Verdict
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import EnvironmentProblem, PfdrillError
 from pfdrill.model.cluster import PodInfo
+from pfdrill.model.fabric import RuntimeFiles
 from pfdrill.proc.daemon import Daemon
 from pfdrill.proc.ports import free_port
 from pfdrill.runtime import podspec
@@ -63,15 +64,15 @@ class Runtime:
     # paths ---------------------------------------------------------------
     @property
     def state_file(self) -> Path:
-        return self.dir / "state.json"
+        return RuntimeFiles(self.dir).state
 
     @property
     def targets_file(self) -> Path:
-        return self.dir / "targets.json"
+        return RuntimeFiles(self.dir).targets
 
     @property
     def services_file(self) -> Path:
-        return self.dir / "services.json"
+        return RuntimeFiles(self.dir).services
 
     @property
     def stand_ins_file(self) -> Path:
@@ -335,14 +336,14 @@ def spawn_detached(kubeconfig: Path, context: str, rdir: Path) -> int:
     daemon = _daemon(rdir)
     if daemon.pid() is None:
         rdir.mkdir(parents=True, exist_ok=True)
-        (rdir / "state.json").unlink(missing_ok=True)
+        RuntimeFiles(rdir).state.unlink(missing_ok=True)
     return daemon.start([sys.executable, "-m", "pfdrill.runtime", "--kubeconfig",
                          str(kubeconfig), "--context", context, "--state-dir", str(rdir)])
 
 
 def wait_started(rdir: Path, pid: int, timeout: float = 20.0) -> None:
     """Wait until the runtime has done its first reconcile (it writes its state file)."""
-    _daemon(rdir).wait_until(lambda: (rdir / "state.json").exists(), timeout, "started")
+    _daemon(rdir).wait_until(lambda: RuntimeFiles(rdir).running(), timeout, "started")
 
 
 def stop_detached(rdir: Path, timeout: float = 30.0) -> bool:

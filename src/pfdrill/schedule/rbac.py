@@ -16,6 +16,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from pfdrill.model.fabric import FABRIC
+
 Obj = dict[str, Any]
 
 
@@ -28,7 +30,7 @@ class Rule:
     names: tuple[str, ...] = ()  # resourceNames; empty: every object of the resource
 
 
-CERTS_SECRET = "fabric-certs"
+CERTS_SECRET = FABRIC.certs_secret
 
 NAMESPACED: tuple[Rule, ...] = (
     Rule("", "configmaps", ("get", "list", "watch"),

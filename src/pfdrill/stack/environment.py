@@ -19,6 +19,7 @@ from pfdrill.cluster import provider as providers
 from pfdrill.cluster.kwok import KwokProvider
 from pfdrill.cluster.provider import Provider, ProviderKind
 from pfdrill.model.cluster import ClusterStatus
+from pfdrill.model.fabric import RuntimeFiles
 from pfdrill.runtime import daemon
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths
@@ -49,11 +50,11 @@ class StackInfo:
 
     @property
     def targets_file(self) -> Path | None:
-        return Path(self.runtime_dir) / "targets.json" if self.runtime_dir else None
+        return RuntimeFiles(Path(self.runtime_dir)).targets if self.runtime_dir else None
 
     @property
     def services_file(self) -> Path | None:
-        return Path(self.runtime_dir) / "services.json" if self.runtime_dir else None
+        return RuntimeFiles(Path(self.runtime_dir)).services if self.runtime_dir else None
 
     def service_address(self, namespace: str, service: str) -> str | None:
         """``host:port`` of a Service: the kwok runtime's proxy, else (in a pod) the kubelet's
@@ -216,7 +217,7 @@ def runtime_dir_for(context: str, paths: Paths) -> Path | None:
     if not context.startswith("kwok-"):
         return None
     found = daemon.runtime_dir(paths.state, context.removeprefix("kwok-"))
-    return found if (found / "state.json").is_file() else None
+    return found if RuntimeFiles(found).running() else None
 
 
 def _write_json(path: Path, data: object) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pfdrill.errors import ObjectNotFound
 from pfdrill.fabric import readiness
 from pfdrill.model.evidence import ProbeSample
+from pfdrill.model.fabric import FABRIC
 
 if TYPE_CHECKING:
     from pfdrill.cluster.client import ClusterClient
@@ -30,7 +31,7 @@ class FabricSteadyState:
     def check(self) -> Sequence[ProbeSample]:
         out = []
         try:
-            mode = self._c.get_configmap(self._ns, "policy-config").get("enforcement_mode", "")
+            mode = self._c.get_configmap(self._ns, FABRIC.policy_config).get("enforcement_mode", "")
         except ObjectNotFound:
             mode = "(no policy-config)"
         out.append(ProbeSample("enforcement_mode", mode, "enforce", mode == "enforce"))

@@ -26,6 +26,7 @@ from pfdrill.faults.registry import DRIVERS
 from pfdrill.model.detection import Channel
 from pfdrill.model.drill import ParamValue
 from pfdrill.model.evidence import ChaosJournal, JournalActivity
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.fault import FaultObservation
 
 Params = Mapping[str, ParamValue]
@@ -39,29 +40,29 @@ class Kind:
 
 def _adapter(w: FakeWorld, p: Params) -> Callable[[], None]:
     before = w.config()
-    w.cluster.patch_configmap(w.namespace, "policy-config",
+    w.cluster.patch_configmap(w.namespace, FABRIC.policy_config,
                               {"adapter_failure_mode": str(p["failure_mode"])})
-    w.cluster.scale_deployment(w.namespace, "policy-adapter", 0)
-    w.log("sidecar-watcher", "ERROR policy adapter unreachable: connect refused")
+    w.cluster.scale_deployment(w.namespace, FABRIC.adapter, 0)
+    w.log(FABRIC.watcher, "ERROR policy adapter unreachable: connect refused")
 
     def undo() -> None:
-        w.cluster.scale_deployment(w.namespace, "policy-adapter", 1)
-        w.cluster.replace_configmap(w.namespace, "policy-config", before)
+        w.cluster.scale_deployment(w.namespace, FABRIC.adapter, 1)
+        w.cluster.replace_configmap(w.namespace, FABRIC.policy_config, before)
     return undo
 
 
 def _certs(w: FakeWorld, p: Params) -> Callable[[], None]:
-    before = w.cluster.get_secret(w.namespace, "fabric-certs")
+    before = w.cluster.get_secret(w.namespace, FABRIC.certs_secret)
     # A well-formed bundle of another CA: every certificate stops verifying.
     foreign = Authority.generate().bundle().to_json().encode()
-    w.cluster.replace_secret(w.namespace, "fabric-certs", {certs.BUNDLE_KEY: foreign})
-    w.log("sidecar-watcher", "ERROR certificate verification failed: UNAUTHORIZED")
-    return lambda: w.cluster.replace_secret(w.namespace, "fabric-certs", before)
+    w.cluster.replace_secret(w.namespace, FABRIC.certs_secret, {certs.BUNDLE_KEY: foreign})
+    w.log(FABRIC.watcher, "ERROR certificate verification failed: UNAUTHORIZED")
+    return lambda: w.cluster.replace_secret(w.namespace, FABRIC.certs_secret, before)
 
 
 def _reject(w: FakeWorld, p: Params) -> Callable[[], None]:
     w.reject_multiplier = float(p["multiplier"])
-    w.log("sidecar-watcher", "REJECT permit denied: POLICY_VIOLATION")
+    w.log(FABRIC.watcher, "REJECT permit denied: POLICY_VIOLATION")
 
     def undo() -> None:
         w.reject_multiplier = 1.0
@@ -80,7 +81,7 @@ def _patch(cm: str, key: str, value: str) -> Callable[[FakeWorld, Params], Calla
 KINDS: dict[FaultKind, Kind] = {
     FaultKind.ADAPTER_FAILURE: Kind(
         inject=_adapter,
-        proven=lambda w: (w.ready("policy-adapter") == 0,
+        proven=lambda w: (w.ready(FABRIC.adapter) == 0,
                           f"policy-adapter ready replicas {w.ready('policy-adapter')}")),
     FaultKind.CERTIFICATE_CORRUPTION: Kind(
         inject=_certs,
@@ -89,13 +90,13 @@ KINDS: dict[FaultKind, Kind] = {
         inject=_reject,
         proven=lambda w: (w.reject_multiplier > 1.5, f"reject rate {w.reject_multiplier:g}x")),
     FaultKind.ENFORCEMENT_DISABLED: Kind(
-        inject=_patch("policy-config", "enforcement_mode", "disabled"),
+        inject=_patch(FABRIC.policy_config, "enforcement_mode", "disabled"),
         proven=lambda w: (w.config().get("enforcement_mode") == "disabled",
                           f"enforcement_mode={w.config().get('enforcement_mode')}")),
     # The fabric refuses a tampered artifact and keeps the last good automaton, but
     # reports dfa_integrity_ok 0: a bridge guarantee failure in the table (SEV-1).
     FaultKind.DFA_TAMPERING: Kind(
-        inject=_patch("dfa-artifact", dfa_mod.SHA_KEY, "0" * 64),
+        inject=_patch(FABRIC.dfa_artifact, dfa_mod.SHA_KEY, "0" * 64),
         proven=lambda w: (not w.dfa_ok(), "dfa-artifact sha256 mismatch")),
 }
 

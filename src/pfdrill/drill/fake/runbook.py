@@ -19,6 +19,7 @@ from pfdrill.drill.ports import CommandRun, SectionRun
 from pfdrill.errors import InvalidInput
 from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import CommandOutcome, IncidentRecord
+from pfdrill.model.fabric import FABRIC
 
 Env = Mapping[str, str]
 
@@ -32,14 +33,14 @@ class Cmd:
 
 def _cm(key: str, value: str) -> Callable[[FakeWorld, Env], str]:
     def do(w: FakeWorld, env: Env) -> str:
-        w.cluster.patch_configmap(w.namespace, "policy-config", {key: value})
+        w.cluster.patch_configmap(w.namespace, FABRIC.policy_config, {key: value})
         return "configmap/policy-config patched"
     return do
 
 
 def _scale(n: int) -> Callable[[FakeWorld, Env], str]:
     def do(w: FakeWorld, env: Env) -> str:
-        w.cluster.scale_deployment(w.namespace, "sidecar-watcher", n)
+        w.cluster.scale_deployment(w.namespace, FABRIC.watcher, n)
         return "deployment.apps/sidecar-watcher scaled"
     return do
 

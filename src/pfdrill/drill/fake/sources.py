@@ -17,6 +17,7 @@ from pfdrill.model.evidence import (
     ProbeSample,
     Signal,
 )
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.signals import Baseline
 
 
@@ -31,10 +32,10 @@ class FakeSteadyState:
         serious = [a for a, sev in w.firing() if sev.value in ("SEV-1", "SEV-2")]
         return (
             ProbeSample("enforcement_mode", mode, "enforce", mode == "enforce"),
-            ProbeSample("sidecar-watcher ready", str(w.ready("sidecar-watcher")),
+            ProbeSample("sidecar-watcher ready", str(w.ready(FABRIC.watcher)),
                         f">= {WATCHERS}", w.ready("sidecar-watcher") >= WATCHERS),
-            ProbeSample("policy-adapter ready", str(w.ready("policy-adapter")), ">= 1",
-                        w.ready("policy-adapter") >= 1),
+            ProbeSample("policy-adapter ready", str(w.ready(FABRIC.adapter)), ">= 1",
+                        w.ready(FABRIC.adapter) >= 1),
             ProbeSample("trust bundle", "valid" if w.trust_bundle_ok() else "corrupt", "valid",
                         w.trust_bundle_ok()),
             ProbeSample("dfa integrity", "ok" if w.dfa_ok() else "mismatch", "ok", w.dfa_ok()),

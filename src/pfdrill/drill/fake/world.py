@@ -34,6 +34,7 @@ from pfdrill.fabric.authority import Authority
 from pfdrill.faults import fake as simulated
 from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import IncidentRecord, Notification
+from pfdrill.model.fabric import FABRIC
 from pfdrill.model.severity import Severity
 from pfdrill.model.signals import Baseline, Classification, Signals
 from pfdrill.obs import profile, rules
@@ -142,7 +143,7 @@ class FakeWorld:
 
     # --- state the fakes derive from ----------------------------------------------
     def config(self) -> dict[str, str]:
-        return self.cluster.get_configmap(self.namespace, "policy-config")
+        return self.cluster.get_configmap(self.namespace, FABRIC.policy_config)
 
     def ready(self, deployment: str) -> int:
         return self.cluster.get_deployment(self.namespace, deployment).ready

@@ -10,9 +10,9 @@ import typer
 
 from pfdrill.errors import InvalidInput, ProbeFailure
 from pfdrill.formats import duration
+from pfdrill.model.fabric import FABRIC
 from pfdrill.pfctl import health, policyops, suites, trust, violations
 from pfdrill.pfctl.commands.common import EnvOpt, ctx, emit
-from pfdrill.runbook.environment import FABRIC
 
 certs = typer.Typer(help="The trust bundle.", no_args_is_help=True)
 logs = typer.Typer(help="Fabric logs.", no_args_is_help=True)
