@@ -102,9 +102,11 @@ class Host:
         self.env = dict(env)
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self._from = 0
 
     def start(self, timeout_s: float = 600) -> str:
         """Start, and return the facilitator's URL once the dashboard serves."""
+        self._from = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
@@ -119,7 +121,12 @@ class Host:
 
     @property
     def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        """What this run of the process printed (the log keeps earlier runs too)."""
+        if not self.log.exists():
+            return ""
+        with self.log.open("rb") as fh:
+            fh.seek(self._from)
+            return fh.read().decode(errors="replace")
 
     def kill(self) -> None:
         """What a crash does: the process and its children (baseline traffic) gone, no restore."""

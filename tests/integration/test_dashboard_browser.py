@@ -214,13 +214,13 @@ def test_the_dashboard_follows_a_drill_and_a_game_day_live(stack: Any, browser: 
             assert chart.count() == 1, name
             assert chart.locator("polyline.curve").count() == 1, name
     finally:
+        context.close()  # first: no page is left to see its servers go
         for proc in (drill, board):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 proc.wait(120)
         if host is not None:
             host.stop()
-        context.close()
         print("\n".join(f"FIGURE {k}: {v:.1f}" for k, v in figures.items()))
     assert guard.errors == [], guard.errors
     assert guard.left == [], f"requests left 127.0.0.1: {guard.left}"

@@ -172,7 +172,5 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
              if ln.startswith("export ") and "_WEBHOOK=" in ln]
     text = html + md + (reports / gid / "aar.json").read_text()
     assert hooks and not any(h in text for h in hooks)  # webhook URLs never reach the report
-    for k, v in sorted(figures.items()):
-        print(f"FIGURE {k}: {v:.1f}")
     print("FIGURE measures A:", {m["measure"]: m["elapsed_s"] for m in a["measures"]})
     print("FIGURE measures B:", {m["measure"]: m["elapsed_s"] for m in b["measures"]})

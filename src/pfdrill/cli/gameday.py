@@ -173,7 +173,9 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
     typer.echo(f"{gd.get('id')}: {gd.get('plan', {}).get('title')} — {gd.get('status')}"
                + (f", running {gd['current']}" if gd.get("current") else ""))
     for st in gd.get("injects", []):
-        reached = ", ".join(f"{m['measure']} {m['at']:.1f} s" for m in st.get("milestones", []))
+        at = st.get("injected_at") or 0.0
+        reached = ", ".join(f"{m['measure']} +{m['at'] - at:.1f} s"
+                            for m in st.get("milestones", []))
         typer.echo(f"  {st['name']}: {st['status']}" + (f" [{reached}]" if reached else ""))
 
 

@@ -111,6 +111,7 @@ class DashboardServer:
             "role": role.value, "controls": role is Role.FACILITATOR
             and self.controller is not None, "notes": role in (Role.FACILITATOR, Role.OBSERVER)
             and self.controller is not None, "title": self.title, "last": self.feed.last,
+            "hosted": self.controller is not None,  # a game day's own page: ends with the day
             "gameday": shown.to_dict() if shown is not None else None})
 
     async def _command(self, request: web.Request) -> web.Response:

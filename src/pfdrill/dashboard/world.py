@@ -57,7 +57,7 @@ class AlertPoller:
 
 
 class SinkPoller:
-    """Notifications the sink received since ``since`` (Unix seconds)."""
+    """Notifications the sink received after ``since`` (Unix seconds)."""
 
     source = Source.SINK
 
@@ -69,7 +69,7 @@ class SinkPoller:
     def poll(self, wall: float) -> list[Observation]:
         out = []
         for n in self._sink.records(since=self._since):
-            if n.seq in self._seen:
+            if n.seq in self._seen or n.received_at <= self._since:
                 continue
             self._seen.add(n.seq)
             out.append(diff.notification(n))

@@ -33,7 +33,7 @@ from pfdrill.gameday.store import GameDayDir, StateStore
 from pfdrill.history.actions import ActionRegister
 from pfdrill.model.drill import SuiteSpec
 from pfdrill.model.gameday import AfterActionReport, GameDayPlan, GameDayState, GameDayStatus
-from pfdrill.model.live import LiveEvent, LiveKind, Observation
+from pfdrill.model.live import LiveEvent, LiveKind, Observation, Source
 from pfdrill.obs.api import PrometheusAPI
 from pfdrill.report import aar as aar_report
 from pfdrill.settings.paths import Paths
@@ -147,8 +147,14 @@ def open_gameday(file: Path, factory: StackEnvironmentFactory, *,
                                  announce=conductor.announcer(journal))
         cond = conductor.Conductor(state_store, env, journal=journal,
                                    log=workspace.IncidentLog(gdir.incident_db))
-        pollers = [*around.pollers(env.cluster, since=state.started_wall),
-                   workspace.CommandPoller(ws.audit), workspace.IncidentPoller(gdir.incident_db)]
+        # a resumed game day goes on from what its previous process reported
+        seen = gdir.observations()
+        since = max((o.wall for o in seen if o.source is Source.SINK), default=state.started_wall)
+        pollers = [*around.pollers(env.cluster, since=since),
+                   workspace.CommandPoller(ws.audit, seen=sum(
+                       1 for o in seen if o.source is Source.RESPONDER)),
+                   workspace.IncidentPoller(gdir.incident_db, seen=sum(
+                       1 for o in seen if o.source is Source.INCIDENTS))]
         world = WorldWatch(pollers, _observer(gdir, journal, state.id))
         board = Dashboard(journals=live.directory(p), run_id=state.id,
                           prometheus=PrometheusAPI(around.prometheus_url), title=gplan.title,

@@ -137,9 +137,10 @@ class IncidentPoller:
 
     source = Source.INCIDENTS
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, *, seen: int = 0) -> None:
         self.db = db
         self._last = 0
+        self._skip = seen  # rows a previous process of this game day reported already
 
     def poll(self, wall: float) -> list[Observation]:
         conn = _connect(self.db)
@@ -152,6 +153,11 @@ class IncidentPoller:
                                 "WHERE id > ? ORDER BY id", (self._last,)).fetchall()
         finally:
             conn.close()
+        if self._skip:
+            skipped, rows = rows[:self._skip], rows[self._skip:]
+            self._skip -= len(skipped)
+            if skipped:
+                self._last = max(self._last, int(skipped[-1]["id"]))
         out = []
         for r in rows:
             self._last = max(self._last, int(r["id"]))
@@ -169,9 +175,10 @@ class CommandPoller:
 
     source = Source.RESPONDER
 
-    def __init__(self, audit: Path) -> None:
+    def __init__(self, audit: Path, *, seen: int = 0) -> None:
         self.audit = audit
-        self._offset = audit.stat().st_size if audit.is_file() else 0
+        self._offset = 0
+        self._skip = seen  # commands a previous process of this game day reported already
 
     def poll(self, wall: float) -> list[Observation]:
         if not self.audit.is_file():
@@ -188,6 +195,9 @@ class CommandPoller:
             except ValueError:
                 continue
             if not isinstance(rec, dict) or rec.get("phase") != "end":
+                continue
+            if self._skip:
+                self._skip -= 1
                 continue
             argv = " ".join(str(a) for a in rec.get("argv") or ())
             tool = str(rec.get("tool", ""))

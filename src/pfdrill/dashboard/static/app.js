@@ -9,7 +9,7 @@ const FEED_LIMIT = 400;
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const view = {
-  role: "responder", controls: false, notes: false,
+  role: "responder", controls: false, notes: false, hosted: false, source: null,
   drills: {},          // "run/drill" -> {spec, t0, phases, open, injectedAt, verdict, restore}
   current: null,       // key of the drill on show
   gameday: null,       // the game day's state as this role may see it
@@ -95,6 +95,7 @@ function handle(ev) {
       view.gameday = ev.gameday;
       if (ev.message) addFeed(ev, "gameday", "game day", ev.message, ev.wall, "", "facilitator");
       renderControls();
+      if (view.hosted && ev.gameday && ev.gameday.status === "finished") ended();
       break;
     case "observed":
       observed(ev);
@@ -386,6 +387,13 @@ document.addEventListener("click", (e) => {
 });
 
 // --- connecting ----------------------------------------------------------------------------
+function ended() {
+  // a game day's own page: its server goes away with the day, so stop following
+  if (view.source) view.source.close();
+  $("conn").textContent = "game day ended";
+  $("conn").className = "conn down";
+}
+
 async function start() {
   const q = token ? `?token=${encodeURIComponent(token)}` : "";
   try {
@@ -393,6 +401,7 @@ async function start() {
     if (res.ok) {
       const s = await res.json();
       view.role = s.role; view.controls = s.controls; view.notes = s.notes;
+      view.hosted = s.hosted;
       if (s.gameday) view.gameday = s.gameday;
     }
   } catch (err) { /* the event stream below reconnects by itself */ }
@@ -402,8 +411,12 @@ async function start() {
   renderControls();
   renderNow();
   const source = new EventSource(`/events${q}`);
+  view.source = source;
   source.onopen = () => { $("conn").textContent = "live"; $("conn").className = "conn up"; };
-  source.onerror = () => { $("conn").textContent = "reconnecting"; $("conn").className = "conn down"; };
+  source.onerror = () => {
+    if (source.readyState === EventSource.CLOSED) return;
+    $("conn").textContent = "reconnecting"; $("conn").className = "conn down";
+  };
   source.onmessage = (m) => {
     const ev = JSON.parse(m.data);
     ev.seq = m.lastEventId;
