@@ -160,7 +160,9 @@ def test_the_dashboard_follows_a_drill_and_a_game_day_live(stack: Any, browser: 
         assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
         out, _ = drill.communicate(timeout=900)
         figures["drill run (s)"] = time.monotonic() - t0
-        assert drill.returncode == 0, out
+        # a verdict either way (a loaded machine may miss a budget): what matters here is
+        # that the page followed it; 2, 3 or 4 would mean it never ran properly
+        assert drill.returncode in (0, 1) and "report:" in out, out
         page.wait_for_selector('#current [data-restore="ok"]', timeout=60_000)
         page.wait_for_selector("#curves svg[data-series] polyline", timeout=60_000)
         latency = page.evaluate("window.pfdrill.latency")
@@ -195,6 +197,8 @@ def test_the_dashboard_follows_a_drill_and_a_game_day_live(stack: Any, browser: 
         figures["abort → restored on screen (s)"] = time.monotonic() - t0
         game.click('button[data-action="end"]')
         assert host.wait() == 0
+        # the page had the day's last state before its server went: it stopped following
+        game.wait_for_selector('#conn:text("game day ended")', timeout=10_000)
         gid = next(p.name for p in (tmp_path / "gd-reports").iterdir())
         report = json.loads((tmp_path / "gd-reports" / gid / "aar.json").read_text())
         assert report["injects"][0]["status"] == "aborted" and report["injects"][0]["restored"]
@@ -215,6 +219,8 @@ def test_the_dashboard_follows_a_drill_and_a_game_day_live(stack: Any, browser: 
             assert chart.locator("polyline.curve").count() == 1, name
     finally:
         context.close()  # first: no page is left to see its servers go
+        if board.stdout is not None:
+            board.stdout.close()
         for proc in (drill, board):
             if proc is not None and proc.poll() is None:
                 proc.terminate()

@@ -68,6 +68,7 @@ class Dashboard:
 
     def stop(self) -> None:
         self._tail.stop()
+        self.follow_once()  # the last lines (a game day's end) still reach the browsers
         self.world.stop()
         if self.curves is not None:
             self.curves.stop()

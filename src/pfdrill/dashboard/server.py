@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 STATIC = {"app.js": "application/javascript", "app.css": "text/css"}
 KEEPALIVE_S = 15.0
+DRAIN_S = 0.5  # on stop, how long connected browsers get for what is queued for them
 
 
 class Controller(Protocol):
@@ -244,7 +245,8 @@ class DashboardServer:
             self._closing.set()
             loop.call_later(0.2, loop.stop)
 
-        loop.call_soon_threadsafe(close)
+        # what is queued for the browsers goes out first (a game day's last state, say)
+        loop.call_soon_threadsafe(loop.call_later, DRAIN_S, close)
         self._thread.join(timeout=15)
         self._thread = None
         self._loop = None

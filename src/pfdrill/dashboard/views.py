@@ -85,7 +85,7 @@ def for_role(event: LiveEvent, role: Role, gameday: GameDayState | None) -> Live
         if event.event is None or event.event.kind not in _RESPONDER_EVENTS:
             return None
         if event.event.kind in (EventKind.PHASE_STARTED, EventKind.PHASE_COMPLETED,
-                                EventKind.RESTORED):
+                                EventKind.RESTORED, EventKind.ERROR, EventKind.INTERRUPTED):
             head = event.event.message.split(":", 1)[0].split(" (", 1)[0]
             return dataclasses.replace(event, drill=title, event=dataclasses.replace(
                 event.event, message=head))

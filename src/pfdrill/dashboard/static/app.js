@@ -262,7 +262,10 @@ function renderInject(gd, st) {
 function renderNow() {
   const box = $("current");
   const parts = [];
-  const gd = view.gameday;
+  const d = view.current ? view.drills[view.current] : null;
+  // a game day that has ended gives way to a drill that started since
+  const gd = view.gameday && (view.gameday.status !== "finished" || !d || d.run === view.gameday.id)
+    ? view.gameday : null;
   if (gd) {
     parts.push(el("p", {class: "sub", text: `${gd.plan.title}${gd.plan.facilitator ? ` — facilitated by ${gd.plan.facilitator}` : ""}${gd.status === "finished" ? " — ended" : ""}`}));
     const name = gd.current || [...gd.injects].reverse().find((i) => i.status !== "pending")?.name;
@@ -274,7 +277,6 @@ function renderNow() {
         text: `${plan ? plan.title : i.name}: ${i.status.replace("_", " ")}`});
     })));
   }
-  const d = view.current ? view.drills[view.current] : null;
   if (d && !(gd && d.run === gd.id)) parts.push(renderDrill(d));
   if (parts.length) box.replaceChildren(...parts);
   $("clock").textContent = new Date().toLocaleTimeString([], {hour12: false});
@@ -406,7 +408,8 @@ async function start() {
     }
   } catch (err) { /* the event stream below reconnects by itself */ }
   const role = $("role");
-  role.textContent = view.role;
+  // with no game day to hide anything from, a page without a token is just watching
+  role.textContent = view.role === "responder" && !view.hosted && !view.gameday ? "viewer" : view.role;
   role.className = `badge ${view.role}`;
   renderControls();
   renderNow();
