@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pfdrill.dashboard.board import Dashboard
 from pfdrill.dashboard.world import Surroundings, WorldWatch
-from pfdrill.drill import hold, live, suitefile
+from pfdrill.drill import hold, live, suitefile, wiring
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.live import LiveJournal
 from pfdrill.drill.wiring import StackEnvironmentFactory
@@ -116,11 +116,9 @@ def open_gameday(file: Path, factory: StackEnvironmentFactory, *,
     found = _resumable(gplan, p)
     profile = profiles.pop()
     if found is not None and found.load().current is not None:
-        from pfdrill.drill import adapters
-
         # An inject is held: bringing the stack "up" would deploy the fabric again and undo
         # the fault and the responders' work under it. The stack runs; wire to it as it is.
-        env = adapters.build(factory, profile)
+        env = wiring.wire(factory.stack(), profile)
     else:
         env = factory.build(profile)
     try:

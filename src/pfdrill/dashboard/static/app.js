@@ -16,7 +16,8 @@ const view = {
   alerts: {},          // alert name -> {state, message, wall}
   notifications: [],
   series: null,
-  latency: [],         // seconds from publication to this browser, per event
+  latency: [],         // seconds from publication to this browser, per live event
+  opened: Date.now() / 1000,
 };
 window.pfdrill = view;  // for tests and curious facilitators
 
@@ -54,7 +55,7 @@ function addFeed(ev, kind, tag, message, wall, level, source) {
 function drillKey(ev) { return `${ev.run_id}/${ev.drill}`; }
 
 function handle(ev) {
-  if (ev.wall) view.latency.push(now() - ev.wall);
+  if (ev.wall && ev.wall >= view.opened) view.latency.push(now() - ev.wall);  // live, not replayed
   const key = drillKey(ev);
   let d = view.drills[key];
   switch (ev.kind) {
@@ -237,6 +238,8 @@ function renderInject(gd, st) {
     }
     box.append(meter(m, elapsed, budget, state, text));
   }
+  for (const h of st.hints.slice(-2)) box.append(el("p", {class: "brief", "data-hint": "",
+    text: `Hint: ${h.text}`}));
   if (st.declaration) {
     box.append(el("p", {"data-declared": st.declaration.severity},
       `Declared ${st.declaration.severity} (incident ${st.declaration.incident_id})`
