@@ -60,6 +60,16 @@ def status(game_id: str, name: str) -> InjectStatus | None:
     return st.status if st else None
 
 
+def respond(team: Responders, gid: str, name: str, incident: str) -> None:
+    """Declare, mitigate (the fault then goes out), recover: the runbook's SEV-1 path."""
+    team.run(DECLARATION, severity="SEV-1", incident=incident)
+    team.run(MITIGATION, severity="SEV-1", incident=incident)
+    wait_for(lambda: reached(gid, name, Measure.MITIGATION), 300, f"{name} mitigated")
+    team.run(RECOVERY, severity="SEV-1", incident=incident)
+    wait_for(lambda: (status(gid, name) or InjectStatus.PENDING).finished, 600,
+             f"{name} finished")
+
+
 def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
     env = process_env(stack)
     file = game_file(tmp_path, {
@@ -85,12 +95,7 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
         pfdrill("gameday", "inject", QUICK, env=env)
         wait_for(lambda: status(gid, QUICK) is InjectStatus.RUNNING, 600, "inject A running")
         figures["inject A: preflight + injection (s)"] = time.monotonic() - t0
-        team.run(DECLARATION, severity="SEV-1", incident="INC-GD-A")
-        team.run(MITIGATION, severity="SEV-1", incident="INC-GD-A")
-        wait_for(lambda: reached(gid, QUICK, Measure.MITIGATION), 300, "inject A mitigated")
-        team.run(RECOVERY, severity="SEV-1", incident="INC-GD-A")
-        wait_for(lambda: (status(gid, QUICK) or InjectStatus.PENDING).finished, 600,
-                 "inject A finished")
+        respond(team, gid, QUICK, "INC-GD-A")
         figures["inject A: whole (s)"] = time.monotonic() - t0
         pfdrill("gameday", "note", "Inject A declared within a minute", "--author", "Ann",
                 env=env)
@@ -113,12 +118,7 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
         assert injected_wall is not None
         wait_for(lambda: time.time() - injected_wall > LATE_DECLARATION_S + 5, 120,
                  "the late team's delay")
-        team.run(DECLARATION, severity="SEV-1", incident="INC-GD-B")
-        team.run(MITIGATION, severity="SEV-1", incident="INC-GD-B")
-        wait_for(lambda: reached(gid, LATE, Measure.MITIGATION), 300, "inject B mitigated")
-        team.run(RECOVERY, severity="SEV-1", incident="INC-GD-B")
-        wait_for(lambda: (status(gid, LATE) or InjectStatus.PENDING).finished, 600,
-                 "inject B finished")
+        respond(team, gid, LATE, "INC-GD-B")
         figures["inject B: whole, with the restart (s)"] = time.monotonic() - t0
 
         # --- follow-ups, the end, and pfctl closing one --------------------------------------
