@@ -40,7 +40,8 @@ EXPORTED = ("KUBECONFIG", "PFCTL_CONFIG", "PFCTL_TIMELINE", "PFDRILL_AUDIT", "PF
             "PFDRILL_REAL_KUBECTL", "PFDRILL_REAL_CURL", "PFDRILL_SANDBOX", "PFDRILL_DIR",
             "PFDRILL_STATE_DIR", "PFDRILL_CACHE_DIR", "PFDRILL_NAMESPACE",
             "PFDRILL_WATCH_CONFIGMAP", "PFDRILL_WATCHER_SELECTOR", "PFDRILL_CONFIG_SECONDS",
-            "SLACK_WEBHOOK", "SECURITY_WEBHOOK", "STAKEHOLDER_WEBHOOK", "TEAM_WEBHOOK")
+            "PFDRILL_SCHEDULE", "PFDRILL_CA_DIR", "SLACK_WEBHOOK", "SECURITY_WEBHOOK",
+            "STAKEHOLDER_WEBHOOK", "TEAM_WEBHOOK")
 STREAM_S = 3600.0  # `kubectl logs -f` of a person runs until they stop it
 
 
@@ -83,9 +84,10 @@ class Workspace:
                           runtime_dir=around.runtime_dir)
         box = sandbox.create(env, client, parser.parse_file(runbook), DrillVars(),
                              Options(stream_seconds=STREAM_S), announce=False)
-        # the game day's incident store, not the temporary sandbox's
-        config = yaml.safe_dump(sandbox.pfctl_config(env, gdir.pfctl_state, box.root),
-                                sort_keys=False)
+        # the sandbox's pfctl config, with the game day's incident store (which outlives it)
+        settings = yaml.safe_load((box.private / "pfctl.yaml").read_text(encoding="utf-8"))
+        settings["state_dir"] = str(gdir.pfctl_state)
+        config = yaml.safe_dump(settings, sort_keys=False)
         write_private(box.private / "pfctl.yaml", config)
         write_private(gdir.pfctl_config, config)
         exported = {k: box.env[k] for k in EXPORTED if box.env.get(k)}
