@@ -60,12 +60,16 @@ def status(game_id: str, name: str) -> InjectStatus | None:
     return st.status if st else None
 
 
-def respond(team: Responders, gid: str, name: str, incident: str) -> None:
-    """Declare, mitigate (the fault then goes out), recover: the runbook's SEV-1 path."""
+def respond(team: Responders, gid: str, name: str, incident: str,
+            env: dict[str, str]) -> None:
+    """Declare, mitigate (the fault then goes out), recover: the runbook's SEV-1 path; then
+    the facilitator stops the inject (restore), once the team has finished."""
     team.run(DECLARATION, severity="SEV-1", incident=incident)
     team.run(MITIGATION, severity="SEV-1", incident=incident)
     wait_for(lambda: reached(gid, name, Measure.MITIGATION), 300, f"{name} mitigated")
     team.run(RECOVERY, severity="SEV-1", incident=incident)
+    wait_for(lambda: reached(gid, name, Measure.RECOVERY), 300, f"{name} recovered")
+    pfdrill("gameday", "stop", env=env)
     wait_for(lambda: (status(gid, name) or InjectStatus.PENDING).finished, 600,
              f"{name} finished")
 
@@ -95,7 +99,7 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
         pfdrill("gameday", "inject", QUICK, env=env)
         wait_for(lambda: status(gid, QUICK) is InjectStatus.RUNNING, 600, "inject A running")
         figures["inject A: preflight + injection (s)"] = time.monotonic() - t0
-        respond(team, gid, QUICK, "INC-GD-A")
+        respond(team, gid, QUICK, "INC-GD-A", env)
         figures["inject A: whole (s)"] = time.monotonic() - t0
         pfdrill("gameday", "note", "Inject A declared within a minute", "--author", "Ann",
                 env=env)
@@ -118,7 +122,7 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
         assert injected_wall is not None
         wait_for(lambda: time.time() - injected_wall > LATE_DECLARATION_S + 5, 120,
                  "the late team's delay")
-        respond(team, gid, LATE, "INC-GD-B")
+        respond(team, gid, LATE, "INC-GD-B", env)
         figures["inject B: whole, with the restart (s)"] = time.monotonic() - t0
 
         # --- follow-ups, the end, and pfctl closing one --------------------------------------

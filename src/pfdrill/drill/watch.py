@@ -78,6 +78,9 @@ def watch(c: DrillContext, plan: WatchPlan, log: IncidentLog, steering: Steering
             c.rollback_fault(why)
 
     while True:
+        if Measure.RECOVERY in got.milestones:  # resumed after the recovery was measured
+            ended = "recovered"
+            break
         steer = steering.steer()
         if steer.directive is Directive.STOP:
             ended = steer.reason or "stopped by the facilitator"
@@ -100,8 +103,7 @@ def watch(c: DrillContext, plan: WatchPlan, log: IncidentLog, steering: Steering
             if samples and all(s.ok for s in samples) and all(o.ok for _, o in held):
                 reach(Measure.RECOVERY, rec.elapsed(), "steady state holds"
                       + "".join(f"; {spec.describe()}" for spec, _ in held))
-                ended = "recovered"
-                break
+                continue
         now = rec.elapsed()
         if now - injected_at >= within:
             ended = f"time is up ({within:g} s after the injection)"

@@ -44,6 +44,7 @@ from pfdrill.model.timeline import PhaseRecord, TimelineEvent
 from pfdrill.model.watch import Measure, WatchPlan
 
 Outcome = tuple[InjectStatus, str]
+SETTLE_POLL_S = 0.5
 _STOPS = {Action.STOP: (InjectStatus.ENDED, "stopped by the facilitator"),
           Action.ABORT: (InjectStatus.ABORTED, "aborted by the facilitator"),
           Action.END: (InjectStatus.ENDED, "the facilitator ended the game day"),
@@ -231,10 +232,22 @@ class Conductor:
         self._measured()
         watch = seq.rec.latest(Watch)
         if watch is not None and watch.reached(Measure.RECOVERY) is not None:
-            return InjectStatus.RECOVERED, "recovered"
+            return InjectStatus.RECOVERED, self._settle(inject.settle_s)
         if self._stopped is not None:
             return self._stopped
         return InjectStatus.ENDED, watch.ended if watch and watch.ended else record.reason
+
+    def _settle(self, settle_s: float) -> str:
+        """Recovered: the room may still be finishing the runbook. Restoring under their
+        hands would undo (and misreport) their last steps, so wait for the facilitator's
+        stop, or ``settle_s`` at the latest."""
+        clock = self.env.clock
+        deadline = clock.monotonic() + settle_s
+        while clock.monotonic() < deadline:
+            if self.steer().directive is Directive.STOP and self._stopped is not None:
+                return f"recovered; {self._stopped[1]}"
+            clock.sleep(min(SETTLE_POLL_S, max(0.0, deadline - clock.monotonic())))
+        return f"recovered; restored {settle_s:g} s later"
 
     def _finish(self, name: str, outcome: Outcome, result: DrillResult | None) -> None:
         self._measured()

@@ -26,6 +26,7 @@ from pfdrill.model.timeline import Phase
 from pfdrill.model.watch import Measure
 
 TIMEBOX_FACTOR = 2.0  # an inject without a timebox ends at twice its recovery budget
+SETTLE_S = 60.0  # after recovery, the room's last minute before an inject is restored
 
 
 @functools.cache
@@ -78,12 +79,13 @@ def load(path: str | Path, *, profile: TimingProfile | None = None) -> GameDayPl
                    **{k: float(v) for k, v in (raw.get("sla") or {}).items()}}
         timebox = raw.get("timebox", block.get("timebox"))
         rollback = raw.get("rollback", block.get("rollback", "after_mitigation"))
+        settle = raw.get("settle", block.get("settle", SETTLE_S))
         injects.append(InjectPlan(
             drill=spec, title=raw.get("title") or f"Inject {i + 1}", budgets=budgets,
             timebox_s=float(timebox) if timebox is not None
             else TIMEBOX_FACTOR * budgets[Measure.RECOVERY.value],
             brief=raw.get("brief", ""), hints=tuple(raw.get("hints") or ()),
-            rollback_when_mitigated=rollback == "after_mitigation"))
+            rollback_when_mitigated=rollback == "after_mitigation", settle_s=float(settle)))
     titles = [i.title for i in injects]
     dup = next((t for t in titles if titles.count(t) > 1), None)
     if dup is not None:

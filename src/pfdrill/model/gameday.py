@@ -28,7 +28,7 @@ class InjectStatus(enum.Enum):
     PENDING = "pending"
     STARTING = "starting"  # preflight and injection under way
     RUNNING = "running"  # injected: the team responds, pfdrill measures
-    RECOVERED = "recovered"  # recovery measured; restored
+    RECOVERED = "recovered"  # recovery measured, then stopped (or settled); restored
     ENDED = "ended"  # ended by the facilitator (or the timebox) before recovery; restored
     ABORTED = "aborted"  # aborted by the facilitator; restored
     NOT_STARTED = "not_started"  # preflight or injection failed; restored
@@ -87,6 +87,9 @@ class InjectPlan(Record):
     brief: str = ""  # what responders are told when it starts: symptoms, not causes
     hints: tuple[str, ...] = ()
     rollback_when_mitigated: bool = True
+    # After recovery the room is still at work (finishing the runbook): the inject is
+    # restored when the facilitator stops it, or this long after recovery at the latest.
+    settle_s: float = 60.0
 
     @property
     def name(self) -> str:

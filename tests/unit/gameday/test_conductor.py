@@ -147,7 +147,8 @@ def test_a_game_day_from_first_inject_to_the_report(day: Day, tmp_path: Path) ->
     team(day.world, day.log, declare_s=120, mitigate_s=130, recover_s=160, also=(
         (40, later(Action.PAUSE)), (70, later(Action.RESUME)), (75, later(Action.HINT, hint=1)),
         (76, later(Action.NOTE, Role.OBSERVER, text="nobody looks at the adapter", author="Ann")),
-        (80, later(Action.EXTEND, seconds=30, measure="mitigation"))))
+        (80, later(Action.EXTEND, seconds=30, measure="mitigation")),
+        (175, later(Action.STOP))))  # the room is done: the facilitator stops the inject
     cond.command(Command(Action.INJECT, drill=SECOND), Role.FACILITATOR)
     wait(cond, finished(cond, SECOND), "the second inject")
     cond.command(Command(Action.END), Role.FACILITATOR)
@@ -159,6 +160,8 @@ def test_a_game_day_from_first_inject_to_the_report(day: Day, tmp_path: Path) ->
     first, second = state.inject(FIRST), state.inject(SECOND)
     assert first is not None and second is not None
     assert first.status is InjectStatus.RECOVERED and first.restored
+    assert first.ended == "recovered; restored 60 s later"  # nobody stopped it: it settled
+    assert second.ended == "recovered; stopped by the facilitator"
     assert second.status is InjectStatus.RECOVERED and second.paused_s(second.ended_wall or 0) \
         == pytest.approx(30.0, abs=0.5)
     assert day.dir.checkpoint() is None  # nothing left to resume

@@ -255,6 +255,11 @@ function renderInject(gd, st) {
   } else {
     box.append(el("p", {class: "muted", text: "Expected severity and runbook sections: hidden until the facilitator reveals them."}));
   }
+  if (st.status === "running" && st.milestones.some((m) => m.measure === "recovery")) {
+    box.append(el("p", {class: "ok", "data-settling": "",
+      text: `Recovered: restored when the facilitator stops the inject (at the latest ${
+        plan ? plan.settle_s : 60} s after recovery).`}));
+  }
   if (st.restored !== null && st.restored !== undefined) {
     box.append(el("p", {class: st.restored ? "ok" : "bad", "data-restore": st.restored ? "ok" : "incomplete",
       text: `${st.ended || st.status}: ${st.restored ? "✓ restored" : "✗ restore incomplete"}`}));
