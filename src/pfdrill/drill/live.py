@@ -98,6 +98,20 @@ class LiveJournal(BaseObserver):
                                  measures=result.measures))
 
 
+def whole_lines(path: Path, offset: int) -> tuple[list[bytes], int]:
+    """The complete lines appended to ``path`` since ``offset``, and the offset after them.
+
+    A line still being written (no newline yet) stays for the next call."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+    except OSError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    return data[:end].splitlines(), offset + end
+
+
 class JournalTail:
     """New events of every journal in a directory, in the order they were appended.
 
@@ -131,17 +145,9 @@ class JournalTail:
         return out
 
     def _read(self, path: Path) -> Iterable[LiveEvent]:
-        start = self._offsets.get(path, 0)
-        try:
-            with path.open("rb") as fh:
-                fh.seek(start)
-                data = fh.read()
-        except OSError:
-            return []
-        end = data.rfind(b"\n") + 1  # whole lines only: a writer may be mid-line
-        self._offsets[path] = start + end
+        lines, self._offsets[path] = whole_lines(path, self._offsets.get(path, 0))
         events = []
-        for line in data[:end].splitlines():
+        for line in lines:
             try:
                 events.append(LiveEvent.from_dict(json.loads(line)))
             except (ValueError, KeyError, TypeError):

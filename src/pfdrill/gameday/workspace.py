@@ -28,6 +28,7 @@ import yaml
 
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.dashboard.world import Surroundings
+from pfdrill.drill import live
 from pfdrill.gameday.store import GameDayDir, write_private
 from pfdrill.model.evidence import IncidentRecord
 from pfdrill.model.live import Observation, Source
@@ -183,15 +184,9 @@ class CommandPoller:
         self._skip = seen  # commands a previous process of this game day reported already
 
     def poll(self, wall: float) -> list[Observation]:
-        if not self.audit.is_file():
-            return []
-        with self.audit.open("rb") as fh:
-            fh.seek(self._offset)
-            data = fh.read()
-        end = data.rfind(b"\n") + 1
-        self._offset += end
+        lines, self._offset = live.whole_lines(self.audit, self._offset)
         out = []
-        for line in data[:end].splitlines():
+        for line in lines:
             try:
                 rec = json.loads(line)
             except ValueError:
