@@ -20,9 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pfdrill.cluster import kwok
 from pfdrill.dashboard.board import Dashboard
 from pfdrill.dashboard.world import Surroundings, WorldWatch
-from pfdrill.drill import hold, live, suitefile, wiring
+from pfdrill.drill import live, suitefile, wiring
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.live import LiveJournal
 from pfdrill.drill.wiring import StackEnvironmentFactory
