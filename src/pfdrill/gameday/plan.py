@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pfdrill.drill import suitefile
-from pfdrill.drill.yamlpos import load as load_yaml
 from pfdrill.errors import InvalidInput
+from pfdrill.formats import yamldoc
 from pfdrill.model.drill import DrillSpec
 from pfdrill.model.gameday import GameDayPlan, InjectPlan
 from pfdrill.model.sla import TimingProfile
@@ -50,7 +50,8 @@ def default_budgets(spec: DrillSpec) -> dict[str, float]:
 def load(path: str | Path, *, profile: TimingProfile | None = None) -> GameDayPlan:
     file = Path(path)
     suite = suitefile.load(file, profile=profile)
-    data, index = load_yaml(file)
+    index = yamldoc.load(file)
+    data = index.root
     if not isinstance(data, dict) or "gameday" not in data:
         raise InvalidInput("no 'gameday:' block: a game day needs a title and, optionally, "
                            "its injects (see drills/gameday.yaml)", file=file, line=1)
