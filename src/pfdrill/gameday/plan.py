@@ -10,9 +10,6 @@ file and line, before anything runs.
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +24,6 @@ from pfdrill.model.watch import Measure
 
 TIMEBOX_FACTOR = 2.0  # an inject without a timebox ends at twice its recovery budget
 SETTLE_S = 60.0  # after recovery, the room's last minute before an inject is restored
-
-
-@functools.cache
-def schema() -> dict[str, Any]:
-    text = importlib.resources.files("pfdrill.gameday").joinpath(
-        "gameday.schema.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
 
 
 def default_budgets(spec: DrillSpec) -> dict[str, float]:
@@ -55,7 +44,8 @@ def load(path: str | Path, *, profile: TimingProfile | None = None) -> GameDayPl
     if not isinstance(data, dict) or "gameday" not in data:
         raise InvalidInput("no 'gameday:' block: a game day needs a title and, optionally, "
                            "its injects (see drills/gameday.yaml)", file=file, line=1)
-    suitefile.validate_schema(data, file, index, against=schema())
+    suitefile.validate_schema(data, file, index, against=suitefile.package_schema(
+        "pfdrill.gameday", "gameday.schema.json"))
     block: dict[str, Any] = data["gameday"]
     drills = {d.name: d for d in suite.drills}
     raw_injects: list[dict[str, Any]] = block.get("injects") or [
