@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,8 @@ from pfdrill.model.watch import Measure
 
 pytestmark = [pytest.mark.cluster, pytest.mark.servers, pytest.mark.slow]
 QUICK, LATE = "enforcement-disabled-drift", "adapter-fail-open"
-LATE_DECLARATION_S = 30.0
+# over by the restart alone (detection, then the kill and a new process): no idle wait
+LATE_DECLARATION_S = 15.0
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,15 @@ def stack(drill_cluster: Any) -> Any:
 def reached(game_id: str, name: str, measure: Measure) -> bool:
     st = state(game_id).inject(name)
     return st is not None and st.reached(measure) is not None
+
+
+def room_state(output: str) -> str:
+    """What the responders' page gets from ``/api/state``, over real HTTP, as text."""
+    url = next(ln.split("responders:", 1)[1].strip() for ln in output.splitlines()
+               if "responders:" in ln and "shell" not in ln)
+    with urllib.request.urlopen(urllib.parse.urljoin(url, "/api/state"), timeout=30) as got:
+        body: bytes = got.read()
+    return body.decode()
 
 
 def status(game_id: str, name: str) -> InjectStatus | None:
@@ -118,6 +130,12 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
         host.start()
         figures["restart: killed → dashboard again (s)"] = time.monotonic() - killed
         assert "resumed" in host.output
+        # the room's view (no token) names neither drill nor the runbook's answer until the reveal
+        before = room_state(host.output)
+        assert LATE not in before and QUICK not in before and MITIGATION not in before
+        pfdrill("gameday", "reveal", env=env)
+        after = room_state(host.output)
+        assert LATE in after and MITIGATION in after and QUICK not in after
         injected_wall = held.injected_wall
         assert injected_wall is not None
         wait_for(lambda: time.time() - injected_wall > LATE_DECLARATION_S + 5, 120,
