@@ -28,6 +28,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("runbook", "pfdrill.cli.runbook"),
     ("drill", "pfdrill.cli.drill"),
     ("sensitivity", "pfdrill.cli.sensitivity"),
+    ("gameday", "pfdrill.cli.gameday"),
+    ("dashboard", "pfdrill.cli.dashboard"),
     ("report", "pfdrill.cli.report"),
     ("history", "pfdrill.cli.history"),
     ("schedule", "pfdrill.cli.schedule"),

@@ -45,7 +45,7 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
         as_json: bool = typer.Option(False, "--json", help="Print the suite's result as JSON "
                                      "(progress still goes to stderr).")) -> None:
     """Run a suite against the drill cluster; exit 0 when every drill passed, 1 otherwise."""
-    from pfdrill.drill import progress, suite, wiring
+    from pfdrill.drill import live, progress, suite, wiring
     from pfdrill.settings.paths import Paths
 
     factory = wiring.StackEnvironmentFactory.from_options(
@@ -55,7 +55,8 @@ def run(file: Path = typer.Argument(..., help="A drill suite, e.g. drills/weekly
     outcome = suite.run_file(file, factory, reports=reports,
                              history=Paths.from_env().state / "history.sqlite", only=only,
                              profile=profile,
-                             extra_observers=[progress.ProgressPrinter(sys.stderr)])
+                             extra_observers=[progress.ProgressPrinter(sys.stderr),
+                                              live.LiveJournal(live.directory())])
     result = outcome.result
     c = result.counts
     emit(as_json, {**result.to_dict(), "report_dir": str(outcome.report_dir)}, "\n".join([

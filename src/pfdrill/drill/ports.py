@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -192,4 +193,33 @@ class StateKeeper(Protocol):
 
     def restore(self, saved: str) -> Sequence[str]:
         """Put ``saved`` back; return what was done (empty when nothing differed)."""
+        ...
+
+
+# --- game days: what the watch phase asks of the people around it ---------------------------
+class Directive(enum.Enum):
+    CARRY_ON = "carry_on"
+    ROLL_BACK = "roll_back"  # the root cause is fixed: take the fault out
+    STOP = "stop"  # abort or end the inject: stop watching (restore follows)
+
+
+@dataclasses.dataclass(frozen=True)
+class Steer:
+    directive: Directive = Directive.CARRY_ON
+    reason: str = ""
+
+
+class Steering(Protocol):
+    """The facilitator, as the watch phase (:mod:`pfdrill.drill.watch`) sees them."""
+
+    def steer(self) -> Steer:
+        """What the facilitator wants now; asked once per poll."""
+        ...
+
+
+class IncidentLog(Protocol):
+    """The incident store the responders declare their incidents in."""
+
+    def declared(self, since: dt.datetime) -> Sequence[IncidentRecord]:
+        """Incidents created at or after ``since`` (as the store holds them now), oldest first."""
         ...

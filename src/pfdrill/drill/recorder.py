@@ -9,7 +9,7 @@ ever overwritten, so the result is a fold of what was recorded
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from pfdrill.drill.interrupts import DrillInterrupted
@@ -37,6 +37,20 @@ class DrillRecorder:
         self._open: tuple[float, float] = (0.0, 0.0)  # the running phase: start, budget
         self._error: PfdrillError | None = None
         self._interrupted: DrillInterrupted | None = None
+
+    @classmethod
+    def resumed(cls, clock: Clock, header: RecordHeader, started: dt.datetime, *, t0: float,
+                timeline: Sequence[TimelineEvent], phases: Sequence[PhaseRecord],
+                found: Sequence[PhaseResult],
+                listener: Callable[[TimelineEvent], None] = lambda _e: None) -> DrillRecorder:
+        """A recorder carrying on where a dead process's left off (its checkpoint): same
+        origin, same records; nothing is re-announced to the listener."""
+        rec = cls(clock, header, started, listener)
+        rec.t0 = t0
+        rec._timeline = list(timeline)
+        rec._phases = list(phases)
+        rec._found = list(found)
+        return rec
 
     # --- time -------------------------------------------------------------------------
     def elapsed(self) -> float:

@@ -10,14 +10,17 @@ one was SIGKILLed.
 
 from __future__ import annotations
 
+import dataclasses
+
 from pfdrill.cluster import lease
 from pfdrill.drill import claim, hold
 from pfdrill.drill.context import DrillContext
 from pfdrill.drill.environment import LEASE_NAME
 from pfdrill.drill.snapshot import Snapshot
-from pfdrill.errors import ContractGap, EnvironmentProblem
+from pfdrill.errors import ContractGap, EnvironmentProblem, SafetyRefused
+from pfdrill.model.checkpoint import Checkpoint
 from pfdrill.model.evidence import RestoreRecord, SteadyState
-from pfdrill.model.phases import Outcome, Preflight, Restoration
+from pfdrill.model.phases import Injection, Outcome, Preflight, Restoration, Takeover
 from pfdrill.model.timeline import EventKind
 
 
@@ -132,3 +135,46 @@ def restore(c: DrillContext) -> Restoration:
     c.observers.restored(c.spec, record)
     outcome = Outcome.passed("; ".join(actions)) if ok else Outcome.failed(reason)
     return Restoration(outcome, record=record)
+
+
+# --- taking a running drill over (a restarted game day) ----------------------------------
+def take_over(c: DrillContext, cp: Checkpoint) -> Takeover:
+    """Make a dead process's drill this process's own, so that restore can undo it.
+
+    Refused — touching nothing — while the previous holder still runs here
+    (:class:`~pfdrill.errors.LeaseHeld`), or when the snapshot on disk is not this
+    drill's. Otherwise, in this order: the dead holder's lease passes to this process;
+    the snapshot is re-attached and re-written under this holder (so another drill's
+    preflight sees a live holder, not a dead one to clean up after); the fault is
+    re-armed unless the checkpoint shows it rolled back. No snapshot left means a later
+    drill's preflight has already restored this one: nothing is re-attached.
+    """
+    env, ns = c.env, c.env.namespace
+    context = env.cluster.context
+    snap = env.snapshots.load(context, ns)
+    if snap is None:
+        c.rec.note(EventKind.SAFETY, f"run {cp.run_id} was already restored (its snapshot is "
+                   "gone): nothing to take over")
+        return Takeover(Outcome.failed("already restored by another run's preflight; nothing "
+                                       "to take over"), previous_holder=cp.holder)
+    if snap.run_id != cp.run_id:
+        raise SafetyRefused(f"the snapshot of {ns} in {context} belongs to run {snap.run_id}, "
+                            f"not {cp.run_id}")
+    for holder in dict.fromkeys((cp.holder, snap.holder)):  # LeaseHeld while one lives
+        claim.release_dead_holder(env.cluster, ns, dataclasses.replace(snap, holder=holder))
+    lease.take(env.cluster, ns, c.holder, env.lease_seconds)
+    c.hold.lease_taken()
+    snap = dataclasses.replace(snap, holder=c.holder)
+    env.snapshots.save(snap)
+    c.hold.snapshot_taken(snap)
+    # Armed unless rolled back: an inject killed before its first checkpoint after arming
+    # still left its fault (rolling back a fault that never went in is a no-op).
+    injected = any(isinstance(f.record(), Injection) for f in cp.found)
+    armed = cp.fault_armed or not injected
+    if armed:
+        c.hold.arm(env.faults.create(c.spec.fault.name))
+    c.rec.note(EventKind.SAFETY, f"took over run {cp.run_id} from {cp.holder}: lease "
+               f"{ns}/{LEASE_NAME} and snapshot re-attached"
+               + ("; fault re-armed for restore" if armed else ""))
+    return Takeover(Outcome.passed(), previous_holder=cp.holder, snapshot_run=snap.run_id,
+                    fault_armed=armed)

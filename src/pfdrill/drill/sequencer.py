@@ -6,7 +6,11 @@ front-ends: each turns its input into a :class:`~pfdrill.model.drill.DrillSpec`
 and calls the sequencer's phase operations — all at once with
 :meth:`Sequencer.run_all`, or one at a time as steps or people come to them.
 Only this module calls the phase functions (:mod:`.safety`, :mod:`.injection`,
-:mod:`.detection`, :mod:`.response`); an import-linter contract says so.
+:mod:`.detection`, :mod:`.response`, and for game days :mod:`.watch`); an
+import-linter contract says so. A game day's process may die mid-inject:
+:meth:`Sequencer.checkpoint` writes the drill down, and a sequencer built with
+``resume=`` carries it on after :meth:`Sequencer.take_over` (lease, snapshot
+and fault re-attached, so :meth:`Sequencer.close` still restores).
 
 Each operation runs its phase inside its SLA budget, tells the observers,
 keeps what the phase found in the :class:`~pfdrill.drill.recorder.DrillRecorder`
@@ -22,20 +26,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from pfdrill.drill import criteria, detection, fold, injection, response, safety
+from pfdrill.drill import checkpoint, criteria, detection, fold, injection, response, safety
+from pfdrill.drill import watch as watching
 from pfdrill.drill.context import DrillContext, drill_incident_id, holder_identity
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.hold import Hold
 from pfdrill.drill.interrupts import DrillInterrupted, interrupts_deferred, interrupts_raise
 from pfdrill.drill.observer import DrillObserver, Observers
+from pfdrill.drill.ports import IncidentLog, Steering
 from pfdrill.drill.recorder import DrillRecorder
 from pfdrill.errors import PfdrillError
+from pfdrill.model.checkpoint import Checkpoint
 from pfdrill.model.drill import CheckSpec, DrillSpec, FaultSpec
 from pfdrill.model.header import RecordHeader
 from pfdrill.model.phases import Outcome, PhaseResult
 from pfdrill.model.result import DrillResult
 from pfdrill.model.severity import Severity
 from pfdrill.model.timeline import PHASE_ORDER, EventKind, Phase, PhaseRecord, PhaseStatus
+from pfdrill.model.watch import WatchPlan
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +59,23 @@ class Sequencer:
 
     def __init__(self, spec: DrillSpec, env: DrillEnvironment, *, run_id: str,
                  observers: Sequence[DrillObserver] | Observers = (),
-                 incident_id: str | None = None) -> None:
+                 incident_id: str | None = None, resume: Checkpoint | None = None) -> None:
+        """``resume``: carry on a drill a dead process left (its checkpoint); then call
+        :meth:`take_over` before any other operation."""
         clock = env.clock
         started = clock.now()
         header = RecordHeader.create(cluster=env.cluster_name, context=env.cluster.context,
                                      provider=env.provider, now=started)
         self.observers = observers if isinstance(observers, Observers) else Observers(observers)
-        self.rec = DrillRecorder(clock, header, started,
-                                 listener=lambda e: self.observers.event(spec, e))
+        self._resume = resume
+        if resume is not None:
+            incident_id = incident_id or resume.incident_id
+            self.rec = checkpoint.recorder(clock, resume,
+                                           lambda e: self.observers.event(spec, e))
+            header = self.rec.header
+        else:
+            self.rec = DrillRecorder(clock, header, started,
+                                     listener=lambda e: self.observers.event(spec, e))
         self.ctx = DrillContext(
             spec=spec, env=env, rec=self.rec, hold=Hold(env.cluster.context, clock),
             observers=self.observers, run_id=run_id,
@@ -147,6 +164,26 @@ class Sequencer:
         sections = (plan.follow_up if plan else ()) if follow_up is None else follow_up
         return self._phase(Phase.CRITERIA, lambda c: response.judge_criteria(
             c, wanted, sections))
+
+    # --- game days: people respond, a restarted process carries on ---------------------------
+    def watch(self, plan: WatchPlan, log: IncidentLog, steering: Steering, *,
+              within: float, budget_s: float | None = None) -> PhaseRecord:
+        """People respond by hand; measure, assert nothing (:mod:`.watch`). The phase is
+        judged against ``budget_s`` (default: the drill's resolve budget) from the injection."""
+        budget = self.spec.sla.resolve if budget_s is None else budget_s
+        return self._phase(Phase.RESPOND, lambda c: watching.watch(
+            c, plan, log, steering, within=within), budget)
+
+    def take_over(self) -> PhaseRecord:
+        """Make a resumed drill's lease, snapshot and fault this process's to restore."""
+        if self._resume is None:
+            raise PfdrillError("take_over() is for a sequencer built with resume=")
+        cp = self._resume
+        return self._phase(Phase.PREFLIGHT, lambda c: safety.take_over(c, cp))
+
+    def checkpoint(self) -> Checkpoint:
+        """Everything a successor process needs to carry this drill on."""
+        return checkpoint.capture(self.ctx)
 
     # --- whole drills ------------------------------------------------------------------------
     def run_all(self) -> DrillResult:

@@ -46,11 +46,15 @@ Raw = dict[str, Any]
 
 
 @functools.cache
-def schema() -> dict[str, Any]:
-    text = importlib.resources.files("pfdrill.drill").joinpath("suite.schema.json").read_text(
-        encoding="utf-8")
+def package_schema(package: str, name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``package``: each YAML file kind pfdrill reads has one."""
+    text = importlib.resources.files(package).joinpath(name).read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+def schema() -> dict[str, Any]:
+    return package_schema("pfdrill.drill", "suite.schema.json")
 
 
 def _schema_error(err: jsonschema.ValidationError, index: Document) -> tuple[int, str]:

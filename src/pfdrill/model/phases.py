@@ -32,6 +32,7 @@ from pfdrill.model.evidence import (
     SteadyState,
 )
 from pfdrill.model.timeline import Phase, PhaseStatus
+from pfdrill.model.watch import Declaration, Measure, Milestone
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,5 +150,33 @@ class Restoration(Record):
     record: RestoreRecord | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Takeover(Record):
+    """A successor process took a running drill over (a restarted game day): the dead
+    holder's lease, its snapshot and its fault are now this process's to restore."""
+
+    PHASE = Phase.PREFLIGHT
+    outcome: Outcome
+    previous_holder: str = ""
+    snapshot_run: str | None = None  # the run whose snapshot was re-attached
+    fault_armed: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Watch(Record):
+    """People responded by hand (a game day): when each milestone was reached. Measured,
+    never asserted; kept again at every milestone, so a successor resumes from the latest."""
+
+    PHASE = Phase.RESPOND
+    outcome: Outcome
+    milestones: tuple[Milestone, ...] = ()
+    declaration: Declaration | None = None
+    rolled_back_at: float | None = None
+    ended: str = ""  # why the watch ended: recovered, stopped by the facilitator, time up
+
+    def reached(self, measure: Measure) -> Milestone | None:
+        return next((m for m in self.milestones if m.measure is measure), None)
+
+
 PhaseResult = (Preflight | Injection | Detection | Triage | Response | Mitigation | Recovery
-               | Judgement | Restoration)
+               | Judgement | Restoration | Takeover | Watch)

@@ -76,6 +76,7 @@ class EventKind(enum.Enum):
     INTERRUPTED = "interrupted"
     ERROR = "error"
     NOTE = "note"
+    MILESTONE = "milestone"  # a game day's response milestone (detection, declaration, ...)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TextIO
 import typer
 
 from pfdrill.console import run
-from pfdrill.pfctl.commands import checks, config, incident, monitoring, ops, policy, status
+from pfdrill.pfctl.commands import action, checks, config, incident, monitoring, ops, policy, status
 
 app = typer.Typer(name="pfctl", help="Provability Fabric operator CLI.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -39,6 +39,7 @@ app.add_typer(checks.security, name="security")
 app.add_typer(policy.app, name="policy")
 app.add_typer(policy.chaos, name="chaos")
 app.add_typer(monitoring.app, name="monitoring")
+app.add_typer(action.app, name="action")
 ops.register(app)
 
 

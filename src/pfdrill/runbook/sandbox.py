@@ -150,7 +150,9 @@ def pfctl_config(env: Environment, state: Path, repo: Path,
 
 
 def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillVars,
-           options: Options) -> Sandbox:
+           options: Options, *, announce: bool = True) -> Sandbox:
+    """A fresh sandbox. ``announce=False`` for people (a game day's responders): the
+    repository's last commit then records no severity or incident — theirs to declare."""
     root = Path(tempfile.mkdtemp(prefix="pfdrill-runbook-"))
     private = root / PFDRILL_DIR
     for sub in ("bin", "home", "out", "pfctl-state"):
@@ -241,10 +243,11 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
     (root / "policy" / "DRILL").parent.mkdir(exist_ok=True)
     (root / "policy" / "DRILL").write_text(
         f"severity: {drill.severity}\nincident: {drill.incident_id or '-'}\nstarted: "
-        f"{now.isoformat()}\n")
+        f"{now.isoformat()}\n" if announce else f"workspace: game day\nstarted: {now.isoformat()}\n")
     _git(root, sandbox_env, "add", "-A")
     _git(root, sandbox_env, "commit", "-q", "-m",
-         f"policy: record drill {drill.incident_id or ''} ({drill.severity})".replace("  ", " "),
+         f"policy: record drill {drill.incident_id or ''} ({drill.severity})".replace("  ", " ")
+         if announce else "policy: open the game day workspace",
          when=now - dt.timedelta(minutes=5))
 
     inputs = options.inputs_path()

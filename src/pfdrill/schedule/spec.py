@@ -15,10 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import functools
-import importlib.resources
 import itertools
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -160,12 +157,8 @@ class ScheduleSpec:
         return {e.suite_file: _suite(e.suite_file) for e in self.entries}
 
 
-@functools.cache
 def schema() -> dict[str, Any]:
-    text = importlib.resources.files("pfdrill.schedule").joinpath(
-        "schedule.schema.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+    return suitefile.package_schema("pfdrill.schedule", "schedule.schema.json")
 
 
 def _suite(path: Path) -> SuiteSpec:
