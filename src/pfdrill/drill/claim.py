@@ -76,7 +76,8 @@ class Leftovers:
         return f"killed run {', '.join(self.runs)}" if self.runs else "a killed run"
 
 
-def clear_killed(cluster: ClusterClient, namespace: str, store: SnapshotStore) -> Leftovers:
+def clear_killed(cluster: ClusterClient, namespace: str,
+                 store: SnapshotStore | None) -> Leftovers:
     """Before taking the lease: stop what killed runs of this host left running and release
     their lease; the snapshot on disk (restored once the lease is ours: :func:`restore_stale`).
 
@@ -84,7 +85,7 @@ def clear_killed(cluster: ClusterClient, namespace: str, store: SnapshotStore) -
     snapshot on disk. One still alive on this host refuses (:class:`LeaseHeld`, naming
     it): its snapshot is no leftover. Nothing here touches the fabric itself.
     """
-    stale = store.load(cluster.context, namespace)
+    stale = store.load(cluster.context, namespace) if store is not None else None
     held = cluster.lease_holder(namespace, lease.LEASE_NAME)
     actions: list[str] = []
     runs: list[str] = []
@@ -148,11 +149,12 @@ def take_namespace(cluster: ClusterClient, config: Config, store: SnapshotStore 
     """Steps 1–3 of the module docstring for ``holder``: the target checked, what killed
     runs left cleared, the lease taken, a killed run's snapshot restored (each said through
     ``progress``); what was done about killed runs. The lease is released again if the
-    restore fails. Without a ``store`` there is no snapshot to find.
+    restore fails. Without a ``store`` there is no snapshot to find (a killed run's lease
+    is still released).
     """
     ns = config.namespace
     check_target(cluster, ns, config)
-    left = clear_killed(cluster, ns, store) if store is not None else Leftovers()
+    left = clear_killed(cluster, ns, store)
     for action in left.actions:
         progress(action)
     lease.take(cluster, ns, holder, seconds, wait_s=wait_s, progress=progress)
@@ -170,6 +172,20 @@ def take_namespace(cluster: ClusterClient, config: Config, store: SnapshotStore 
         progress(said)
         done.append(said)
     return tuple(done)
+
+
+def restore_killed(cluster: ClusterClient, config: Config, store: SnapshotStore,
+                   keepers: Sequence[StateKeeper], *, run_id: str,
+                   progress: Progress = lambda _m: None) -> tuple[str, ...]:
+    """``pfdrill restore``: what the next run would do first about a killed run, by hand —
+    its processes stopped, its lease released, its snapshot (and faults) put back — then
+    the namespace let go again; what was done (empty: nothing was left). A live holder
+    refuses (:class:`LeaseHeld`), as a run would."""
+    holder = str(lease.RunHolder.mine(run_id))
+    done = take_namespace(cluster, config, store, keepers, holder, seconds=600,
+                          progress=progress)
+    lease.release(cluster, config.namespace, holder)
+    return done
 
 
 @dataclasses.dataclass
