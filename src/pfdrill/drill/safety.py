@@ -27,10 +27,9 @@ def preflight(c: DrillContext) -> Preflight:
     context = env.cluster.context
     claim.check_target(env.cluster, ns, env.config)
     rec.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
-    gaps = env.contract_gaps(c.spec)
-    if gaps:  # refused before the lease: nothing of this drill touches the fabric
-        raise ContractGap("the fabric lacks what this drill needs: " + "; ".join(gaps))
     left = claim.clear_killed(env.cluster, ns, env.snapshots)
+    if not left:  # refused before the lease: nothing of this drill touches the fabric
+        _refuse_gaps(c)
     for action in left.actions:
         rec.note(EventKind.SAFETY, action)
     lease.take(env.cluster, ns, c.holder, env.lease_seconds, wait_s=env.lease_wait_s,
@@ -52,6 +51,8 @@ def preflight(c: DrillContext) -> Preflight:
         return Preflight(Outcome.failed(
             f"steady state does not hold: {steady.describe_failures()}"),
             steady=steady, stale_restore=stale_restore)
+    if left:  # what the killed run left (watchers scaled away) hid the fabric's parts
+        _refuse_gaps(c)
     # Saved before the baseline is published: restoring then also withdraws this drill's
     # baseline, so the next drill's preflight is not judged against a stale one.
     extra = {k.name: k.save() for k in env.keepers}
@@ -76,6 +77,12 @@ def preflight(c: DrillContext) -> Preflight:
     return Preflight(Outcome.passed(), steady=steady, baseline=baseline,
                      rules_before=None if rules is None else tuple(sorted(rules)),
                      stale_restore=stale_restore)
+
+
+def _refuse_gaps(c: DrillContext) -> None:
+    gaps = c.env.contract_gaps(c.spec)
+    if gaps:
+        raise ContractGap("the fabric lacks what this drill needs: " + "; ".join(gaps))
 
 
 def _put_back(c: DrillContext, snap: Snapshot) -> tuple[list[str], list[str]]:
