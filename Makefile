@@ -16,7 +16,7 @@ CONSTRAINTS := deploy/python/constraints.txt
 STAMP := $(VENV)/.installed
 export PFDRILL_CACHE_DIR ?= $(HOME)/.cache/pfdrill
 
-.PHONY: help deps apt venv toolchain drill test test-unit fuzz lint bench cluster-up cluster-down clean constraints alerts
+.PHONY: help deps apt venv toolchain drill test test-unit fuzz lint bench cluster-up cluster-down clean constraints alerts kill-points
 
 help:
 	@echo "make drill   run the weekly drill suite on the embedded kwok cluster (installs everything)"
@@ -83,6 +83,10 @@ test: deps
 
 test-unit: venv
 	$(BIN)/pytest -m "not cluster and not servers"
+
+# All twelve kill points of the safety proof (make test kills at one of each kind).
+kill-points: deps
+	PFDRILL_KILL_POINTS=all $(BIN)/pytest tests/integration/test_kill_points.py
 
 fuzz: venv
 	PFDRILL_FUZZ=long $(BIN)/pytest -m fuzz --hypothesis-show-statistics tests

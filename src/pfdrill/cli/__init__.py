@@ -37,6 +37,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
 # (command, module that defines a function of that name): commands that are not a group.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("init", "pfdrill.cli.init"),
+    ("restore", "pfdrill.cli.restore"),
 )
 
 

@@ -100,9 +100,14 @@ def inject(
         return
     from pfdrill.cluster import lease
     from pfdrill.drill import claim
+    from pfdrill.drill.snapshot import SnapshotStore
 
-    holder = claim.hold_for_fault(ctx.cluster, ctx.config, f.key, wait_s=wait,
-                                  progress=lambda m: typer.echo(m, err=True))
+    holder = claim.hold_for_fault(
+        ctx.cluster, ctx.config, f.key, wait_s=wait,
+        store=SnapshotStore(ctx.paths.state / "snapshots"),
+        keepers=claim.keepers_for(name or target.DEFAULT_CLUSTER, ctx.config, ctx.paths,
+                                  client=ctx.cluster),
+        progress=lambda m: typer.echo(m, err=True))
     try:
         f.inject(params)
     except BaseException:

@@ -149,7 +149,8 @@ def check_cmd(
     with claim.Claim(client, dataclasses.replace(cfg, namespace=env.namespace),
                      SnapshotStore(state.state / "snapshots"),
                      run_id=f"runbook-check-{drill.incident_id}",
-                     keepers=claim.keepers_for(cluster, cfg, state, rules_file=env.rules_file,
+                     keepers=claim.keepers_for(cluster, cfg, state, client=client,
+                                               rules_file=env.rules_file,
                                                sink_url=env.sink_url), wait_s=wait,
                      progress=lambda m: typer.echo(f"[safety] {m}", err=True)):
         run = runner.check(runbook, env, client, cfg, drill, section, opts)

@@ -10,16 +10,61 @@ knows which run to wait for.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import socket
 import time
 from collections.abc import Callable
 
 from pfdrill.cluster.client import ClusterClient
+from pfdrill.cluster.kwok import pid_alive
 from pfdrill.errors import LeaseHeld
 
 LEASE_NAME = "pfdrill-drill"
 WAIT_POLL_S = 2.0
 FAULT_LEASE_S = 4 * 3600  # a fault injected outside a drill holds the namespace this long at most
+
+
+@dataclasses.dataclass(frozen=True)
+class RunHolder:
+    """A run's identity on the lease, ``pfdrill/<host>/<pid>/<run id>``: a holder whose
+    process is gone from this host is recognisable as a killed run."""
+
+    host: str
+    pid: int
+    run_id: str
+
+    @classmethod
+    def mine(cls, run_id: str) -> RunHolder:
+        return cls(socket.gethostname(), os.getpid(), run_id)
+
+    @classmethod
+    def parse(cls, text: str) -> RunHolder | None:
+        """The run behind a holder string; ``None`` for a fault's holder or a stranger's."""
+        parts = text.split("/")
+        if len(parts) != 4 or parts[0] != "pfdrill" or not parts[2].isdigit():
+            return None
+        return cls(parts[1], int(parts[2]), parts[3])
+
+    def __str__(self) -> str:
+        return f"pfdrill/{self.host}/{self.pid}/{self.run_id}"
+
+    @property
+    def alive(self) -> bool:
+        """Its process runs, here or (for all this host can tell) on another host.
+
+        This very process counts as not running a holder it finds: it is about to take
+        the lease itself, so a holder of its pid is an earlier run it abandoned.
+        """
+        if self.host != socket.gethostname():
+            return True
+        return self.pid != os.getpid() and pid_alive(self.pid)
+
+
+def killed(holder: str | None) -> RunHolder | None:
+    """The run behind ``holder`` if it is a run of this host that no longer runs."""
+    run = RunHolder.parse(holder) if holder else None
+    return run if run is not None and not run.alive else None
 
 
 def fault_holder(key: str) -> str:
@@ -35,9 +80,13 @@ def _held(namespace: str, holder: str) -> LeaseHeld:
 
 
 def ensure_free(client: ClusterClient, namespace: str, *, mine: str | None = None) -> None:
-    """Raise :class:`LeaseHeld` if anyone but ``mine`` holds the lease; change nothing."""
+    """Raise :class:`LeaseHeld` if anyone but ``mine`` holds the lease; change nothing.
+
+    A killed run's lease does not count: whoever takes the lease next restores what
+    that run left first (:mod:`pfdrill.drill.claim`).
+    """
     holder = client.lease_holder(namespace, LEASE_NAME)
-    if holder is not None and holder != mine:
+    if holder is not None and holder != mine and killed(holder) is None:
         raise _held(namespace, holder)
 
 
@@ -62,8 +111,12 @@ def wait_free(client: ClusterClient, namespace: str, *, wait_s: float = 0.0,
               clock: Callable[[], float] = time.monotonic,
               sleep: Callable[[float], None] = time.sleep) -> None:
     """:func:`ensure_free`, waiting up to ``wait_s`` for the holder to let go; changes nothing."""
-    _until(client, namespace, lambda: client.lease_holder(namespace, LEASE_NAME) is None,
-           wait_s=wait_s, progress=progress, clock=clock, sleep=sleep)
+
+    def free() -> bool:
+        holder = client.lease_holder(namespace, LEASE_NAME)
+        return holder is None or killed(holder) is not None
+
+    _until(client, namespace, free, wait_s=wait_s, progress=progress, clock=clock, sleep=sleep)
 
 
 def take(client: ClusterClient, namespace: str, holder: str, seconds: int, *,

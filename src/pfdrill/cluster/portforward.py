@@ -19,21 +19,10 @@ from pathlib import Path
 from types import TracebackType
 
 from pfdrill.errors import ClusterError
+from pfdrill.proc import lineage
 
 _FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+)")
 START_TIMEOUT_S = 20.0
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies (Linux), so a SIGKILLed pfctl
-    leaves no port-forward behind."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class PortForward:
@@ -60,7 +49,7 @@ class PortForward:
         try:
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                          text=True, preexec_fn=_die_with_parent)
+                                          text=True, preexec_fn=lineage.die_with_parent)
         except OSError as exc:
             raise ClusterError(f"kubectl port-forward {self.target}: {exc}") from exc
         atexit.register(self.close)

@@ -5,12 +5,17 @@ that changes the namespace (``runbook check``, ``fault inject``, the gate, game
 days) share these pieces, in this order, before any change:
 
 1. the context is on the allow-list and the namespace carries the opt-in label;
-2. a snapshot left by a killed run: its holder is released if its process is
-   dead (a live one refuses), and the snapshot is restored first;
+2. what a killed run left (:func:`clear_killed`): the run behind the lease or
+   behind a snapshot on disk whose process is gone from this host has the
+   processes it started stopped and its lease released (a live one refuses,
+   :class:`~pfdrill.errors.LeaseHeld`);
 3. the drill Lease is taken, or :class:`~pfdrill.errors.LeaseHeld` (exit 3)
-   names its holder (``wait_s``: wait for it first);
+   names its holder (``wait_s``: wait for it first); then the killed run's
+   snapshot is restored first (its faults rolled back with it: the
+   :class:`~pfdrill.faults.keeper.LeftFaults` keeper);
 4. a snapshot of what may change (ConfigMaps, Secrets, replicas, plus the
-   keepers' state: live alert rules, published baselines) is written to disk.
+   keepers' state: live alert rules, published baselines, injected faults) is
+   written to disk.
 
 :class:`Claim` wraps a block of changes in 1–4 and always puts the snapshot
 back and releases the lease afterwards — on success, exception, SIGINT or
@@ -22,19 +27,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import os
 import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from pfdrill.cluster import kwok, lease
+from pfdrill.cluster import lease
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.drill.context import holder_identity
 from pfdrill.drill.interrupts import interrupts_deferred, interrupts_raise
 from pfdrill.drill.ports import StateKeeper
 from pfdrill.drill.snapshot import ClusterSnapshotter, Snapshot, SnapshotPlan, SnapshotStore
 from pfdrill.errors import EnvironmentProblem, LeaseHeld, ObjectNotFound, SafetyRefused
+from pfdrill.proc import lineage
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
 
@@ -56,29 +61,80 @@ def check_target(cluster: ClusterClient, namespace: str, config: Config) -> None
                             f"(label {config.optin_label} missing)")
 
 
-def release_dead_holder(cluster: ClusterClient, namespace: str, stale: Snapshot) -> bool:
-    """Release the lease of the (killed) run that left ``stale``; whether it was released.
+@dataclasses.dataclass(frozen=True)
+class Leftovers:
+    """What killed runs left on a namespace, found (and partly cleared) before its lease is
+    taken: the snapshot to restore once the lease is ours, and what was done already."""
 
-    A holder that is still alive on this host is not dead: :class:`LeaseHeld` names it.
+    snapshot: Snapshot | None = None
+    actions: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()  # the killed runs' ids
+
+    def __bool__(self) -> bool:
+        return self.snapshot is not None or bool(self.actions)
+
+    def describe(self) -> str:
+        return f"killed run {', '.join(self.runs)}" if self.runs else "a killed run"
+
+
+def clear_killed(cluster: ClusterClient, namespace: str,
+                 store: SnapshotStore | None) -> Leftovers:
+    """Before taking the lease: stop what killed runs of this host left running and release
+    their lease; the snapshot on disk (restored once the lease is ours: :func:`restore_stale`).
+
+    A run is killed when its process is gone: the lease's holder, or the holder of the
+    snapshot on disk. One still alive on this host refuses (:class:`LeaseHeld`, naming
+    it): its snapshot is no leftover. Nothing here touches the fabric itself.
     """
-    parts = stale.holder.split("/")
-    if not (len(parts) == 4 and parts[1] == socket.gethostname() and parts[2].isdigit()):
+    stale = store.load(cluster.context, namespace) if store is not None else None
+    held = cluster.lease_holder(namespace, lease.LEASE_NAME)
+    actions: list[str] = []
+    runs: list[str] = []
+    for holder in dict.fromkeys(h for h in (held, stale.holder if stale else None) if h):
+        run = lease.RunHolder.parse(holder)
+        if run is None:
+            continue  # a fault's holder, or no run of pfdrill's: lease.take decides
+        if run.alive:
+            if stale is not None and holder == stale.holder:
+                raise LeaseHeld(f"a drill is still running here (pid {run.pid}, run {run.run_id}): "
+                                f"{holder}", holder=holder)
+            continue
+        runs.append(run.run_id)
+        stopped = lineage.stop_left_by(holder)
+        if stopped:
+            actions.append(f"stopped {len(stopped)} process(es) killed run {run.run_id} "
+                           f"left: {', '.join(stopped)}")
+        if holder == held:
+            lease.release(cluster, namespace, holder)
+            actions.append(f"released the lease of killed run {run.run_id}")
+    return Leftovers(snapshot=stale, actions=tuple(actions), runs=tuple(runs))
+
+
+def release_dead_holder(cluster: ClusterClient, namespace: str, holder: str) -> bool:
+    """Release the lease of ``holder`` if it is a killed run of this host; whether it was.
+
+    A run of this host that still lives is not dead: :class:`LeaseHeld` names it (a game
+    day taking over a run checks its predecessor is really gone).
+    """
+    run = lease.RunHolder.parse(holder)
+    if run is None or run.host != socket.gethostname():
         return False
-    pid = int(parts[2])
-    if pid != os.getpid() and kwok.pid_alive(pid):
-        raise LeaseHeld(f"a drill is still running here (pid {pid}, run {parts[3]}): "
-                        f"{stale.holder}", holder=stale.holder)
-    lease.release(cluster, namespace, stale.holder)
+    if run.alive:
+        raise LeaseHeld(f"a drill is still running here (pid {run.pid}, run {run.run_id}): "
+                        f"{holder}", holder=holder)
+    lease.release(cluster, namespace, holder)
     return True
 
 
 def put_back(snapshotter: ClusterSnapshotter, keepers: Sequence[StateKeeper],
              snap: Snapshot) -> tuple[list[str], list[str]]:
-    """Restore the cluster objects and the keepers' state; (actions, still different)."""
-    actions = list(snapshotter.restore(snap))
+    """Restore the keepers' state (faults rolled back first: their workers stop before the
+    objects go back), then the cluster objects; (actions, still different)."""
+    actions: list[str] = []
     for keeper in keepers:
         if keeper.name in snap.extra:
             actions += keeper.restore(snap.extra[keeper.name])
+    actions += snapshotter.restore(snap)
     return actions, snapshotter.differences(snap)
 
 
@@ -101,6 +157,52 @@ def restore_stale(snapshotter: ClusterSnapshotter, store: SnapshotStore,
                                  f"{stale.run_id}: {'; '.join(remaining)}")
     store.clear(stale.context, stale.namespace)
     return actions, remaining
+
+
+def take_namespace(cluster: ClusterClient, config: Config, store: SnapshotStore | None,
+                   keepers: Sequence[StateKeeper], holder: str, *, seconds: int,
+                   wait_s: float = 0.0, progress: Progress = lambda _m: None,
+                   plan: SnapshotPlan | None = None) -> tuple[str, ...]:
+    """Steps 1–3 of the module docstring for ``holder``: the target checked, what killed
+    runs left cleared, the lease taken, a killed run's snapshot restored (each said through
+    ``progress``); what was done about killed runs. The lease is released again if the
+    restore fails. Without a ``store`` there is no snapshot to find (a killed run's lease
+    is still released).
+    """
+    ns = config.namespace
+    check_target(cluster, ns, config)
+    left = clear_killed(cluster, ns, store)
+    for action in left.actions:
+        progress(action)
+    lease.take(cluster, ns, holder, seconds, wait_s=wait_s, progress=progress)
+    done = list(left.actions)
+    stale = left.snapshot
+    if stale is not None and store is not None:
+        try:
+            restored, _ = restore_stale(ClusterSnapshotter(cluster, plan or SnapshotPlan(ns)),
+                                        store, keepers, stale)
+        except BaseException:
+            lease.release(cluster, ns, holder)
+            raise
+        said = (f"restored the snapshot left by killed run {stale.run_id}: "
+                f"{'; '.join(restored) or 'nothing differed'}")
+        progress(said)
+        done.append(said)
+    return tuple(done)
+
+
+def restore_killed(cluster: ClusterClient, config: Config, store: SnapshotStore,
+                   keepers: Sequence[StateKeeper], *, run_id: str,
+                   progress: Progress = lambda _m: None) -> tuple[str, ...]:
+    """``pfdrill restore``: what the next run would do first about a killed run, by hand —
+    its processes stopped, its lease released, its snapshot (and faults) put back — then
+    the namespace let go again; what was done (empty: nothing was left). A live holder
+    refuses (:class:`LeaseHeld`), as a run would."""
+    holder = str(lease.RunHolder.mine(run_id))
+    done = take_namespace(cluster, config, store, keepers, holder, seconds=600,
+                          progress=progress)
+    lease.release(cluster, config.namespace, holder)
+    return done
 
 
 @dataclasses.dataclass
@@ -141,19 +243,12 @@ class Claim:
         return ClusterSnapshotter(self.cluster, self.plan or SnapshotPlan(self.namespace))
 
     def __enter__(self) -> Claim:
-        ns = self.namespace
-        check_target(self.cluster, ns, self.config)
-        stale = self.store.load(self.cluster.context, ns)
-        if stale is not None and release_dead_holder(self.cluster, ns, stale):
-            self.progress(f"released the lease of killed run {stale.run_id}")
-        lease.take(self.cluster, ns, self.holder, self.lease_seconds, wait_s=self.wait_s,
-                   progress=self.progress)
+        take_namespace(self.cluster, self.config, self.store, self.keepers, self.holder,
+                       seconds=self.lease_seconds, wait_s=self.wait_s, progress=self.progress,
+                       plan=self.plan)
         self._lease = True
+        lineage.mark(self.holder)
         try:
-            if stale is not None:
-                done, _ = restore_stale(self._snapshotter(), self.store, self.keepers, stale)
-                self.progress(f"restored the snapshot left by killed run {stale.run_id}: "
-                              f"{'; '.join(done) or 'nothing differed'}")
             self.snapshot, path = take_snapshot(
                 self._snapshotter(), self.store, self.keepers, run_id=self.run_id,
                 holder=self.holder, taken_wall=dt.datetime.now(dt.UTC).isoformat())
@@ -195,16 +290,21 @@ class Claim:
         if self._lease:
             lease.release(self.cluster, self.namespace, self.holder)
             self._lease = False
+            lineage.unmark(self.holder)
 
 
-def keepers_for(cluster_name: str, config: Config, paths: Paths, *, rules_file: str = "",
+def keepers_for(cluster_name: str, config: Config, paths: Paths, *,
+                client: ClusterClient | None = None, rules_file: str = "",
                 sink_url: str = "") -> tuple[StateKeeper, ...]:
-    """The non-cluster state a run may change and a claim must restore: the live alert
-    rules Prometheus loads (``pfctl monitoring`` adds to them; ``rules_file`` names them
-    when given) and the baselines on the sink — the same keepers a drill's environment
-    restores (:mod:`.wiring`). Without an observability stack there are none."""
+    """The non-cluster state a run may change and a claim must restore: faults injected
+    meanwhile (with ``client``: rolled back, their workers stopped), the live alert rules
+    Prometheus loads (``pfctl monitoring`` adds to them; ``rules_file`` names them when
+    given) and the baselines on the sink — the same keepers a drill's environment
+    restores (:mod:`.wiring`). Without an observability stack only the faults'."""
     from pfdrill.drill.adapters import notifications, prometheus
     from pfdrill.errors import ServiceUnavailable
+    from pfdrill.faults.context import FaultContext
+    from pfdrill.faults.keeper import LeftFaults
     from pfdrill.obs import stack as obs_stack
     from pfdrill.sink.client import SinkClient
 
@@ -213,6 +313,8 @@ def keepers_for(cluster_name: str, config: Config, paths: Paths, *, rules_file: 
     except ServiceUnavailable:
         ep = None
     out: list[StateKeeper] = []
+    if client is not None:
+        out.append(LeftFaults(FaultContext(client, config, paths)))
     rules_dir = Path(rules_file).parent if rules_file else (
         Path(ep.rules_dir) if ep is not None and ep.rules_dir else None)
     if rules_dir is not None and ep is not None:
@@ -225,10 +327,11 @@ def keepers_for(cluster_name: str, config: Config, paths: Paths, *, rules_file: 
 
 
 def hold_for_fault(cluster: ClusterClient, config: Config, key: str, *, wait_s: float = 0.0,
+                   store: SnapshotStore | None = None, keepers: Sequence[StateKeeper] = (),
                    progress: Progress = lambda _m: None) -> str:
-    """Check the target and take the lease for a hand-injected fault; its holder."""
-    check_target(cluster, config.namespace, config)
+    """Check the target, restore what a killed run left, take the lease for a hand-injected
+    fault; its holder."""
     holder = lease.fault_holder(key)
-    lease.take(cluster, config.namespace, holder, lease.FAULT_LEASE_S, wait_s=wait_s,
-               progress=progress)
+    take_namespace(cluster, config, store, keepers, holder, seconds=lease.FAULT_LEASE_S,
+                   wait_s=wait_s, progress=progress)
     return holder

@@ -10,12 +10,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import os
 import re
-import socket
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from pfdrill.cluster import lease
 from pfdrill.drill import responder
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.hold import Hold
@@ -128,7 +127,7 @@ class DrillContext:
 
 def holder_identity(run_id: str) -> str:
     """Who holds the drill lease: host and pid, so a dead holder on this host is recognisable."""
-    return f"pfdrill/{socket.gethostname()}/{os.getpid()}/{run_id}"
+    return str(lease.RunHolder.mine(run_id))
 
 
 INCIDENT_ID_MAX = 64  # incident stores (pfctl's among them) cap ids at 64 characters

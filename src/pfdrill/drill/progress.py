@@ -80,7 +80,7 @@ class ProgressPrinter(BaseObserver):
 
     def restored(self, spec: DrillSpec, record: RestoreRecord) -> None:
         if record.stale:
-            self._print(f"  ↺ restored a snapshot left by a killed run: "
+            self._print(f"  ↺ restored first what a killed run left ({record.reason}): "
                         f"{'; '.join(record.actions) or 'nothing differed'}")
 
     def finished(self, result: DrillResult) -> None:

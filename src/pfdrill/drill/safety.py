@@ -22,6 +22,7 @@ from pfdrill.model.checkpoint import Checkpoint
 from pfdrill.model.evidence import RestoreRecord, SteadyState
 from pfdrill.model.phases import Injection, Outcome, Preflight, Restoration, Takeover
 from pfdrill.model.timeline import EventKind
+from pfdrill.proc import lineage
 
 
 def preflight(c: DrillContext) -> Preflight:
@@ -29,17 +30,17 @@ def preflight(c: DrillContext) -> Preflight:
     context = env.cluster.context
     claim.check_target(env.cluster, ns, env.config)
     rec.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
-    gaps = env.contract_gaps(c.spec)
-    if gaps:  # refused before the lease: nothing of this drill touches the fabric
-        raise ContractGap("the fabric lacks what this drill needs: " + "; ".join(gaps))
-    stale = env.snapshots.load(context, ns)
-    if stale is not None and claim.release_dead_holder(env.cluster, ns, stale):
-        rec.note(EventKind.SAFETY, f"released the lease of killed run {stale.run_id}")
+    left = claim.clear_killed(env.cluster, ns, env.snapshots)
+    if not left:  # refused before the lease: nothing of this drill touches the fabric
+        _refuse_gaps(c)
+    for action in left.actions:
+        rec.note(EventKind.SAFETY, action)
     lease.take(env.cluster, ns, c.holder, env.lease_seconds, wait_s=env.lease_wait_s,
                progress=lambda m: rec.note(EventKind.SAFETY, m))
     c.hold.lease_taken()
+    lineage.mark(c.holder)  # what this drill starts from now on, the next run can find
     rec.note(EventKind.SAFETY, f"lease {ns}/{LEASE_NAME} acquired")
-    stale_restore = _restore_stale(c, stale) if stale is not None else None
+    stale_restore = _restore_stale(c, left) if left else None
     # A baseline left by an earlier drill or run would judge this steady state against
     # stale figures (a busier or quieter machine then); relative rules fall back to the
     # recent past until this drill publishes its own, below.
@@ -53,6 +54,8 @@ def preflight(c: DrillContext) -> Preflight:
         return Preflight(Outcome.failed(
             f"steady state does not hold: {steady.describe_failures()}"),
             steady=steady, stale_restore=stale_restore)
+    if left:  # what the killed run left (watchers scaled away) hid the fabric's parts
+        _refuse_gaps(c)
     # Saved before the baseline is published: restoring then also withdraws this drill's
     # baseline, so the next drill's preflight is not judged against a stale one.
     extra = {k.name: k.save() for k in env.keepers}
@@ -79,19 +82,34 @@ def preflight(c: DrillContext) -> Preflight:
                      stale_restore=stale_restore)
 
 
+def _refuse_gaps(c: DrillContext) -> None:
+    gaps = c.env.contract_gaps(c.spec)
+    if gaps:
+        raise ContractGap("the fabric lacks what this drill needs: " + "; ".join(gaps))
+
+
 def _put_back(c: DrillContext, snap: Snapshot) -> tuple[list[str], list[str]]:
     return claim.put_back(c.env.snapshotter, c.env.keepers, snap)
 
 
-def _restore_stale(c: DrillContext, stale: Snapshot) -> RestoreRecord:
-    actions, remaining = _put_back(c, stale)
+def _restore_stale(c: DrillContext, left: claim.Leftovers) -> RestoreRecord:
+    """Put back what killed runs left (their processes are stopped and their lease released
+    already): the snapshot, and with it their faults; told to the observers as a stale
+    restore, also when there was no snapshot yet (a run killed early in its preflight)."""
+    stale = left.snapshot
+    actions, remaining = _put_back(c, stale) if stale is not None else ([], [])
+    actions = [*left.actions, *actions]
+    what = (f"snapshot left by run {stale.run_id} (taken {stale.taken_wall})"
+            if stale is not None else f"what {left.describe()} left (no snapshot yet)")
     record = RestoreRecord(ok=not remaining, at=round(c.rec.elapsed(), 3),
                            actions=tuple(actions), remaining=tuple(remaining), stale=True,
-                           reason=f"snapshot left by run {stale.run_id} "
-                                  f"(taken {stale.taken_wall})")
-    c.rec.note(EventKind.RESTORED, f"restored the snapshot left by killed run "
-               f"{stale.run_id}: {'; '.join(actions) or 'nothing differed'}")
+                           reason=what)
+    c.rec.note(EventKind.RESTORED, (f"restored the snapshot left by killed run "
+               f"{stale.run_id}" if stale is not None else f"cleared {what}")
+               + f": {'; '.join(actions) or 'nothing differed'}")
     c.observers.restored(c.spec, record)
+    if stale is None:
+        return record
     if remaining:
         raise EnvironmentProblem("could not restore the snapshot left by run "
                                  f"{stale.run_id}: {'; '.join(remaining)}")
@@ -118,12 +136,16 @@ def restore(c: DrillContext) -> Restoration:
             if not remaining:
                 c.env.snapshots.clear(snap.context, snap.namespace)
                 c.hold.snapshot_restored()
+            c.rec.note(EventKind.SNAPSHOT, "snapshot put back: " + ("; ".join(done) or
+                       "nothing differed") + (f"; still different: {'; '.join(remaining)}"
+                                              if remaining else ""))
         except Exception as exc:
             problems.append(f"snapshot restore failed: {exc} (snapshot kept for the next run)")
     if c.hold.lease_held:
         try:
             lease.release(c.env.cluster, c.env.namespace, c.holder)
             c.hold.lease_released()
+            lineage.unmark(c.holder)
         except Exception as exc:
             problems.append(f"lease release failed: {exc}")
     ok = not remaining and not problems
@@ -161,7 +183,7 @@ def take_over(c: DrillContext, cp: Checkpoint) -> Takeover:
         raise SafetyRefused(f"the snapshot of {ns} in {context} belongs to run {snap.run_id}, "
                             f"not {cp.run_id}")
     for holder in dict.fromkeys((cp.holder, snap.holder)):  # LeaseHeld while one lives
-        claim.release_dead_holder(env.cluster, ns, dataclasses.replace(snap, holder=holder))
+        claim.release_dead_holder(env.cluster, ns, holder)
     lease.take(env.cluster, ns, c.holder, env.lease_seconds)
     c.hold.lease_taken()
     snap = dataclasses.replace(snap, holder=c.holder)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from pfdrill.chaos.fault import catalog_for
+from pfdrill.chaos.fault import ChaosCatalog, catalog_for
 from pfdrill.cluster.client import KubeClient
 from pfdrill.cluster.logs import KubectlLogs
 from pfdrill.cluster.provider import ProviderKind
@@ -33,6 +33,7 @@ from pfdrill.drill.snapshot import ClusterSnapshotter, SnapshotPlan, SnapshotSto
 from pfdrill.errors import EnvironmentProblem, InvalidInput
 from pfdrill.fabric import readiness
 from pfdrill.fabric.authority import Authority
+from pfdrill.faults.keeper import LeftFaults
 from pfdrill.load import plan, runner
 from pfdrill.model.fabric import FABRIC
 from pfdrill.model.sla import TimingProfile
@@ -179,13 +180,14 @@ def _watcher_url(info: StackInfo, stack: Stack) -> str:
     return f"http://{address}" if address else ""
 
 
-def _keepers(stack: Stack, obs: _Observability) -> tuple[StateKeeper, ...]:
+def _keepers(stack: Stack, obs: _Observability, faults: ChaosCatalog) -> tuple[StateKeeper, ...]:
     keepers: tuple[StateKeeper, ...] = (notifications.SinkBaselineKeeper(obs.sink),)
     if obs.rules_dir is not None:
         ep = obs.endpoints
         keepers = (prometheus.LiveRulesKeeper(
             obs.rules_dir, lambda: obs_stack.reload(ep, stack.paths)), *keepers)
-    return keepers
+    # first: a killed drill's fault (and its worker) goes before anything else is put back
+    return (LeftFaults(faults.ctx), *keepers)
 
 
 BASELINE_RATE = 20.0  # req/s of steady traffic while drills run (96% compliant)
@@ -215,10 +217,11 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
     ns = stack.config.namespace
     # The static catalog validated the drill file; drills run the faults as chaostoolkit
     # experiments against this stack, each leaving its journal as evidence.
-    faults = cast(FaultCatalog, catalog_for(
+    chaos = catalog_for(
         kubeconfig=info.kubeconfig, context=info.context, namespace=ns,
         state_dir=stack.paths.state, journal_dir=stack.paths.state / "journals",
-        runtime_dir=info.runtime_dir or None, prometheus_url=obs.endpoints.prometheus_url))
+        runtime_dir=info.runtime_dir or None, prometheus_url=obs.endpoints.prometheus_url)
+    faults = cast(FaultCatalog, chaos)
     rb_env = _runbook_environment(info, stack, obs)
     sandbox = runbook.SandboxRunbook(Runner(rb_env, client, stack.config))
     traffic = _baseline_traffic(info, stack)
@@ -255,5 +258,5 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
         cluster_name=stack.name, provider=stack.kind.value, profile=profile,
         poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
         signal_window_s=obs.profile.rate_window_s, secrets=tuple(rb_env.webhooks().values()),
-        runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs), close=close,
+        runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs, chaos), close=close,
         contract_gaps=lambda spec: [g.describe() for g in fabric.run().gaps_for(spec)])

@@ -37,7 +37,7 @@ from pfdrill.fabric.authority import Authority
 from pfdrill.load.plan import LoadPlan, TrafficKind
 from pfdrill.load.stats import LoadStats
 from pfdrill.load.traffic import IdentitySet
-from pfdrill.proc import ports
+from pfdrill.proc import lineage, ports
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 CLASS_NAMES = {
@@ -156,19 +156,22 @@ def start(
     try:
         if workers <= 0:
             procs.append(subprocess.Popen([*base, *common, *classes], env=env, cwd=directory,
-                                          stdout=log, stderr=subprocess.STDOUT))
+                                          stdout=log, stderr=subprocess.STDOUT,
+                                          preexec_fn=lineage.die_with_parent))
         else:
             port = ports.free_port()
             master = [*base, *common, "--master", "--master-bind-host", "127.0.0.1",
                       "--master-bind-port", str(port), "--expect-workers", str(workers), *classes]
             procs.append(subprocess.Popen(master, env=env, cwd=directory, stdout=log,
-                                          stderr=subprocess.STDOUT))
+                                          stderr=subprocess.STDOUT,
+                                          preexec_fn=lineage.die_with_parent))
             worker_env = {k: v for k, v in env.items() if k != "PFDRILL_LOAD_STATS"}
             for _ in range(workers):
                 cmd = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
                        *classes]
                 procs.append(subprocess.Popen(cmd, env=worker_env, cwd=directory, stdout=log,
-                                              stderr=subprocess.STDOUT))
+                                              stderr=subprocess.STDOUT,
+                                              preexec_fn=lineage.die_with_parent))
     finally:
         log.close()
     return LoadRun(plan, directory, procs, owns)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pfdrill.errors import EnvironmentProblem
+from pfdrill.proc import lineage
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -78,7 +79,8 @@ class Daemon:
         null_fd = os.open(os.devnull, os.O_RDONLY)
         try:
             pid = os.posix_spawn(
-                argv[0], list(argv), dict(env if env is not None else os.environ),
+                # a daemon outlives the run that started it: not that run's to stop
+                argv[0], list(argv), lineage.detached(env if env is not None else os.environ),
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, null_fd, 0),
                     (os.POSIX_SPAWN_DUP2, log_fd, 1),

@@ -45,6 +45,7 @@ from pfdrill.model.runbook import (
     RunbookRun,
     Section,
 )
+from pfdrill.proc import lineage
 from pfdrill.runbook import audit, expect, intent, judge, parser, sandbox, verify
 from pfdrill.runbook.environment import WEBHOOKS, DrillVars, Environment, Options
 from pfdrill.runbook.lexer import simple_commands
@@ -283,7 +284,8 @@ class Session:
             proc = subprocess.Popen(
                 ["bash", "--noprofile", "--norc", str(script)], cwd=self.root,
                 env={**self.box.env, "PFDRILL_CMD_INDEX": idx}, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=err, start_new_session=True)
+                stdout=out, stderr=err, start_new_session=True,
+                preexec_fn=lineage.die_with_parent)  # a SIGKILLed pfdrill takes its shell
             timed_out = False
             try:
                 proc.wait(timeout=timeout)

@@ -37,6 +37,7 @@ from pfdrill.errors import ClusterError, EnvironmentProblem
 from pfdrill.fabric import dfa
 from pfdrill.model.fabric import FABRIC
 from pfdrill.model.runbook import Runbook
+from pfdrill.proc import lineage
 from pfdrill.runbook.environment import DrillVars, Environment, Options
 from pfdrill.settings.paths import Paths
 
@@ -197,6 +198,8 @@ def create(env: Environment, client: ClusterClient, book: Runbook, drill: DrillV
         # HOME moves into the sandbox; pfdrill's own state (the cluster's CA) must not.
         "PFDRILL_STATE_DIR": str(paths.state),
         "PFDRILL_CACHE_DIR": str(paths.cache),
+        # the run holding the namespace: what its commands start, a next run can stop
+        **lineage.carried(),
         # a scheduled drill's canary CA (a mounted Secret): pfctl signs canaries with it
         **({"PFDRILL_CA_DIR": os.environ["PFDRILL_CA_DIR"]}
            if os.environ.get("PFDRILL_CA_DIR") else {}),

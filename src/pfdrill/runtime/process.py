@@ -7,7 +7,6 @@ Logs are written in the CRI container-log format kwok's ``Logs`` CRD serves to
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import logging
 import os
@@ -19,21 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from pfdrill.proc import lineage
+
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
 BACKOFF_RESET_AFTER = 60.0  # seconds of healthy uptime that forgive earlier crashes
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it if the runtime dies, whatever the cause."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except OSError:
-        pass
 
 
 def cri_line(stream: str, line: str, now: dt.datetime | None = None) -> str:
@@ -113,7 +104,7 @@ class ContainerProcess:
     def _spawn(self) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=lineage.die_with_parent,  # gone with the runtime
             start_new_session=True,
         )
         assert proc.stdout is not None and proc.stderr is not None and self._sink is not None

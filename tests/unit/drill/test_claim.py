@@ -146,3 +146,43 @@ def test_a_hand_injected_fault_holds_the_lease_under_its_key(cluster: FakeCluste
         lease.ensure_free(cluster, "production")
     lease.release(cluster, "production", lease.fault_holder("cli-adapter_failure"))
     lease.ensure_free(cluster, "production")
+
+
+def test_restore_by_hand_puts_back_what_a_killed_run_left_and_lets_go(
+        cluster: FakeCluster, tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "snaps")
+    dead = f"pfdrill/{socket.gethostname()}/999999999/killed"
+    store.save(ClusterSnapshotter(cluster, SnapshotPlan("production")).take(
+        run_id="killed", holder=dead, taken_wall="then"))
+    assert cluster.acquire_lease("production", lease.LEASE_NAME, dead, 600)
+    cluster.scale_deployment("production", "sidecar-watcher", 0)
+    keeper = RulesKeeper()
+    done = claim.restore_killed(cluster, CONFIG, store, [keeper], run_id="by-hand")
+    assert done[0] == "released the lease of killed run killed"
+    assert "restored the snapshot left by killed run killed" in done[1]
+    assert cluster.get_deployment("production", "sidecar-watcher").replicas == 2
+    assert cluster.leases == {} and store.load("fake", "production") is None
+    cluster.calls.clear()
+    assert claim.restore_killed(cluster, CONFIG, store, [keeper], run_id="again") == ()
+    assert cluster.leases == {}
+
+
+def test_restore_by_hand_refuses_a_live_holder(cluster: FakeCluster, tmp_path: Path) -> None:
+    live = str(lease.RunHolder(socket.gethostname(), os.getppid(), "running"))
+    assert cluster.acquire_lease("production", lease.LEASE_NAME, live, 600)
+    with pytest.raises(LeaseHeld, match="running"):
+        claim.restore_killed(cluster, CONFIG, SnapshotStore(tmp_path / "snaps"), [],
+                             run_id="by-hand")
+    assert cluster.lease_holder("production", lease.LEASE_NAME) == live
+
+
+def test_a_killed_runs_lease_alone_is_released_and_does_not_refuse(cluster: FakeCluster) -> None:
+    dead = f"pfdrill/{socket.gethostname()}/999999999/early"
+    assert cluster.acquire_lease("production", lease.LEASE_NAME, dead, 600)
+    lease.ensure_free(cluster, "production")  # a dead holder does not count
+    other_host = "pfdrill/elsewhere/1/remote"
+    assert lease.killed(other_host) is None  # another host's run may well be alive
+    told: list[str] = []
+    holder = claim.hold_for_fault(cluster, CONFIG, "cli-adapter_failure", progress=told.append)
+    assert told == ["released the lease of killed run early"]
+    assert cluster.lease_holder("production", lease.LEASE_NAME) == holder
