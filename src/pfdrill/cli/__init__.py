@@ -28,6 +28,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("runbook", "pfdrill.cli.runbook"),
     ("drill", "pfdrill.cli.drill"),
     ("sensitivity", "pfdrill.cli.sensitivity"),
+    ("gate", "pfdrill.cli.gate"),
     ("report", "pfdrill.cli.report"),
     ("history", "pfdrill.cli.history"),
     ("schedule", "pfdrill.cli.schedule"),
