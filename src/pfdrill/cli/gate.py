@@ -30,6 +30,8 @@ def gate(
     inputs: Path | None = typer.Option(None, "--inputs", help="Operator-written files to put "
                                        "in each runbook sandbox."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use or fill the base cache."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Base results cache "
+                                          "(default: $PFDRILL_CACHE_DIR/gate, ~/.cache/pfdrill/gate)."),
     provider: str = typer.Option("kwok", "--provider", "-p", help="kwok, kind or existing."),
     name: str = typer.Option("pfdrill", "--name", help="Cluster name (kwok/kind)."),
     kubeconfig: Path | None = typer.Option(None, "--kubeconfig"),
@@ -54,7 +56,7 @@ def gate(
         provider=provider, name=name, kubeconfig=kubeconfig, context=context, config=config,
         progress=say)
     keeper = gatekeeper.Gatekeeper(request, factory, reports=reports, inputs=inputs,
-                                   use_cache=not no_cache, progress=say,
+                                   use_cache=not no_cache, cache_dir=cache_dir, progress=say,
                                    observers=[progress.ProgressPrinter(sys.stderr)])
     outcome = keeper.run()
     typer.echo((outcome.report_dir / summary.MARKDOWN).read_text(encoding="utf-8"))

@@ -96,6 +96,7 @@ class Outcome:
 class Gatekeeper:
     def __init__(self, request: Request, factory: StackEnvironmentFactory, *, reports: Path,
                  inputs: Path | None = None, use_cache: bool = True,
+                 cache_dir: Path | None = None,
                  progress: Progress = lambda _m: None,
                  observers: Sequence[DrillObserver] = ()) -> None:
         self.request = request
@@ -103,7 +104,8 @@ class Gatekeeper:
         self.run_id = new_run_id()
         self.report_dir = reports / "gate" / self.run_id
         self.inputs = inputs
-        self.cache = cache.ResultCache(factory.paths.cache / "gate", enabled=use_cache)
+        self.cache = cache.ResultCache(cache_dir or factory.paths.cache / "gate",
+                                       enabled=use_cache)
         self.progress = progress
         self.observers = list(observers)
         self.envs = SharedEnvironments(factory)
@@ -198,26 +200,34 @@ class Gatekeeper:
         return run, False
 
     def _runbook(self, judged: Judged) -> tuple[RunbookVerdict, list[Finding]]:
+        """The head under every severity, then the base where the head needs explaining."""
         book = judged.book
         summaries: list[CheckSummary] = []
-        findings: list[Finding] = []
         note = ""
+        heads: dict[str, RunbookRun] = {}
+        bases: dict[str, RunbookRun] = {}
         for sev in judged.severities:
-            base_run: RunbookRun | None = None
-            cached = False
-            if book.base is not None:
-                base_run, cached = self._check(judged, Side.BASE, sev)
-                summaries.append(_summary(Side.BASE, sev, base_run, cached))
             if book.base is not None and book.diff.identical:
-                head_run = base_run
+                # unchanged: one run is both sides, and it is the base's (cacheable)
+                heads[sev], cached = self._check(judged, Side.BASE, sev)
+                bases[sev] = heads[sev]
+                summaries.append(_summary(Side.BASE, sev, heads[sev], cached))
                 note = "unchanged: one run per severity serves as base and head"
             else:
-                head_run, _ = self._check(judged, Side.HEAD, sev)
-                summaries.append(_summary(Side.HEAD, sev, head_run, False))
-            assert head_run is not None
-            self._save_run(book.file, Side.HEAD, sev, head_run)
-            findings += regression.runbook(book.diff, base_run, head_run, file=book.file,
-                                           severity=sev)
+                heads[sev], _ = self._check(judged, Side.HEAD, sev)
+                summaries.append(_summary(Side.HEAD, sev, heads[sev], False))
+            self._save_run(book.file, Side.HEAD, sev, heads[sev])
+        if book.base is not None and not book.diff.identical:
+            wanted = regression.needs_base(book.diff, heads)
+            for sev in wanted:
+                bases[sev], cached = self._check(judged, Side.BASE, sev)
+                summaries.append(_summary(Side.BASE, sev, bases[sev], cached))
+            if not wanted:
+                note = "the head has nothing the base must explain: the base was not run"
+        findings: list[Finding] = []
+        for sev in judged.severities:
+            findings += regression.runbook(book.diff, bases.get(sev), heads[sev],
+                                           file=book.file, severity=sev)
         return RunbookVerdict(diff=book.diff, severities=judged.severities,
                               checks=tuple(summaries), note=note), findings
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
+from collections.abc import Mapping
 
 from pfdrill.model.evidence import CommandOutcome
 from pfdrill.model.gate import (
@@ -203,6 +204,31 @@ def runbook(diff: RunbookDiff, base: RunbookRun | None, head: RunbookRun, *, fil
                          "met at the base" if not be.skipped else f"not judged ({be.skipped})"),
             severity=severity))
     return out
+
+
+def needs_base(diff: RunbookDiff, heads: Mapping[str, RunbookRun]) -> tuple[str, ...]:
+    """The severities whose base run is needed to judge the head runs ``heads``.
+
+    A base run explains the head: which failures are standing, which expectations
+    held before, which changes used to run. A head run with nothing to explain needs
+    none — unless the change touched a change or notification command (edited or
+    moved: whether it still runs as it did is a comparison), or a change written at the
+    head ran under no severity at all. Otherwise, only the severities whose head run
+    failed somewhere.
+    """
+    touched = any(c.change in (Change.EDITED, Change.MOVED) and c.head is not None
+                  and changes_written(c.head.text)
+                  for s in diff.sections for c in s.commands)
+    made: dict[Command, Counter[str]] = {}
+    for run in heads.values():
+        for r in run.results:
+            made[r.command] = made.get(r.command, Counter()) + changes_made(r)
+    unreached = any(changes_written(cmd.text) - made[cmd] for cmd in made)
+    if touched or unreached:
+        return tuple(heads)
+    return tuple(sev for sev, run in heads.items()
+                 if any(r.outcome in _BAD for r in run.results)
+                 or any(not e.ok for e in run.expectations))
 
 
 # --- drills ----------------------------------------------------------------------------------

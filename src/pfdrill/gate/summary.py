@@ -99,8 +99,10 @@ def markdown(result: GateResult, report_dir: str = "") -> str:
                         + (f", {c.expectations_unmet} expectation(s) unmet"
                            if c.expectations_unmet else "")
                         + (" (cached)" if c.cached else f" ({c.duration_s:.0f} s)"))
-                if v.note and cells[Side.HEAD] == "—":
-                    cells[Side.HEAD] = "same as base"
+                if cells[Side.HEAD] == "—":
+                    cells[Side.HEAD] = "same as base (unchanged)"
+                elif cells[Side.BASE] == "—" and v.diff.base:
+                    cells[Side.BASE] = "not needed: nothing at the head to explain"
                 lines.append(f"| `{_short(v.diff.head, result.repo)}` | {sev} | "
                              f"{cells[Side.BASE]} | {cells[Side.HEAD]} |")
     lines += ["", "### Drills", ""]

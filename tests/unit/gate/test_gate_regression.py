@@ -50,11 +50,17 @@ def result(cmd: Command, outcome: CommandOutcome = CommandOutcome.OK, reason: st
 def run(b: Runbook, *, bad: dict[str, CommandOutcome] | None = None,
         calls: dict[str, tuple[ToolCall, ...]] | None = None,
         expectations: tuple[ExpectationResult, ...] = ()) -> RunbookRun:
-    """Every command OK, except those whose text contains a key of ``bad``."""
+    """Every command OK, except those whose text contains a key of ``bad``; each makes the
+    tool calls of the first key of ``calls`` its text contains (default: every change and
+    notification it has written, as a run that takes every branch would)."""
     results = []
     for c in b.commands:
         outcome = next((o for k, o in (bad or {}).items() if k in c.text), CommandOutcome.OK)
-        made = next((v for k, v in (calls or {}).items() if k in c.text), ())
+        if calls is None:
+            made = tuple(call(*sig.split()) for sig in
+                         regression.changes_written(c.text).elements())
+        else:
+            made = next((v for k, v in calls.items() if k in c.text), ())
         results.append(result(c, outcome, "" if outcome is CommandOutcome.OK else "exit 1",
                               made))
     return RunbookRun(header=HEADER, runbook=b.source, sha256=b.sha256, severity="SEV-1",
@@ -176,7 +182,7 @@ def test_a_change_still_written_that_no_longer_runs_is_unreachable() -> None:
                  "{}"), call("kubectl", "scale", "deployment", "sidecar-watcher", "-n",
                              "production", "--replicas=0"),
             call("curl", "-sS", "-X", "POST", "$SECURITY_WEBHOOK", "-d", "{}"))
-    found = judge(base, head, run(base, calls={"SEV-1": made}), run(head))
+    found = judge(base, head, run(base, calls={"SEV-1": made}), run(head, calls={}))
     assert {f.kind for f in found} == {FindingKind.CHANGE_UNREACHABLE}
     assert sorted(f.detail for f in found) == [
         "`curl $SECURITY_WEBHOOK` is still written but no longer runs",
@@ -225,3 +231,34 @@ def test_a_drill_failing_where_the_base_passed_or_otherwise_is_a_regression() ->
         f = regression.drill(CHOSEN, "drills/weekly.yaml", head, base)
         assert f is not None and not f.standing and f.kind is FindingKind.DRILL_FAILS
         assert f.detail == "failed in recover: recovery checks: enforcement_mode 'monitor'"
+
+
+# --- when the base must run ------------------------------------------------------------------
+def test_a_clean_head_needs_no_base_run() -> None:
+    base = book()
+    head = edited("--timeout=120s\n```\n\n### 3. Security Recovery",
+                  "--timeout=180s\n```\n\n### 3. Security Recovery")
+    d = diff.diff(base, head)
+    assert regression.needs_base(d, {"SEV-1": run(head), "SEV-2": run(head)}) == ()
+
+
+def test_a_failing_severity_needs_its_base_run_only() -> None:
+    base = book()
+    failing = run(base, bad={"rotate": CommandOutcome.FAILED})
+    unmet = run(base, expectations=(expectation(False, "x"),))
+    d = diff.diff(base, base)
+    assert regression.needs_base(d, {"SEV-1": run(base), "SEV-2": failing}) == ("SEV-2",)
+    assert regression.needs_base(d, {"SEV-1": unmet, "SEV-2": run(base)}) == ("SEV-1",)
+
+
+def test_a_touched_change_command_or_a_change_that_never_runs_needs_every_base_run() -> None:
+    base = book()
+    typo = edited(SCALE, SCALE.replace("--replicas=0", "--replicas=0 --timeout=30s"))
+    heads = {"SEV-1": run(typo), "SEV-2": run(typo)}
+    assert regression.needs_base(diff.diff(base, typo), heads) == ("SEV-1", "SEV-2")
+    # every change of the project's runbook made, except the final enforce: it never ran
+    made = {c.text: tuple(call(*sig.split()) for sig in
+                          regression.changes_written(c.text).elements())
+            for c in base.commands if '"enforce"' not in c.text}
+    assert regression.needs_base(diff.diff(base, base), {"SEV-1": run(base, calls=made)}) == (
+        "SEV-1",)
