@@ -43,7 +43,7 @@ def gate(
     REPORTS/gate/<run-id>/summary.md with junit.xml and gate.json (deploy/ci/gate.sh hands
     them to the CI system)."""
     from pfdrill.drill import progress, wiring
-    from pfdrill.errors import DrillFailed
+    from pfdrill.errors import DrillFailed, EnvironmentProblem
     from pfdrill.gate import gatekeeper, plan, summary
 
     def say(message: str) -> None:
@@ -60,6 +60,10 @@ def gate(
                                    observers=[progress.ProgressPrinter(sys.stderr)])
     outcome = keeper.run()
     typer.echo((outcome.report_dir / summary.MARKDOWN).read_text(encoding="utf-8"))
-    if not outcome.result.passed:
-        raise DrillFailed(f"gate: {summary.headline(outcome.result)} (see "
-                          f"{outcome.report_dir / summary.MARKDOWN})")
+    result = outcome.result
+    if result.passed:
+        return
+    said = f"gate: {summary.headline(result)} (see {outcome.report_dir / summary.MARKDOWN})"
+    if result.unjudged and not result.regressions:
+        raise EnvironmentProblem(said)
+    raise DrillFailed(said)

@@ -52,6 +52,7 @@ from pfdrill.model.header import RecordHeader
 from pfdrill.model.result import DrillResult
 from pfdrill.model.runbook import RunbookRun
 from pfdrill.model.sla import TimingProfile
+from pfdrill.model.timeline import Phase
 from pfdrill.report import writer
 from pfdrill.runbook import coverage
 from pfdrill.runbook.environment import Options
@@ -267,7 +268,8 @@ class Gatekeeper:
         findings: list[Finding] = []
         for s in p.selected:
             head = heads[(s.file, s.drill)]
-            base, cached = (None, False) if head.verdict.ok else self._base_drill(p, s)
+            unexplained = not head.verdict.ok and head.failing_phase is not Phase.PREFLIGHT
+            base, cached = self._base_drill(p, s) if unexplained else (None, False)
             found = regression.drill(s, s.file, head, base)
             if found is not None:
                 findings.append(found)

@@ -41,6 +41,7 @@ from pfdrill.model.gate import (
     Selected,
 )
 from pfdrill.model.result import DrillResult
+from pfdrill.model.timeline import Phase
 from pfdrill.model.runbook import Command, CommandResult, ExpectationResult, Intent, RunbookRun
 from pfdrill.runbook import intent, lexer, selection
 
@@ -247,6 +248,16 @@ def drill(selected: Selected, file: str, head: DrillResult,
     if head.verdict.ok:
         return None
     phase = head.failing_phase.value if head.failing_phase else "drill"
+    if head.failing_phase is Phase.PREFLIGHT:
+        return Finding(kind=FindingKind.DRILL_NOT_JUDGED, standing=False, file=file,
+                       line=selected.line, section=phase, subject=f"drill {head.name}",
+                       detail=f"could not start: {head.reason}",
+                       base_detail="not run: a drill that never started judges nothing")
+    if base is not None and base.failing_phase is Phase.PREFLIGHT:
+        return Finding(kind=FindingKind.DRILL_NOT_JUDGED, standing=False, file=file,
+                       line=selected.line, section=phase, subject=f"drill {head.name}",
+                       detail=f"{head.verdict.value} in {phase}: {head.reason}",
+                       base_detail=f"the base run could not start: {base.reason}")
     same = (base is not None and not base.verdict.ok
             and base.failing_phase == head.failing_phase
             and reason_key(base.reason) == reason_key(head.reason))

@@ -48,7 +48,10 @@ def _findings(title: str, found: Iterable[Finding]) -> list[str]:
 
 
 def headline(result: GateResult) -> str:
-    n, k = len(result.regressions), len(result.known)
+    n, k, u = len(result.regressions), len(result.known), len(result.unjudged)
+    if u and not n:
+        return (f"{u} drill(s) could not be judged: the environment was not in steady state"
+                + (f"; {k} known failure(s)" if k else ""))
     if result.passed:
         tail = f"; {k} known failure(s), not introduced by this change" if k else ""
         return f"no regression{tail}"
@@ -124,6 +127,8 @@ def markdown(result: GateResult, report_dir: str = "") -> str:
         if result.skipped:
             lines += ["", f"Drills not run: {result.skipped}."]
     lines += _findings("Regressions", result.regressions)
+    lines += _findings("Not judged — the environment kept these drills from starting",
+                       result.unjudged)
     lines += _findings("Known failures — not introduced by this change", result.known)
     for note in result.notes:
         lines += ["", f"> note: {_cell(note)}"]
@@ -178,7 +183,8 @@ def junit(result: GateResult) -> str:
     dr = ET.SubElement(root, "testsuite", name="drills")
     for s in result.selected:
         mine = [f for f in result.findings
-                if f.kind is FindingKind.DRILL_FAILS and f.subject == f"drill {s.drill}"]
+                if f.kind in (FindingKind.DRILL_FAILS, FindingKind.DRILL_NOT_JUDGED)
+                and f.subject == f"drill {s.drill}"]
         case(dr, s.drill, s.file, s.line, [f for f in mine if not f.standing],
              [f for f in mine if f.standing])
     for f in result.findings:

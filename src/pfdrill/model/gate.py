@@ -98,6 +98,9 @@ class FindingKind(enum.Enum):
     CHANGE_UNREACHABLE = "change unreachable"  # still written, no longer runs
     SECTION_MISSING = "section missing"  # a section a drill runs no longer exists
     DRILL_FAILS = "drill fails"  # a selected drill's verdict, judged against the base
+    # A drill that could not start (its preflight: steady state, lease) says nothing about
+    # the change; the environment was not fit to judge it (exit 3, not 1).
+    DRILL_NOT_JUDGED = "drill not judged"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,12 +215,18 @@ class GateResult(Record):
 
     @property
     def regressions(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.standing)
+        return tuple(f for f in self.findings
+                     if not f.standing and f.kind is not FindingKind.DRILL_NOT_JUDGED)
 
     @property
     def known(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.standing)
 
     @property
+    def unjudged(self) -> tuple[Finding, ...]:
+        """Drills the environment kept from judging the change."""
+        return tuple(f for f in self.findings if f.kind is FindingKind.DRILL_NOT_JUDGED)
+
+    @property
     def passed(self) -> bool:
-        return not self.regressions and not (self.strict and self.known)
+        return not self.regressions and not self.unjudged and not (self.strict and self.known)

@@ -262,3 +262,14 @@ def test_a_touched_change_command_or_a_change_that_never_runs_needs_every_base_r
             for c in base.commands if '"enforce"' not in c.text}
     assert regression.needs_base(diff.diff(base, base), {"SEV-1": run(base, calls=made)}) == (
         "SEV-1",)
+
+
+def test_a_drill_that_could_not_start_is_not_judged_either_way() -> None:
+    stuck = drill_result(Verdict.FAILED, Phase.PREFLIGHT,
+                         "steady state does not hold: SEV-1/2 alerts firing: X")
+    f = regression.drill(CHOSEN, "drills/weekly.yaml", stuck, None)
+    assert f is not None and f.kind is FindingKind.DRILL_NOT_JUDGED
+    head = drill_result(Verdict.FAILED, Phase.RECOVER, "recovery checks")
+    g = regression.drill(CHOSEN, "drills/weekly.yaml", head, stuck)
+    assert g is not None and g.kind is FindingKind.DRILL_NOT_JUDGED
+    assert g.base_detail.startswith("the base run could not start")
