@@ -41,8 +41,8 @@ from pfdrill.model.gate import (
     Selected,
 )
 from pfdrill.model.result import DrillResult
-from pfdrill.model.timeline import Phase
 from pfdrill.model.runbook import Command, CommandResult, ExpectationResult, Intent, RunbookRun
+from pfdrill.model.timeline import Phase
 from pfdrill.runbook import intent, lexer, selection
 
 PURPOSES = frozenset({Intent.CHANGE, Intent.NOTIFICATION})
