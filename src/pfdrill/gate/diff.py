@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from pfdrill.model.gate import Change, CommandChange, RunbookDiff, SectionChange
-from pfdrill.model.runbook import Command, Runbook, Section
+from pfdrill.model.runbook import Command, NotRunBlock, Runbook, Section
 from pfdrill.runbook import selection
 
 # Below this similarity two commands at the same place are a removal and an addition.
@@ -155,4 +155,20 @@ def diff(base: Runbook | None, head: Runbook) -> RunbookDiff:
     sections = tuple(_section(name, *sides[name], tuple(moved[name])) for name in sides)
     return RunbookDiff(base=base.source if base else "", head=head.source,
                        base_sha256=base.sha256 if base else "", head_sha256=head.sha256,
-                       sections=sections)
+                       sections=sections, not_run_added=not_run_added(base, head))
+
+
+def not_run_added(base: Runbook | None, head: Runbook) -> tuple[NotRunBlock, ...]:
+    """Blocks of shell code at the head that do not run and were not at the base."""
+
+    def key(b: NotRunBlock) -> tuple[tuple[str, ...], str, str]:
+        return (selection.path_key(b.section.split(" / ")), normalize(b.first_line), b.why.value)
+
+    before = Counter(key(b) for b in base.not_run) if base is not None else Counter()
+    out = []
+    for b in head.not_run:
+        if before[key(b)] > 0:
+            before[key(b)] -= 1
+        else:
+            out.append(b)
+    return tuple(out)

@@ -81,6 +81,9 @@ def markdown(result: GateResult, report_dir: str = "") -> str:
         for s in changed:
             line = s.head_line if s.head_line is not None else s.base_line
             lines.append(f"- `{_short(head, result.repo)}:{line}` {_cell(s.describe())}")
+        for b in v.diff.not_run_added:
+            lines.append(f"- `{_short(head, result.repo)}:{b.line}` {b.section}: shell code "
+                         f"that will not run — {b.summary()}: `{_cell(b.first_line)}`")
     others = [f for f in result.changed_files
               if f not in {_short(v.diff.head, result.repo) for v in result.runbooks}]
     if others:

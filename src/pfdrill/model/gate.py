@@ -13,7 +13,7 @@ import enum
 
 from pfdrill.model.codec import Record
 from pfdrill.model.header import RecordHeader
-from pfdrill.model.runbook import Command
+from pfdrill.model.runbook import Command, NotRunBlock
 
 
 class Change(enum.Enum):
@@ -78,6 +78,9 @@ class RunbookDiff(Record):
     base_sha256: str
     head_sha256: str
     sections: tuple[SectionChange, ...] = ()
+    # shell code the head added that does not run (in a comment, quote or indented block):
+    # nothing to judge, but a reviewer should know it is there
+    not_run_added: tuple[NotRunBlock, ...] = ()
 
     @property
     def identical(self) -> bool:

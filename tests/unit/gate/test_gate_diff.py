@@ -119,3 +119,17 @@ def test_a_new_runbook_has_only_added_sections() -> None:
 def test_normalize_ignores_comments_continuations_and_spacing() -> None:
     assert diff.normalize("# say why\nkubectl  get pods \\\n   -n production\n") == \
         "kubectl get pods -n production"
+
+
+def test_shell_code_added_where_it_does_not_run_is_listed_for_the_reviewer(base: Runbook) -> None:
+    hidden = "<!--\n```bash\nkubectl delete namespace production\n```\n-->\n"
+    d = diff.diff(base, edited("### 2. Performance Recovery\n",
+                               "### 2. Performance Recovery\n\n" + hidden))
+    (block,) = d.not_run_added
+    assert block.section == PERFORMANCE and block.first_line == "kubectl delete namespace production"
+    assert "HTML comment" in block.summary()
+    assert d.changed == ()  # nothing that runs changed
+    assert diff.diff(book(TEXT.replace("### 2. Performance Recovery\n",
+                                       "### 2. Performance Recovery\n\n" + hidden)),
+                     edited("### 2. Performance Recovery\n",
+                            "### 2. Performance Recovery\n\n" + hidden)).not_run_added == ()

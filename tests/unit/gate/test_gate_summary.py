@@ -109,3 +109,20 @@ def test_a_drill_that_could_not_start_is_an_environment_verdict() -> None:
     text = summary.markdown(r)
     assert "could not be judged: the environment was not in steady state" in text
     assert "### Not judged — the environment kept these drills from starting (1)" in text
+
+
+def test_shell_code_that_will_not_run_is_shown_to_the_reviewer() -> None:
+    import dataclasses
+
+    from pfdrill.model.runbook import NotRunBlock, NotRunReason
+
+    block = NotRunBlock(section="Recovery Procedures / Performance Recovery", line=241,
+                        end_line=243, language="bash", why=NotRunReason.HTML_COMMENT,
+                        first_line="kubectl delete namespace production")
+    r = result()
+    verdict = dataclasses.replace(r.runbooks[0], diff=dataclasses.replace(
+        DIFF, not_run_added=(block,)))
+    text = summary.markdown(dataclasses.replace(r, runbooks=(verdict,)))
+    assert ("- `runbooks/rb.md:241` Recovery Procedures / Performance Recovery: shell code that "
+            "will not run — bash block inside an HTML comment — not rendered, not run: "
+            "`kubectl delete namespace production`") in text
