@@ -24,6 +24,8 @@ passes is no regression whatever the base did.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 import shutil
 import time
@@ -233,8 +235,6 @@ class Gatekeeper:
                               checks=tuple(summaries), note=note), findings
 
     def _save_run(self, file: str, side: Side, severity: str, run: RunbookRun) -> None:
-        import json
-
         out = self.report_dir / "runbook"
         out.mkdir(parents=True, exist_ok=True)
         name = f"{Path(file).stem}-{side.value}-{severity}.json"
@@ -304,8 +304,6 @@ class Gatekeeper:
 
 
 def _sha(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
