@@ -4,13 +4,16 @@ Pull requests against the same base judge against the same base runs; CI
 keeps ``~/.cache/pfdrill`` between jobs, so the base half of the gate is
 usually a file read. A key is the sha256 of everything that decides a
 result: the base runbook's bytes (its sha256), pfdrill's version, what was
-run (the severity; a drill's whole entry) and where (provider, context,
-namespace, the operator inputs given to the sandbox). A damaged entry is a
+run (the severity; a drill's whole entry), with what (pfdrill's version and a
+digest of its installed files: a development checkout's code moves between
+versions) and where (provider, context, namespace, the operator inputs given
+to the sandbox). A damaged entry is a
 miss, never an error.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,10 +27,22 @@ from pfdrill.model.codec import Record
 R = TypeVar("R", bound=Record)
 
 
+@functools.cache
+def code_digest() -> str:
+    """The sha256 of pfdrill's own files as installed: the base runs with the head's pfdrill,
+    so a development checkout whose code moved on (same version) misses the cache."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".json", ".yaml", ".yml", ".j2", ".md"):
+            h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def key(kind: str, parts: Mapping[str, Any]) -> str:
     """A cache key for a ``kind`` of result determined by ``parts`` (JSON-able)."""
-    doc = json.dumps({"kind": kind, "pfdrill": __version__, **parts}, sort_keys=True,
-                     default=str)
+    doc = json.dumps({"kind": kind, "pfdrill": __version__, "code": code_digest(), **parts},
+                     sort_keys=True, default=str)
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
