@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="The CI gate on runbook changes.", no_args_is_help=False)
 
 
@@ -37,9 +39,10 @@ def gate(
     kubeconfig: Path | None = typer.Option(None, "--kubeconfig"),
     context: str | None = typer.Option(None, "--context"),
     config: Path | None = typer.Option(None, "--config", help="pfdrill config (allow-list)."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Exit 0: no regression; 1: a regression (or, with --strict, a known failure);
-    2: bad input; 3: environment problem. The summary is printed and written to
+    2: bad input; 3: environment problem. The summary is printed (``--json``: the result) and written to
     REPORTS/gate/<run-id>/summary.md with junit.xml and gate.json (deploy/ci/gate.sh hands
     them to the CI system)."""
     from pfdrill.drill import progress, wiring
@@ -59,8 +62,9 @@ def gate(
                                    use_cache=not no_cache, cache_dir=cache_dir, progress=say,
                                    observers=[progress.ProgressPrinter(sys.stderr)])
     outcome = keeper.run()
-    typer.echo((outcome.report_dir / summary.MARKDOWN).read_text(encoding="utf-8"))
     result = outcome.result
+    emit(as_json, {**result.to_dict(), "report_dir": str(outcome.report_dir)},
+         (outcome.report_dir / summary.MARKDOWN).read_text(encoding="utf-8"))
     if result.passed:
         return
     said = f"gate: {summary.headline(result)} (see {outcome.report_dir / summary.MARKDOWN})"

@@ -1,32 +1,22 @@
 """The gate's runbook check: one whole runbook, one severity, a fresh sandbox, the same environment.
 
-Base and head must meet the same world, so every check is guarded the way a
-drill's preflight and restore guard a drill, with the drill's own machinery:
-the drill Lease (nothing else drills meanwhile), the drill snapshot
-(:class:`~pfdrill.drill.snapshot.ClusterSnapshotter`, saved to the snapshot
-store, so a killed gate is restored by the next drill's preflight) and the
-environment's state keepers (live alert rules, published baselines), put
-back after the run — also on failure and interrupt.
-
-:func:`run` is the one place the gate calls the runbook check; when
-``pfdrill runbook check`` guards itself (issue 17), point :func:`run` at that
-and drop :func:`guarded`.
+Base and head must meet the same world, so every check runs inside the
+claim every entry point that changes the fabric goes through
+(:class:`~pfdrill.drill.claim.Claim`: allow-list, opt-in, the drill Lease, a
+snapshot on disk with the environment's state keepers — live alert rules,
+published baselines — put back afterwards, also on failure and interrupt), as
+``pfdrill runbook check`` does.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from pfdrill.drill.context import holder_identity
-from pfdrill.drill.environment import LEASE_NAME, DrillEnvironment
-from pfdrill.drill.interrupts import interrupts_deferred
-from pfdrill.errors import EnvironmentProblem, SafetyRefused
+from pfdrill.drill import claim
+from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.model.runbook import RunbookRun
 from pfdrill.runbook import runner
 from pfdrill.runbook.environment import DrillVars, Environment, Options
@@ -43,50 +33,18 @@ class Checker:
     options: Options = dataclasses.field(default_factory=Options)
 
 
-@contextmanager
-def guarded(env: DrillEnvironment, run_id: str) -> Iterator[None]:
-    """Lease, snapshot and keepers' state around a block; everything put back after it."""
-    ns, cluster = env.namespace, env.cluster
-    context = cluster.context
-    if env.snapshots.load(context, ns) is not None:
-        raise SafetyRefused(f"a killed drill left a snapshot of {ns} in {context} that is not "
-                            "restored yet: run a drill (its preflight restores it) first")
-    holder = holder_identity(run_id)
-    if not cluster.acquire_lease(ns, LEASE_NAME, holder, env.lease_seconds):
-        raise SafetyRefused(f"another drill holds the lease {ns}/{LEASE_NAME}")
-    try:
-        extra = {k.name: k.save() for k in env.keepers}
-        snap = dataclasses.replace(env.snapshotter.take(
-            run_id=run_id, holder=holder, taken_wall=dt.datetime.now(dt.UTC).isoformat()),
-            extra=extra)
-        env.snapshots.save(snap)
-        try:
-            yield
-        finally:
-            with interrupts_deferred() as deferred:  # a second Ctrl-C must not stop a restore
-                actions = list(env.snapshotter.restore(snap))
-                for keeper in env.keepers:
-                    if keeper.name in snap.extra:
-                        actions += keeper.restore(snap.extra[keeper.name])
-                remaining = env.snapshotter.differences(snap)
-            deferred.reraise()
-            if remaining:
-                raise EnvironmentProblem("the runbook check left the environment changed and it "
-                                         f"could not be restored: {'; '.join(remaining)}")
-            env.snapshots.clear(context, ns)
-            log.info("restored after the runbook check: %s", "; ".join(actions) or "nothing")
-    finally:
-        cluster.release_lease(ns, LEASE_NAME, holder)
-
-
 def _incident(run_id: str) -> str:
     return f"GATE-{run_id}-{uuid.uuid4().hex[:6].upper()}"
 
 
-def run(checker: Checker, path: str | Path, severity: str, *, run_id: str) -> RunbookRun:
-    """Run the whole runbook at ``path`` with ``$SEVERITY`` = ``severity``; restore after."""
+def run(checker: Checker, path: str | Path, severity: str, *, run_id: str,
+        progress: claim.Progress = lambda _m: None) -> RunbookRun:
+    """Run the whole runbook at ``path`` with ``$SEVERITY`` = ``severity``; restored after."""
     env = checker.drill
-    with guarded(env, run_id):
+    incident = _incident(run_id)
+    with claim.Claim(env.cluster, env.config, env.snapshots, run_id=incident.lower(),
+                     keepers=env.keepers, plan=env.snapshotter.plan, wait_s=env.lease_wait_s,
+                     lease_seconds=env.lease_seconds, progress=progress):
         return runner.check(path, checker.runbook, env.cluster, env.config,
-                            DrillVars(severity=severity, incident_id=_incident(run_id)),
+                            DrillVars(severity=severity, incident_id=incident),
                             (), checker.options)

@@ -196,7 +196,8 @@ class Gatekeeper:
         self.progress(f"[gate] {judged.book.file} at the {side.value}, SEVERITY={severity}: "
                       "running the whole runbook")
         t = time.monotonic()
-        run = check.run(checker, path, severity, run_id=self.run_id)
+        run = check.run(checker, path, severity, run_id=self.run_id,
+                        progress=lambda m: self.progress(f"[safety] {m}"))
         self._timed(f"{side.value}_check", t)
         if side is Side.BASE:
             self.cache.put(key, run)
