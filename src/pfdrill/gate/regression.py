@@ -19,12 +19,19 @@ has at all is *removed* (commands inside a multi-line block count one by one,
 so dropping the ``kubectl scale`` out of an ``if`` block is caught; one that
 is rewritten — same program and verb — is judged by running it instead).
 
+A head run's failure above the first line the change touched (a command that
+succeeded at the base, an expectation met there) cannot come from the change:
+the runbook runs top to bottom and nothing before that line differs. It is
+known — a flaky command or the environment (a ``sleep 2`` that was not long
+enough on a loaded runner) — not a regression.
+
 A drill that fails at the head is known when it failed at the base in the
 same phase for the same reason (numbers and identifiers aside).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shlex
 from collections import Counter
@@ -204,7 +211,31 @@ def runbook(diff: RunbookDiff, base: RunbookRun | None, head: RunbookRun, *, fil
                          f"observed {be.observed}" if not be.ok else
                          "met at the base" if not be.skipped else f"not judged ({be.skipped})"),
             severity=severity))
-    return out
+    first = first_change_line(diff)
+    return [_before_change(f, first) for f in out]
+
+
+# What a head run decides (a static removal is the text's, wherever it is).
+_RUN_DEPENDENT = (FindingKind.COMMAND_FAILS, FindingKind.EXPECTATION_UNMET,
+                  FindingKind.CHANGE_UNREACHABLE)
+
+
+def first_change_line(diff: RunbookDiff) -> int | None:
+    """The head line of the first section that runs differently (None: no such bound, e.g. a
+    section was removed, whose place in the head is nowhere)."""
+    changed = diff.changed
+    if not changed or any(s.head_line is None for s in changed):
+        return None
+    return min(s.head_line for s in changed if s.head_line is not None)
+
+
+def _before_change(f: Finding, first: int | None) -> Finding:
+    if (f.standing or first is None or f.line is None or f.line >= first
+            or f.kind not in _RUN_DEPENDENT):
+        return f
+    return dataclasses.replace(
+        f, standing=True, base_detail=f"{f.base_detail}; it runs before line {first}, the "
+        "first the change touched, so the change cannot have caused it (flaky or environment)")
 
 
 def needs_base(diff: RunbookDiff, heads: Mapping[str, RunbookRun]) -> tuple[str, ...]:

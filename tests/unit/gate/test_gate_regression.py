@@ -90,6 +90,33 @@ def test_a_command_that_succeeded_at_the_base_and_fails_now_is_a_regression() ->
     assert f.base_detail == "ok"
 
 
+def test_a_failure_above_the_first_changed_line_is_known_not_a_regression() -> None:
+    """Seen on a loaded machine: the investigation's port-forward + ``sleep 2`` + curl failed
+    at the head only, while the change edited the recovery far below it."""
+    base = book()
+    head = edited("--timeout=120s\n```\n\n### 3. Security Recovery",
+                  "--timeout=180s\n```\n\n### 3. Security Recovery")
+    bad = {"port-forward": CommandOutcome.FAILED, "timeout=180s": CommandOutcome.FAILED}
+    found = judge(base, head, run(base), run(head, bad=bad))
+    first = regression.first_change_line(diff.diff(base, head))
+    assert first is not None
+    early = next(f for f in found if "port-forward" in f.subject)
+    assert early.line is not None and early.line < first
+    assert early.standing and early.kind is FindingKind.COMMAND_FAILS
+    assert early.base_detail.startswith(f"ok; it runs before line {first}, the first the change")
+    # at or below the first changed line the change may be the cause: still a regression
+    late = [f for f in found if "port-forward" not in f.subject]
+    assert late and all(not f.standing and f.line >= first for f in late)
+
+
+def test_with_a_section_removed_no_failure_is_excused_by_its_place() -> None:
+    base = book()
+    start = TEXT.index("### 2. Performance Recovery")
+    end = TEXT.index("### 3. Security Recovery")
+    head = book(TEXT[:start] + TEXT[end:])
+    assert regression.first_change_line(diff.diff(base, head)) is None
+
+
 def test_a_failure_at_the_base_too_is_standing() -> None:
     base = book()
     found = judge(base, base, run(base, bad={"pfctl rotate": CommandOutcome.FAILED}),
