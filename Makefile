@@ -8,9 +8,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := prometheus prometheus-alertmanager procps git psmisc iproute2 curl chromium
+APT_PACKAGES := prometheus prometheus-alertmanager procps git psmisc iproute2 curl chromium shellcheck
 # What pfdrill runs from those packages: checked instead where there is no apt-get.
-APT_COMMANDS := prometheus prometheus-alertmanager promtool amtool pkill git fuser ss curl chromium
+APT_COMMANDS := prometheus prometheus-alertmanager promtool amtool pkill git fuser ss curl chromium shellcheck
 # The whole tree make and CI install (make constraints regenerates it from the venv).
 CONSTRAINTS := deploy/python/constraints.txt
 STAMP := $(VENV)/.installed

@@ -11,11 +11,13 @@ session started may be left: :mod:`leakcheck`.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,3 +74,69 @@ def no_network() -> Iterator[None]:
         mp.setattr(socket, "getaddrinfo", refuse)
         mp.setattr(subprocess.Popen, "__init__", refuse)
         yield
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+class GitRepo:
+    """A throw-away git repository holding copies of the project's runbook, drills and features,
+    for testing ``pfdrill gate`` on real commits (a base, then edits on top)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "gate@test.invalid")
+        self.git("config", "user.name", "gate test")
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", "-C", str(self.root), *args], capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip()
+
+    def copy(self, *rel: str) -> GitRepo:
+        """Copy project paths (files or directories) into the repository, same layout."""
+        for r in rel:
+            src, dst = PROJECT / r, self.root / r
+            if src.is_dir():
+                shutil.copytree(src, dst, dirs_exist_ok=True)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+        return self
+
+    def write(self, rel: str, text: str) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        """Replace ``old`` (which must be there, once) by ``new`` in ``rel``."""
+        path = self.root / rel
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {rel}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def branch(self, name: str) -> None:
+        self.git("checkout", "-q", "-b", name)
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Callable[..., GitRepo]:
+    """``git_repo("runbooks", "drills", "features")``: a repository with those project paths
+    committed on ``main`` and a branch ``change`` checked out for the edit under test."""
+
+    def make(*paths: str) -> GitRepo:
+        repo = GitRepo(tmp_path / "repo").copy(*paths)
+        repo.commit("base")
+        repo.branch("change")
+        return repo
+
+    return make

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make") or "/usr/bin/make"
 APT_COMMANDS = ("prometheus", "prometheus-alertmanager", "promtool", "amtool", "pkill", "git",
-                "fuser", "ss", "curl")
+                "fuser", "ss", "curl", "chromium", "shellcheck")
 
 
 def _fake(bindir: Path, name: str, body: str = "exit 0") -> None:
@@ -41,7 +41,9 @@ def test_no_apt_and_missing_commands_names_the_packages(tmp_path: Path) -> None:
     missing = " ".join(c for c in APT_COMMANDS if c != "git")
     assert _our_lines(done) == [
         f"error: no apt-get here, and {missing} not found: install (Debian names) prometheus "
-        "prometheus-alertmanager procps git psmisc iproute2 curl with this system's package manager"]
+        "prometheus-alertmanager procps git psmisc iproute2 curl chromium shellcheck with this "
+        "system's "
+        "package manager"]
 
 
 def test_no_apt_but_every_command_present_is_fine(tmp_path: Path) -> None:
@@ -61,7 +63,8 @@ def test_not_root_without_sudo_says_what_to_run_as_root(tmp_path: Path) -> None:
     done = _make(bindir, "apt")
     assert done.returncode != 0
     assert _our_lines(done) == ["error: not root and no sudo: as root, run apt-get install "
-                                "prometheus prometheus-alertmanager procps psmisc iproute2"]
+                                "prometheus prometheus-alertmanager procps psmisc iproute2 "
+                                "chromium shellcheck"]
 
 
 @pytest.mark.parametrize(("version", "line"), [

@@ -30,6 +30,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("sensitivity", "pfdrill.cli.sensitivity"),
     ("gameday", "pfdrill.cli.gameday"),
     ("dashboard", "pfdrill.cli.dashboard"),
+    ("gate", "pfdrill.cli.gate"),
     ("report", "pfdrill.cli.report"),
     ("history", "pfdrill.cli.history"),
     ("schedule", "pfdrill.cli.schedule"),

@@ -132,6 +132,13 @@ class StackEnvironmentFactory:
                      kubeconfig=str(self.kubeconfig) if self.kubeconfig else None,
                      context=self.context, in_cluster=self.in_cluster)
 
+    def runbook_environment(self) -> Environment:
+        """What runbook commands see of the stack :meth:`build` brought up (the gate's
+        whole-runbook checks run in it, as a drill's sections do)."""
+        stack = self.stack()
+        ep = obs_stack.resolve(stack.config, stack.name, stack.paths)
+        return _runbook_environment(stack.status(), stack, ep)
+
 
 @dataclasses.dataclass(frozen=True)
 class _Observability:
@@ -160,8 +167,8 @@ def _observability(stack: Stack, profile: TimingProfile) -> _Observability:
                           ruleset, oprof)
 
 
-def _runbook_environment(info: StackInfo, stack: Stack, obs: _Observability) -> Environment:
-    ep, rules_dir = obs.endpoints, obs.rules_dir
+def _runbook_environment(info: StackInfo, stack: Stack, ep: obs_stack.Endpoints) -> Environment:
+    rules_dir = Path(ep.rules_dir) if ep.rules_dir else None
     return Environment(kubeconfig=info.kubeconfig, context=info.context,
                        namespace=stack.config.namespace, sink_url=ep.sink_url or "",
                        prometheus_url=ep.prometheus_url,
@@ -222,7 +229,7 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
         state_dir=stack.paths.state, journal_dir=stack.paths.state / "journals",
         runtime_dir=info.runtime_dir or None, prometheus_url=obs.endpoints.prometheus_url)
     faults = cast(FaultCatalog, chaos)
-    rb_env = _runbook_environment(info, stack, obs)
+    rb_env = _runbook_environment(info, stack, obs.endpoints)
     sandbox = runbook.SandboxRunbook(Runner(rb_env, client, stack.config))
     traffic = _baseline_traffic(info, stack)
     if traffic is not None:

@@ -70,7 +70,7 @@ def _positional(args: tuple[str, ...]) -> list[str]:
 
 
 def _kubectl(cmd: SimpleCommand) -> Intent:
-    words = _kubectl_words(cmd.args)
+    words = kubectl_words(cmd.args)
     if not words:
         return Intent.CHECK
     sub = words[0]
@@ -87,7 +87,7 @@ _KUBECTL_VALUE_FLAGS = frozenset({"-n", "--namespace", "--context", "--kubeconfi
                                   "--replicas", "-f", "--filename", "--field-selector"})
 
 
-def _kubectl_words(args: tuple[str, ...]) -> list[str]:
+def kubectl_words(args: tuple[str, ...]) -> list[str]:
     """kubectl's positional words, skipping flags and their values (``-n production``)."""
     out, skip = [], False
     for a in args:
@@ -210,7 +210,7 @@ def streams(text: str) -> bool:
         name = cmd.name.rsplit("/", 1)[-1]
         args = cmd.args
         if name == "kubectl":
-            words = _kubectl_words(args)
+            words = kubectl_words(args)
             sub = words[0] if words else ""
             if sub in STREAMING_KUBECTL:
                 return True

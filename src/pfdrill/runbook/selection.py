@@ -22,6 +22,11 @@ def _norm(part: str) -> str:
     return re.sub(r"\s+", " ", part).casefold()
 
 
+def path_key(path: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A heading path as matching sees it: no case, numbering or extra spaces."""
+    return tuple(_norm(p) for p in path)
+
+
 def _parts(name: str) -> tuple[str, ...]:
     return tuple(_norm(p) for p in re.split(r"\s*/\s*|\s*>\s*", name) if p.strip())
 
@@ -39,7 +44,7 @@ def select(book: Runbook, names: list[str] | tuple[str, ...]) -> tuple[Section, 
         want = _parts(name)
         if not want:
             raise InvalidInput("empty section name", file=book.source)
-        paths = [tuple(_norm(p) for p in s.path) for s in book.sections]
+        paths = [path_key(s.path) for s in book.sections]
         hits = [i for i, p in enumerate(paths) if p[-len(want):] == want]
         if not hits:
             known = "; ".join(s.name for s in book.sections if s.commands or s.level <= 2)

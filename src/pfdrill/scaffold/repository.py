@@ -23,6 +23,7 @@ SUITE = "drills/weekly.yaml"
 RUNBOOK = "runbooks/policy-enforcement-incident-response.md"
 CONFIG = "pfdrill.yaml"
 CI = ".ci/run"
+GATE = ".ci/gate"  # deploy/ci/gate.sh: `pfdrill gate` for any CI system
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +64,7 @@ def plan(config: Config | None = None) -> list[File]:
         File("features/test_features.py", _template("test_features.py.tmpl", values)),
         File("pytest.ini", _template("pytest.ini.tmpl", values)),
         File(CI, _template("ci-run.tmpl", values), executable=True),
+        File(GATE, assets.path("deploy", "ci", "gate.sh").read_bytes(), executable=True),
         File("README.md", _template("README.md.tmpl", values)),
         File(".gitignore", _template("gitignore.tmpl", values)),
     ]

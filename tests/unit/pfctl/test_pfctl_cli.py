@@ -98,3 +98,19 @@ def test_each_call_is_journaled_inside_a_runbook_sandbox(
     assert (record["tool"], record["cmd"], record["rc"]) == ("pfctl", "007", 2)
     assert record["argv"][:2] == ["incident", "create"]
     assert "unknown severity 'SEV-9'" in record["stderr"]
+
+
+def test_a_call_imports_only_the_group_it_names() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys; from pfdrill.pfctl import cli; cli.build_app(['incident', 'show']); "
+             "print(sorted(m for m in sys.modules if m.startswith('pfdrill.pfctl.commands.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "['pfdrill.pfctl.commands.common', " \
+        "'pfdrill.pfctl.commands.incident']"
+    every = cli.build_app(["--help"])
+    names = {g.name for g in every.registered_groups} | {
+        c.name for c in every.registered_commands}
+    assert names == {*cli.GROUPS, "collect", "analyze", "validate", "rotate"}

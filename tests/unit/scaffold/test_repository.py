@@ -30,8 +30,10 @@ def test_init_writes_the_reference_material_as_shipped(team: Path) -> None:
     assert sorted(p.name for p in (team / "runbooks" / "seed-inputs").iterdir()) == shipped_inputs
     features = sorted(p.name for p in (REPO / "features").glob("*.feature"))
     assert sorted(p.name for p in (team / "features").glob("*.feature")) == features
-    assert os.access(team / repository.CI, os.X_OK)
-    assert subprocess.run(["bash", "-n", str(team / repository.CI)], check=False).returncode == 0
+    for script in (repository.CI, repository.GATE):
+        assert os.access(team / script, os.X_OK)
+        assert subprocess.run(["bash", "-n", str(team / script)], check=False).returncode == 0
+    assert (team / repository.GATE).read_bytes() == (REPO / "deploy/ci/gate.sh").read_bytes()
     for py in ("features/conftest.py", "features/test_features.py"):
         compile((team / py).read_text(), py, "exec")
 
