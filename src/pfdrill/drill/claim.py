@@ -32,13 +32,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from pfdrill.cluster import lease
+from pfdrill.cluster import guard, lease
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.drill.context import holder_identity
 from pfdrill.drill.interrupts import interrupts_deferred, interrupts_raise
 from pfdrill.drill.ports import StateKeeper
 from pfdrill.drill.snapshot import ClusterSnapshotter, Snapshot, SnapshotPlan, SnapshotStore
-from pfdrill.errors import EnvironmentProblem, LeaseHeld, ObjectNotFound, SafetyRefused
+from pfdrill.errors import EnvironmentProblem, LeaseHeld
 from pfdrill.proc import lineage
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
@@ -48,17 +48,7 @@ Progress = Callable[[str], None]
 
 def check_target(cluster: ClusterClient, namespace: str, config: Config) -> None:
     """SafetyRefused (exit 4) unless the context is allowed and the namespace opted in."""
-    context = cluster.context
-    if not config.context_allowed(context):
-        raise SafetyRefused(f"context {context!r} is not on the drill allow-list "
-                            f"({', '.join(config.allowed_contexts)})")
-    try:
-        labels = cluster.namespace_labels(namespace)
-    except ObjectNotFound:
-        raise SafetyRefused(f"namespace {namespace!r} does not exist in context {context!r}") from None
-    if labels.get(config.optin_key) != config.optin_value:
-        raise SafetyRefused(f"namespace {namespace!r} is not opted in to drills "
-                            f"(label {config.optin_label} missing)")
+    guard.check(cluster, namespace, config)
 
 
 @dataclasses.dataclass(frozen=True)

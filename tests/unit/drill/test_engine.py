@@ -123,7 +123,7 @@ def test_preflight_refuses_a_context_not_on_the_allow_list(
     drill = engine.Drill(fail_open, env, run_id="t1")
     result = drill.run()
     assert result.verdict is Verdict.ERROR and result.failing_phase is Phase.PREFLIGHT
-    assert "not on the drill allow-list" in result.reason
+    assert "not on the allow-list" in result.reason
     assert world.cluster.calls == []  # nothing changed
     assert world.cluster.leases == {}
     assert all(p.status is PhaseStatus.SKIPPED for p in result.phases[1:-1])
