@@ -208,9 +208,14 @@ def test_runbook_check_leaves_everything_as_it_was_and_a_drill_then_passes(
 # --- a team's own fabric, drilled with --provider existing -------------------------------------
 
 def _team_manifests(tmp: Path, *watcher_args: str) -> Path:
-    """deploy/fabric as a team might run it: their image tag, an extra label, DEBUG logs."""
-    out = tmp / "team-fabric"
-    shutil.copytree(deploy.manifests.default_dir(), out)
+    """deploy/fabric as a team might run it: their image tag, an extra label, DEBUG logs
+    (the base edited; the kwok overlay over it, as the cluster runs pods)."""
+    overlay = deploy.manifests.default_dir()
+    shipped = overlay.parents[1]  # deploy/: the base, components and overlays
+    tree = tmp / "team-deploy"
+    shutil.copytree(shipped, tree, symlinks=False,
+                    ignore=shutil.ignore_patterns("screenshots", "python"))
+    out = tree / "fabric"
     for name in ("sidecar-watcher.yaml", "policy-adapter.yaml"):
         path = out / name
         docs = list(yaml.safe_load_all(path.read_text()))
@@ -228,7 +233,7 @@ def _team_manifests(tmp: Path, *watcher_args: str) -> Path:
     doc = yaml.safe_load(cfg.read_text())
     doc["data"]["log_level"] = "DEBUG"
     cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return out
+    return tree / overlay.relative_to(shipped)
 
 
 def _team(stack: Any, tmp: Path, *watcher_args: str) -> tuple[Path, dict[str, Any]]:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from pfdrill.cli.output import JsonOpt, emit
+
 app = typer.Typer(help="Serve the live dashboard on 127.0.0.1 (drills and game days, as they run).",
                   invoke_without_command=True)
 
@@ -19,7 +21,8 @@ def serve(port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any 
           context: str | None = typer.Option(None, "--context"),
           config: Path | None = typer.Option(None, "--config", help="pfdrill config file."),
           duration: float = typer.Option(0.0, "--for", help="Stop after this many seconds "
-                                         "(default: until Ctrl-C).")) -> None:
+                                         "(default: until Ctrl-C)."),
+          as_json: bool = JsonOpt) -> None:
     """Follow `pfdrill drill run` and `pfdrill gameday run` live: phases against budgets,
     alerts, notifications, cluster changes, metric curves. Prints its address."""
     import time
@@ -44,10 +47,10 @@ def serve(port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any 
                       pollers=around.pollers(around.cluster(), since=time.time()),
                       prometheus=PrometheusAPI(around.prometheus_url), tokens=tokens)
     url = board.start(port=port)
-    typer.echo(f"dashboard: {url}", err=False)
     ep = session.running()
-    if ep is not None:
-        typer.echo(f"game day {ep.id} runs with its own controls at {ep.url}")
+    emit(as_json, {"dashboard": url, "gameday": None if ep is None else {"id": ep.id, "url": ep.url}},
+         f"dashboard: {url}" + ("" if ep is None else
+                                f"\ngame day {ep.id} runs with its own controls at {ep.url}"))
     stop = threading.Event()
     try:
         stop.wait(duration if duration > 0 else None)
