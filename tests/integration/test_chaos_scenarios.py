@@ -102,14 +102,17 @@ def test_sigterm_mid_method_still_rolls_back(no_fault_left: FaultsFabric, tmp_pa
     journal_path = tmp_path / "journal.json"
     proc = chaos(fab, REPO / "scenarios" / f"{scenario}.json", journal_path, PFDRILL_HOLD_S="300")
     try:
-        wait_for(lambda: _injected(fab, f"scenario-{scenario}"), timeout=120, what="the injection")
+        wait_for(lambda: _injected(fab, f"scenario-{scenario}") or proc.poll() is not None,
+                 timeout=120, what="the injection")
+        assert proc.poll() is None, f"chaos exited {proc.returncode}: {proc.communicate()[0][-3000:]}"
         assert fab.kubectl_snapshot() != before or scenario == "high-reject-rate"
         proc.send_signal(signal.SIGTERM)
         code, out = finish(proc, timeout=180)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.communicate()  # an early exit's output: read and closed, never leaked
     assert code != 0
     journal = json.loads(journal_path.read_text())
     assert journal["status"] == "interrupted", out[-2000:]
@@ -130,7 +133,8 @@ def test_sigkill_mid_method_is_restored_from_the_state_file(no_fault_left: Fault
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.communicate()  # an early exit's output: read and closed, never leaked
     assert fab.kubectl_snapshot()["replicas"]["policy-adapter"] == 0
     done = subprocess.run([str(VENV_BIN / "pfdrill"), "fault", "rollback", "--key", "scenario-adapter-failure"],
                           env=fab.env, capture_output=True, text=True, timeout=120)
