@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pfdrill.fabric.authority import Authority
     from pfdrill.load import plan, runner
     from pfdrill.settings.paths import Paths
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     stack = Stack(name=args.name)
     paths = Paths.from_env()

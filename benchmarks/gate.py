@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pfdrill.drill import wiring
 from pfdrill.gate import gatekeeper, plan
-from pfdrill.stack.environment import Stack
+from pfdrill.stack.lifecycle import Stack
 
 PROJECT = Path(__file__).resolve().parents[1]
 RB = "runbooks/policy-enforcement-incident-response.md"

@@ -43,7 +43,7 @@ from pfdrill.load import runner
 from pfdrill.load.plan import LoadPlan, TrafficKind
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
-from pfdrill.stack.environment import Stack
+from pfdrill.stack.lifecycle import Stack
 
 
 def sustained(url: str, authority: Authority, rates: list[float], duration: float, workers: int,

@@ -20,7 +20,7 @@ from pfdrill.detect import pipeline
 from pfdrill.errors import ClusterError
 from pfdrill.fabric import deploy
 from pfdrill.obs import rules
-from pfdrill.runbook.environment import Environment
+from pfdrill.runbook.inputs import Environment
 from pfdrill.runbook.observer import KubectlLogObserver, Verdict
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths

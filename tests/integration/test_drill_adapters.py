@@ -23,7 +23,7 @@ from pfdrill.model.detection import Channel
 from pfdrill.model.signals import Baseline
 from pfdrill.obs import stack as obs_stack
 from pfdrill.obs.api import PrometheusAPI
-from pfdrill.runbook.environment import Environment
+from pfdrill.runbook.inputs import Environment
 from pfdrill.runbook.runner import Runner
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths

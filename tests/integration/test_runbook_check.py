@@ -21,7 +21,7 @@ from runbook_support import REPO, RUNBOOK, Drill, drill_environment  # type: ign
 from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import CommandOutcome
 from pfdrill.runbook import coverage, runner
-from pfdrill.runbook.environment import DrillVars, Options
+from pfdrill.runbook.inputs import DrillVars, Options
 from pfdrill.sink.client import SinkClient
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]

@@ -23,7 +23,7 @@ import pytest
 
 from pfdrill.obs import profile as profiles
 from pfdrill.obs import rules
-from pfdrill.obs.stack import Stack
+from pfdrill.obs.stack import ObsStack
 
 pytestmark = [pytest.mark.cluster, pytest.mark.servers, pytest.mark.slow]
 
@@ -82,7 +82,7 @@ def rule_at_20x(drill_cluster: Any, tmp_path: Path) -> Iterator[Path]:
     source.write_text(text.replace("expr: pfdrill:reject_rate_ratio > 10\n",
                                    "expr: pfdrill:reject_rate_ratio > 20\n"))
     drill_cluster.stack.up_all("drill")  # the whole environment, as the CLI brings it up
-    stack = Stack(drill_cluster.name)
+    stack = ObsStack(drill_cluster.name)
     live = stack.rules_dir / rules.RENDERED_FILE
     saved = live.read_text()
     rules.render_to(stack.rules_dir, profiles.get("drill"), source)

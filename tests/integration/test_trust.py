@@ -177,7 +177,7 @@ def test_second_invocations_during_a_drill_change_nothing_and_name_the_holder(
 def _rules(env: dict[str, str], cluster: Any) -> dict[str, str]:
     from pfdrill.obs import stack as obs_stack
 
-    ep = obs_stack.Stack(cluster.name).endpoints()
+    ep = obs_stack.ObsStack(cluster.name).endpoints()
     assert ep is not None and ep.rules_dir
     return {p.name: p.read_text() for p in sorted(Path(ep.rules_dir).glob("*.yml"))}
 

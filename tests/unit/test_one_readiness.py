@@ -18,7 +18,7 @@ import pfdrill
 
 SRC = Path(pfdrill.__file__).parent
 REPO = SRC.parent.parent
-USERS = ("chaos/probes.py", "drill/adapters/steady.py", "fabric/deploy.py", "stack/environment.py",
+USERS = ("chaos/probes.py", "drill/adapters/steady.py", "fabric/deploy.py", "stack/lifecycle.py",
          "faults/context.py", "pfctl/trust.py")
 # Where a Deployment's status fields may be read to judge readiness: the record that
 # defines "rolled out" and the predicate itself.

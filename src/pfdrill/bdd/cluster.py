@@ -19,7 +19,7 @@ import pytest
 
 if TYPE_CHECKING:
     from pfdrill.cluster.client import ClusterClient
-    from pfdrill.stack.environment import Stack, StackInfo
+    from pfdrill.stack.lifecycle import Stack, StackInfo
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +41,7 @@ class DrillCluster:
 @pytest.fixture(scope="session")
 def drill_cluster(request: pytest.FixtureRequest) -> Iterator[DrillCluster]:
     from pfdrill.cluster.client import KubeClient
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
     from pfdrill.toolchain import build
 
     name = str(request.config.getoption("--pfdrill-cluster"))

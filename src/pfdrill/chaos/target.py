@@ -39,7 +39,7 @@ from pfdrill.faults.metrics import MetricsReader, PrometheusReader, TargetsFileR
 from pfdrill.model.fabric import FABRIC, RuntimeFiles
 from pfdrill.settings.config import load_config
 from pfdrill.settings.paths import Paths
-from pfdrill.stack.environment import Stack
+from pfdrill.stack.lifecycle import Stack
 
 KEYS: dict[str, str] = {
     "pfdrill_cluster": "PFDRILL_CLUSTER",

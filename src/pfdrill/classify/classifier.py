@@ -9,10 +9,10 @@ from __future__ import annotations
 from pfdrill.classify import indicators
 from pfdrill.classify.thresholds import ThresholdTable
 from pfdrill.model.severity import Severity
-from pfdrill.model.signals import Baseline, Classification, RowMatch, Signals
+from pfdrill.model.signals import Baseline, RowMatch, Signals, SignalVerdict
 
 
-def classify(signals: Signals, baseline: Baseline, table: ThresholdTable) -> Classification:
+def classify(signals: Signals, baseline: Baseline, table: ThresholdTable) -> SignalVerdict:
     reasons: list[RowMatch] = []
     for row in table.rows:
         value = indicators.value(row.indicator, signals, baseline, table.floors)
@@ -23,5 +23,5 @@ def classify(signals: Signals, baseline: Baseline, table: ThresholdTable) -> Cla
             ))
     reasons.sort(key=lambda r: r.severity, reverse=True)
     severity = reasons[0].severity if reasons else Severity.NONE
-    return Classification(severity=severity, reasons=tuple(reasons), signals=signals,
+    return SignalVerdict(severity=severity, reasons=tuple(reasons), signals=signals,
                           baseline=baseline)

@@ -30,7 +30,7 @@ from pfdrill.model.severity import Severity
 from pfdrill.model.signals import Direction, Indicator, Kind
 from pfdrill.obs import profile as profiles
 from pfdrill.obs import promtool, rules
-from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.profile import AlertTiming
 
 _SCAN = (0.5, 0.9, 1.1, 2.0)  # times the threshold; refined where an alert is off
 
@@ -137,7 +137,7 @@ def _switch(values: Sequence[float], fired: Sequence[bool], threshold: float) ->
     return f"switches between {found[0]:.6g} and {found[1]:.6g}"
 
 
-def _test_file(directory: Path, name: str, rule_file: Path, prof: TimingProfile,
+def _test_file(directory: Path, name: str, rule_file: Path, prof: AlertTiming,
                alert: str, pr: probe.Probe) -> Path:
     settle = math.ceil(prof.settle_s)
     step = prof.scrape_interval_s  # the series look like what Prometheus would scrape
@@ -157,7 +157,7 @@ def _test_file(directory: Path, name: str, rule_file: Path, prof: TimingProfile,
     return path
 
 
-def _write_probes(rule_file: Path, prof: TimingProfile,
+def _write_probes(rule_file: Path, prof: AlertTiming,
                   cases: Sequence[tuple[str, float, Indicator]],
                   workdir: Path) -> dict[Path, tuple[str, float]]:
     """One promtool test file per (alert, value, indicator) case."""

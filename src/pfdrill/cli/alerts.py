@@ -42,11 +42,11 @@ def render(out: Path = typer.Option(..., "--out", help="Directory to write <prof
                                       help="promtool check rules on each rendered rule file."),
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Render the rule source per timing profile: rules, promtool tests and a PrometheusRule."""
-    from pfdrill.obs import profile as profiles_mod
+    from pfdrill.model.sla import TimingProfile
     from pfdrill.obs import promtool, rulefiles
     from pfdrill.obs import rules as rules_mod
 
-    names = tuple(profiles_mod.ProfileName.parse(p) for p in profiles)
+    names = tuple(TimingProfile.parse(p) for p in profiles)
     files = rulefiles.render(names, source)
     written = rulefiles.write(out, files)
     counts = {n.value: promtool.check_rules(out / n.value / rules_mod.RENDERED_FILE,

@@ -23,7 +23,7 @@ def _stack(provider: str, name: str, kubeconfig: Path | None, context: str | Non
     from pfdrill.cluster.provider import ProviderKind
     from pfdrill.errors import InvalidInput
     from pfdrill.settings.config import load_config
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     kind = ProviderKind.parse(provider)
     if build_from is not None and kind is not ProviderKind.KIND:
@@ -45,7 +45,7 @@ def up(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | None
        as_json: bool = JsonOpt) -> None:
     """Create the cluster (idempotent), start the process runtime (kwok), print the status."""
     from pfdrill.errors import InvalidInput
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     if profile not in ("drill", "production"):
         raise InvalidInput(f"unknown profile {profile!r}: expected drill or production")
@@ -61,7 +61,7 @@ def down(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | No
          context: str | None = ContextOpt, config: Path | None = ConfigOpt,
          as_json: bool = JsonOpt) -> None:
     """Remove the cluster and stop everything pfdrill started for it."""
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     stack = _stack(provider, name, kubeconfig, context, config)
     assert isinstance(stack, Stack)
@@ -74,7 +74,7 @@ def status(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | 
            context: str | None = ContextOpt, config: Path | None = ConfigOpt,
            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show whether the cluster runs, its API server, nodes and components."""
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     stack = _stack(provider, name, kubeconfig, context, config)
     assert isinstance(stack, Stack)

@@ -31,7 +31,7 @@ def _client(provider: str, name: str, kubeconfig: Path | None, context: str | No
     from pfdrill.cluster.client import KubeClient
     from pfdrill.cluster.provider import ProviderKind
     from pfdrill.settings.config import load_config
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     cfg = load_config(config)
     if kubeconfig is not None:
@@ -94,7 +94,7 @@ def check(provider: str = ProviderOpt, name: str = NameOpt, kubeconfig: Path | N
     from pfdrill.drill import suitefile
     from pfdrill.fabric import readiness
     from pfdrill.stack import contract
-    from pfdrill.stack.environment import runtime_dir_for
+    from pfdrill.stack.lifecycle import runtime_dir_for
 
     client, cfg = _client(provider, name, kubeconfig, context, config)
     from pfdrill.settings.paths import Paths

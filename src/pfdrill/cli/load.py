@@ -72,7 +72,7 @@ def run(
 
 
 def _service_url(name: str) -> str:
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     info = Stack(name=name).info()
     address = info.service_address(info.namespace, FABRIC.watcher)

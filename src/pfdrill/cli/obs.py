@@ -29,11 +29,11 @@ def up(name: str = NameOpt, profile: str = ProfileOpt,
     the sink is started and the in-cluster servers are checked instead.
     """
     from pfdrill.detect import pipeline
+    from pfdrill.model.sla import TimingProfile
     from pfdrill.obs.api import PrometheusAPI
-    from pfdrill.obs.profile import ProfileName
     from pfdrill.settings import Paths, load_config
 
-    ProfileName.parse(profile)
+    TimingProfile.parse(profile)
     cfg = load_config(config)
     if cfg.prometheus_url:
         with PrometheusAPI(cfg.prometheus_url) as prom:

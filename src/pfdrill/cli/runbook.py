@@ -108,7 +108,7 @@ def check_cmd(
     from pfdrill.drill.snapshot import SnapshotStore
     from pfdrill.errors import DrillFailed
     from pfdrill.runbook import coverage, runner
-    from pfdrill.runbook.environment import DrillVars, Environment, Options
+    from pfdrill.runbook.inputs import DrillVars, Environment, Options
     from pfdrill.settings import paths
     from pfdrill.settings.config import load_config
     from pfdrill.settings.paths import Paths
@@ -118,7 +118,7 @@ def check_cmd(
     runner.load(runbook, section)  # every input error before touching the cluster
     drill = DrillVars(severity=severity,
                       incident_id=incident_id or f"INC-{uuid.uuid4().hex[:8].upper()}")
-    from pfdrill.stack.environment import Stack
+    from pfdrill.stack.lifecycle import Stack
 
     if kubeconfig is None:
         info = Stack(name=cluster, config=cfg).info()

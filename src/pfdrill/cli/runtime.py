@@ -15,20 +15,20 @@ app = typer.Typer(help="The process runtime (kwok): pods run as local processes.
 
 
 def _dir(name: str) -> Path:
-    from pfdrill.runtime import daemon
+    from pfdrill.runtime import reconciler
     from pfdrill.settings.paths import Paths
 
-    return daemon.runtime_dir(Paths.from_env().state, name)
+    return reconciler.runtime_dir(Paths.from_env().state, name)
 
 
 @app.command("status")
 def status(name: str = typer.Option("pfdrill", "--name", help="Cluster name."),
            as_json: bool = JsonOpt) -> None:
     """List the pods the runtime runs, with pids, ports, readiness and restarts."""
-    from pfdrill.runtime import daemon
+    from pfdrill.runtime import reconciler
 
     rdir = _dir(name)
-    pid = daemon.pid_of(rdir)
+    pid = reconciler.pid_of(rdir)
     state_file = RuntimeFiles(rdir).state
     running = bool(pid) and state_file.is_file()
     state = json.loads(state_file.read_text()) if running else {}
@@ -57,17 +57,17 @@ def start(name: str = typer.Option("pfdrill", "--name"),
           kubeconfig: Path = typer.Option(..., "--kubeconfig"),
           context: str = typer.Option(..., "--context"), as_json: bool = JsonOpt) -> None:
     """Start the runtime detached (``cluster up`` does this for kwok)."""
-    from pfdrill.runtime import daemon
+    from pfdrill.runtime import reconciler
 
-    pid = daemon.start_detached(kubeconfig, context, _dir(name))
+    pid = reconciler.start_detached(kubeconfig, context, _dir(name))
     emit(as_json, {"name": name, "pid": pid}, f"runtime running (pid {pid})")
 
 
 @app.command("stop")
 def stop(name: str = typer.Option("pfdrill", "--name"), as_json: bool = JsonOpt) -> None:
     """Stop the runtime and every process it runs."""
-    from pfdrill.runtime import daemon
+    from pfdrill.runtime import reconciler
 
-    stopped = daemon.stop_detached(_dir(name))
+    stopped = reconciler.stop_detached(_dir(name))
     emit(as_json, {"name": name, "stopped": stopped},
          "runtime stopped" if stopped else "runtime was not running")

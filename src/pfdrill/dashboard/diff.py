@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from pfdrill.model.cluster import DeploymentState, EventInfo
-from pfdrill.model.detection import Channel, Notification
+from pfdrill.model.detection import Channel, SinkRequest
 from pfdrill.model.live import Observation, Source
 
 AlertLook = Mapping[str, tuple[str, str, str]]  # key -> (name, state, severity)
@@ -114,7 +114,7 @@ def events(seen: set[tuple[str, ...]], now: Sequence[EventInfo],
     return out
 
 
-def notification(n: Notification) -> Observation:
+def notification(n: SinkRequest) -> Observation:
     if n.channel is Channel.ALERTMANAGER:
         alerts_ = n.alerts()
         text = ", ".join(f"{a.alertname} {a.status}" for a in alerts_) or n.path

@@ -165,7 +165,7 @@ class Surroundings:
         from pfdrill.cluster.provider import ProviderKind
         from pfdrill.obs import rules as obs_rules
         from pfdrill.obs import stack as obs_stack
-        from pfdrill.stack.environment import Stack
+        from pfdrill.stack.lifecycle import Stack
 
         p = paths or Paths.from_env()
         info = Stack(kind=ProviderKind.parse(provider), name=name, paths=p, config=config,

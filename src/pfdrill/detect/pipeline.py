@@ -13,9 +13,9 @@ from typing import Any
 
 from pfdrill.model.fabric import RuntimeFiles
 from pfdrill.obs import profile as profiles
-from pfdrill.obs.stack import ComponentStatus, Endpoints, Stack
+from pfdrill.obs.stack import ComponentStatus, Endpoints, ObsStack
 from pfdrill.proc.daemon import Daemon
-from pfdrill.runtime import daemon
+from pfdrill.runtime import reconciler
 from pfdrill.settings import Paths
 from pfdrill.sink import service
 from pfdrill.sink.client import SinkClient
@@ -29,7 +29,7 @@ def default_targets(cluster: str, paths: Paths | None = None) -> Path:
 
 
 def sink_dir(cluster: str, paths: Paths | None = None) -> Path:
-    return Stack(cluster, paths).directory / "sink"
+    return ObsStack(cluster, paths).directory / "sink"
 
 
 def _sink_daemon(directory: Path) -> Daemon:
@@ -88,24 +88,24 @@ def up(cluster: str, profile: str = "drill", *, targets_file: Path | None = None
     prof = profiles.get(profile)
     sink = start_sink(sink_dir(cluster, paths))
     targets = targets_file or default_targets(cluster, paths)
-    ep = Stack(cluster, paths).up(prof, targets_file=targets, sink_url=sink.url,
+    ep = ObsStack(cluster, paths).up(prof, targets_file=targets, sink_url=sink.url,
                                   rules_source=rules_source)
     if RuntimeFiles(targets.parent).running():
         # The targets come from a kwok process runtime: its 'prometheus' stand-in pods
         # (kubectl port-forward svc/prometheus) now reach this Prometheus.
-        daemon.set_stand_in(targets.parent, "prometheus", ep.prometheus_url.split("://", 1)[-1].rstrip("/"))
+        reconciler.set_stand_in(targets.parent, "prometheus", ep.prometheus_url.split("://", 1)[-1].rstrip("/"))
     return ep
 
 
 def down(cluster: str, paths: Paths | None = None) -> list[str]:
-    stopped = Stack(cluster, paths).down()
+    stopped = ObsStack(cluster, paths).down()
     if stop_sink(sink_dir(cluster, paths)):
         stopped.append("sink")
     return stopped
 
 
 def status(cluster: str, paths: Paths | None = None) -> PipelineStatus:
-    stack = Stack(cluster, paths)
+    stack = ObsStack(cluster, paths)
     directory = sink_dir(cluster, paths)
     sink_pid = _sink_daemon(directory).pid()
     endpoint = service.read_endpoint(directory) if sink_pid else None

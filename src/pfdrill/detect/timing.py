@@ -13,11 +13,11 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from pfdrill.model.detection import AlertDetection, Channel, Detection, LowerBound, Notification
+from pfdrill.model.detection import AlertDetection, Channel, Detection, LowerBound, SinkRequest
 from pfdrill.model.severity import Severity
 from pfdrill.model.signals import Indicator
 from pfdrill.obs.api import PrometheusAPI, parse_time
-from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.profile import AlertTiming
 from pfdrill.obs.rules import AlertRule, RuleSet
 
 FIRING = 'ALERTS{alertstate="firing"}'
@@ -26,10 +26,10 @@ FIRING = 'ALERTS{alertstate="firing"}'
 class NotificationSource(Protocol):
     """The sink, over HTTP (:class:`~pfdrill.sink.client.SinkClient`) or any reader alike."""
 
-    def records(self, channel: Channel | None = None, since: float | None = None) -> list[Notification]: ...
+    def records(self, channel: Channel | None = None, since: float | None = None) -> list[SinkRequest]: ...
 
 
-def lower_bound(rule: AlertRule, profile: TimingProfile) -> LowerBound:
+def lower_bound(rule: AlertRule, profile: AlertTiming) -> LowerBound:
     """scrape + evaluation + ``for`` (+ one scrape for a rate) (+ group_wait to notify).
 
     Rates also need their window to fill far enough to cross the threshold,
@@ -57,7 +57,7 @@ def _episode_starts(points: Iterable[tuple[float, float]], gap_s: float) -> list
     return starts
 
 
-def firing_times(prometheus: PrometheusAPI, injected_at: float, profile: TimingProfile,
+def firing_times(prometheus: PrometheusAPI, injected_at: float, profile: AlertTiming,
                  now: float | None = None) -> dict[str, float]:
     """First time each alert *started* firing at or after ``injected_at``."""
     now = now if now is not None else time.time()
@@ -93,7 +93,7 @@ def notification_times(source: NotificationSource, injected_at: float,
 
 
 def detect(injected_at: float, *, prometheus: PrometheusAPI, sink: NotificationSource,
-           rules: RuleSet, profile: TimingProfile, now: float | None = None) -> Detection:
+           rules: RuleSet, profile: AlertTiming, now: float | None = None) -> Detection:
     """Every alert of ``rules`` that fired or was notified since ``injected_at``."""
     now = now if now is not None else time.time()
     fired = firing_times(prometheus, injected_at, profile, now)
@@ -114,7 +114,7 @@ def detect(injected_at: float, *, prometheus: PrometheusAPI, sink: NotificationS
 
 
 def wait(injected_at: float, *, prometheus: PrometheusAPI, sink: NotificationSource,
-         rules: RuleSet, profile: TimingProfile, alerts: Sequence[str] = (),
+         rules: RuleSet, profile: AlertTiming, alerts: Sequence[str] = (),
          timeout_s: float = 60.0, poll_s: float = 0.25) -> Detection:
     """Poll until one of ``alerts`` (any alert, if empty) has been notified, or the timeout passes.
 

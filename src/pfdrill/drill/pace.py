@@ -33,7 +33,7 @@ from pfdrill.settings.config import Config
 class Physics:
     """Everything the bound reads that does not change during a run: rules, shapes, timing."""
 
-    profile: obs_profile.TimingProfile
+    profile: obs_profile.AlertTiming
     table: shapes.ShapeTable
 
     def timing(self, for_s: float) -> Timing:

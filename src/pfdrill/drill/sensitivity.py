@@ -36,7 +36,7 @@ from pfdrill.faults.kind import FaultKind
 from pfdrill.formats import yamldoc
 from pfdrill.model.drill import DrillSpec, FaultSpec, ParamValue, SourceRef
 from pfdrill.model.result import DrillResult
-from pfdrill.model.sensitivity import EdgeVerdict, Outcome, Sensitivity, Trial
+from pfdrill.model.sensitivity import EdgeVerdict, Sensitivity, Trial, TrialOutcome
 from pfdrill.model.sla import TimingProfile, default_budgets
 from pfdrill.model.timeline import Phase, PhaseStatus
 from pfdrill.report import sensitivity as sensitivity_report
@@ -312,20 +312,20 @@ class Searcher:
         b = self.bound_at(s)
         bound_s = seen if seen is not None else (round(b.earliest_s, 3) if b.reachable else None)
 
-        def trial(outcome: Outcome, mttd: float | None = None, reason: str = "") -> Trial:
+        def trial(outcome: TrialOutcome, mttd: float | None = None, reason: str = "") -> Trial:
             return Trial(size=s, signal=self.signal_at(s), outcome=outcome, mttd_s=mttd,
                          bound_s=bound_s, drill=name, reason=reason)
 
         for phase in (Phase.PREFLIGHT, Phase.INJECT):
             rec = result.phase(phase)
             if rec is None or rec.status is not PhaseStatus.PASSED:
-                return trial(Outcome.ERROR, reason=f"{phase.value}: "
+                return trial(TrialOutcome.ERROR, reason=f"{phase.value}: "
                                                    f"{rec.reason if rec else 'did not run'}")
         mttd = result.measures.mttd
         if mttd is not None and mttd <= self.detect_s:
-            return trial(Outcome.DETECTED, mttd)
+            return trial(TrialOutcome.DETECTED, mttd)
         detect = result.phase(Phase.DETECT)
-        return trial(Outcome.MISSED, mttd, detect.reason if detect else "")
+        return trial(TrialOutcome.MISSED, mttd, detect.reason if detect else "")
 
     def run(self) -> Sensitivity:
         search = self.search
@@ -338,8 +338,8 @@ class Searcher:
                       f"SLA {self.detect_s:g} s)")
         trials: list[Trial] = []
         while len(trials) < search.max_injections:
-            done = [(t.size, t.outcome is Outcome.DETECTED) for t in trials
-                    if t.outcome is not Outcome.ERROR]
+            done = [(t.size, t.outcome is TrialOutcome.DETECTED) for t in trials
+                    if t.outcome is not TrialOutcome.ERROR]
             nxt = edge.next_size(done, predicted, self.limits, resolution=search.resolution)
             if nxt is None:
                 break
@@ -348,7 +348,7 @@ class Searcher:
             mttd = f" in {trial.mttd_s:.1f} s" if trial.mttd_s is not None else ""
             self.progress(f"  {self.model.param}={nxt:.4g}: {trial.outcome.value}{mttd}"
                           + (f" (bound {trial.bound_s:.1f} s)" if trial.bound_s is not None else ""))
-            if trial.outcome is Outcome.ERROR:
+            if trial.outcome is TrialOutcome.ERROR:
                 break
         verdict, message = self.judge(trials, noise)
         return Sensitivity(
@@ -375,9 +375,9 @@ class Searcher:
         """Compare the measured edge (signal units) with the table's threshold, noise allowed."""
         t = self.row.entry.value
         unit = self.row.indicator.spec.unit if self.row.indicator.spec.unit in ("x", "/s") else ""
-        missed = max((x for x in trials if x.outcome is Outcome.MISSED), key=lambda x: x.size,
+        missed = max((x for x in trials if x.outcome is TrialOutcome.MISSED), key=lambda x: x.size,
                      default=None)
-        detected = min((x for x in trials if x.outcome is Outcome.DETECTED),
+        detected = min((x for x in trials if x.outcome is TrialOutcome.DETECTED),
                        key=lambda x: x.size, default=None)
         table = f"the table's {t:g}{unit} ({self.row.id}, noise ±{noise:.3g})"
         vm = None if missed is None else missed.signal
@@ -403,7 +403,7 @@ class Searcher:
         if vm is not None and t < vm - noise:
             return EdgeVerdict.MIS_SET, (f"missed at {vm:.4g}{unit}, above {table}: the alert "
                                          "misses faults the table counts; mis-set")
-        errors = [x for x in trials if x.outcome is Outcome.ERROR]
+        errors = [x for x in trials if x.outcome is TrialOutcome.ERROR]
         if errors:
             return EdgeVerdict.INCONCLUSIVE, f"a probe could not be carried out: {errors[-1].reason}"
         return EdgeVerdict.INCONCLUSIVE, (f"no bracket around {table} within "

@@ -139,14 +139,14 @@ class SuiteRunner:
 
 
 @dataclasses.dataclass(frozen=True)
-class Outcome:
+class SuiteRun:
     result: SuiteResult
     report_dir: Path
 
 
 def run_file(path: Path, factory: EnvironmentFactory, *, reports: Path, history: Path,
              only: Sequence[str] = (), profile: TimingProfile | None = None,
-             extra_observers: Sequence[DrillObserver] = ()) -> Outcome:
+             extra_observers: Sequence[DrillObserver] = ()) -> SuiteRun:
     """What ``pfdrill drill run`` does: load, check, run, report, record history.
 
     Reports go to ``reports/<run-id>/``; they are (re)written after every
@@ -160,4 +160,4 @@ def run_file(path: Path, factory: EnvironmentFactory, *, reports: Path, history:
                          observers=[*extra_observers, recorder],
                          writers=[writer.ReportWriter(out)])
     result = runner.run()
-    return Outcome(result=result, report_dir=out)
+    return SuiteRun(result=result, report_dir=out)

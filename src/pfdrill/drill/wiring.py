@@ -42,13 +42,13 @@ from pfdrill.obs import rules as obs_rules
 from pfdrill.obs import stack as obs_stack
 from pfdrill.obs.api import PrometheusAPI
 from pfdrill.obs.rules import RuleSet
-from pfdrill.runbook.environment import Environment
+from pfdrill.runbook.inputs import Environment
 from pfdrill.runbook.runner import Runner
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths, schedule_file
 from pfdrill.sink.client import SinkClient
 from pfdrill.stack import contract
-from pfdrill.stack.environment import Stack, StackInfo
+from pfdrill.stack.lifecycle import Stack, StackInfo
 
 
 class RunbookChecker:
@@ -146,7 +146,7 @@ class _Observability:
     sink: SinkClient
     endpoints: obs_stack.Endpoints
     ruleset: RuleSet
-    profile: obs_profile.TimingProfile
+    profile: obs_profile.AlertTiming
 
     @property
     def rules_dir(self) -> Path | None:

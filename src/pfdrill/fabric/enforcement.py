@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pfdrill.fabric.pipeline import Finding
+from pfdrill.fabric.decision import Finding
 from pfdrill.fabric.policy import EnforcementMode
 
 

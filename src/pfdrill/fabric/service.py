@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from pfdrill.errors import InvalidInput
-from pfdrill.fabric import certs, enforcement, pipeline
+from pfdrill.fabric import certs, decision, enforcement
 from pfdrill.fabric.chaos import KnobsRefused, WatcherKnobs
 from pfdrill.fabric.dfa import Dfa, DfaRefused, load_artifact
 from pfdrill.fabric.logline import LogLine
@@ -31,13 +31,13 @@ from pfdrill.model.fabric import FABRIC
 
 RECENT = 200
 _NOTE_METRIC = {
-    pipeline.Note.CERT_CHECKED: m.CERTS,
-    pipeline.Note.CERT_VERIFIED: m.CERTS_VERIFIED,
-    pipeline.Note.WITNESS_CHECKED: m.WITNESS_VALIDATIONS,
-    pipeline.Note.WITNESS_FAILED: m.WITNESS_FAILURES,
-    pipeline.Note.NI_REJECT: m.NI_REJECTS,
-    pipeline.Note.HA_VIOLATION: m.HIGH_ASSURANCE_VIOLATIONS,
-    pipeline.Note.FAIL_OPEN: m.ADAPTER_FAIL_OPEN,
+    decision.Note.CERT_CHECKED: m.CERTS,
+    decision.Note.CERT_VERIFIED: m.CERTS_VERIFIED,
+    decision.Note.WITNESS_CHECKED: m.WITNESS_VALIDATIONS,
+    decision.Note.WITNESS_FAILED: m.WITNESS_FAILURES,
+    decision.Note.NI_REJECT: m.NI_REJECTS,
+    decision.Note.HA_VIOLATION: m.HIGH_ASSURANCE_VIOLATIONS,
+    decision.Note.FAIL_OPEN: m.ADAPTER_FAIL_OPEN,
 }
 
 
@@ -58,7 +58,7 @@ class Watcher:
         self.dfa: Dfa | None = None
         self.bundle: certs.TrustBundle | None = None
         self.knobs = WatcherKnobs()
-        self.cert_cache = pipeline.CertCache(PolicyConfig().cache_size)
+        self.cert_cache = decision.CertCache(PolicyConfig().cache_size)
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT)
         self.started = time.time()
         self._ok = {"config": False, "dfa": False, "bundle": False}
@@ -212,14 +212,14 @@ class Watcher:
         if knobs.added_latency_ms:
             await asyncio.sleep(knobs.added_latency_ms / 1000)
         rule_of_mode = enforcement.MODES[mode]
-        finding: pipeline.Finding | None = None
-        ctx: pipeline.Context | None = None
+        finding: decision.Finding | None = None
+        ctx: decision.Context | None = None
         if rule_of_mode.decides:
-            ctx = pipeline.Context(
+            ctx = decision.Context(
                 config=config, dfa=self.dfa, bundle=self.bundle,
                 permits=self.cached_permits if config.performance_mode else self.raw_permits,
                 now=time.time(), cert_cache=self.cert_cache if config.cache_size else None)
-            finding = await pipeline.evaluate(req, ctx)
+            finding = await decision.evaluate(req, ctx)
             for note in ctx.notes:
                 self._notes[note].inc()
             for kind in ctx.adapter_errors:
@@ -229,7 +229,7 @@ class Watcher:
             self._rejects[finding.check.value].inc()
         self._decisions[(mode.value, verdict.outcome)].inc()
         tags = verdict.tags
-        if ctx is not None and pipeline.Note.FAIL_OPEN in ctx.notes:
+        if ctx is not None and decision.Note.FAIL_OPEN in ctx.notes:
             tags = (*tags, "BYPASS")
         elapsed = time.perf_counter() - start
         self._duration.observe(elapsed)

@@ -43,7 +43,7 @@ from pfdrill.model.result import DrillResult
 from pfdrill.model.timeline import PhaseRecord, TimelineEvent
 from pfdrill.model.watch import Measure, WatchPlan
 
-Outcome = tuple[InjectStatus, str]
+InjectEnd = tuple[InjectStatus, str]
 SETTLE_POLL_S = 0.5
 _STOPS = {Action.STOP: (InjectStatus.ENDED, "stopped by the facilitator"),
           Action.ABORT: (InjectStatus.ABORTED, "aborted by the facilitator"),
@@ -86,7 +86,7 @@ class Conductor:
         self._queue: queue.Queue[Command] = queue.Queue()
         self._lock = threading.Lock()
         self.seq: Sequencer | None = None
-        self._stopped: Outcome | None = None
+        self._stopped: InjectEnd | None = None
         self._ending = False
         self.detached = False
         self._seen_watch: Watch | None = None
@@ -197,7 +197,7 @@ class Conductor:
         if self._ending:
             self._end()
 
-    def _phases(self, seq: Sequencer, name: str, resume: Checkpoint | None) -> Outcome:
+    def _phases(self, seq: Sequencer, name: str, resume: Checkpoint | None) -> InjectEnd:
         inject = self.state.plan.inject(name)
         assert inject is not None
         if resume is not None:
@@ -249,7 +249,7 @@ class Conductor:
             clock.sleep(min(SETTLE_POLL_S, max(0.0, deadline - clock.monotonic())))
         return f"recovered; restored {settle_s:g} s later"
 
-    def _finish(self, name: str, outcome: Outcome, result: DrillResult | None) -> None:
+    def _finish(self, name: str, outcome: InjectEnd, result: DrillResult | None) -> None:
         self._measured()
         status, reason = outcome
         restore = result.restore if result else None

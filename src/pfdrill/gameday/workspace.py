@@ -33,7 +33,7 @@ from pfdrill.gameday.store import GameDayDir, write_private
 from pfdrill.model.evidence import IncidentRecord
 from pfdrill.model.live import Observation, Source
 from pfdrill.runbook import parser, sandbox
-from pfdrill.runbook.environment import DrillVars, Environment, Options
+from pfdrill.runbook.inputs import DrillVars, Environment, Options
 
 # What responders export (``pfdrill gameday env``): the sandbox's environment minus its
 # HOME, proxies and drill variables — SEVERITY and INCIDENT_ID are theirs to set.

@@ -19,7 +19,7 @@ from pfdrill.drill import claim
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.model.runbook import RunbookRun
 from pfdrill.runbook import runner
-from pfdrill.runbook.environment import DrillVars, Environment, Options
+from pfdrill.runbook.inputs import DrillVars, Environment, Options
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ from pfdrill.model.sla import TimingProfile
 from pfdrill.model.timeline import Phase
 from pfdrill.report import writer
 from pfdrill.runbook import coverage
-from pfdrill.runbook.environment import Options
+from pfdrill.runbook.inputs import Options
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -91,7 +91,7 @@ class SharedEnvironments:
 
 
 @dataclasses.dataclass(frozen=True)
-class Outcome:
+class GateRun:
     result: GateResult
     report_dir: Path
 
@@ -116,7 +116,7 @@ class Gatekeeper:
         self._timing: dict[str, float] = {}
 
     # --- the whole gate --------------------------------------------------------------------
-    def run(self) -> Outcome:
+    def run(self) -> GateRun:
         started = time.monotonic()
         the_plan = make(self.request)
         try:
@@ -126,7 +126,7 @@ class Gatekeeper:
             self.envs.close()
             shutil.rmtree(the_plan.base_root, ignore_errors=True)
         summary.write(self.report_dir, result)
-        return Outcome(result, self.report_dir)
+        return GateRun(result, self.report_dir)
 
     def _execute(self, p: Plan, started: float) -> GateResult:
         self.progress(f"[gate] base {p.base.name} ({p.base.short}); {len(p.changed)} changed "

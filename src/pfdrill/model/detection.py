@@ -1,6 +1,6 @@
 """Detection records: notifications the sink received, and how fast each alert came.
 
-Shared by the notification sink (writes :class:`Notification`), the detection
+Shared by the notification sink (writes :class:`SinkRequest`), the detection
 API (builds :class:`AlertDetection`), and drill reports (read both).
 Times are Unix seconds (floats); delays are seconds after the injection.
 """
@@ -66,7 +66,7 @@ class NotifiedAlert:
 
 
 @dataclasses.dataclass(frozen=True)
-class Notification:
+class SinkRequest:
     """One HTTP request the sink received, exactly as it came.
 
     ``body`` is the raw body decoded as UTF-8 (undecodable bytes replaced; the
@@ -119,7 +119,7 @@ class Notification:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Notification:
+    def from_dict(cls, data: dict[str, Any]) -> SinkRequest:
         return cls(
             seq=int(data["seq"]), received_at=float(data["received_at"]),
             method=str(data["method"]), path=str(data["path"]),

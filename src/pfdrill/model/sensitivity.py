@@ -22,7 +22,7 @@ class EdgeVerdict(enum.Enum):
     INCONCLUSIVE = "inconclusive"  # not enough evidence either way (budget, errors, noise)
 
 
-class Outcome(enum.Enum):
+class TrialOutcome(enum.Enum):
     DETECTED = "detected"  # notified within the SLA
     MISSED = "missed"  # injected and proven, not notified within the SLA
     ERROR = "error"  # the probe could not be carried out (preflight, injection, environment)
@@ -34,7 +34,7 @@ class Trial(Record):
 
     size: float
     signal: float | None  # the alert's signal once the fault fills the window (size model)
-    outcome: Outcome
+    outcome: TrialOutcome
     mttd_s: float | None = None
     bound_s: float | None = None  # the physical bound at this size; None: it cannot fire
     drill: str = ""  # the probe's drill name in the run's reports
@@ -64,10 +64,10 @@ class Sensitivity(Record):
 
     @property
     def largest_missed(self) -> Trial | None:
-        return max((t for t in self.trials if t.outcome is Outcome.MISSED), key=lambda t: t.size,
+        return max((t for t in self.trials if t.outcome is TrialOutcome.MISSED), key=lambda t: t.size,
                    default=None)
 
     @property
     def smallest_detected(self) -> Trial | None:
-        return min((t for t in self.trials if t.outcome is Outcome.DETECTED),
+        return min((t for t in self.trials if t.outcome is TrialOutcome.DETECTED),
                    key=lambda t: t.size, default=None)

@@ -236,7 +236,7 @@ class RowMatch:
 
 
 @dataclasses.dataclass(frozen=True)
-class Classification:
+class SignalVerdict:
     """The severity a set of signals deserves, and every row that says so."""
 
     severity: Severity
@@ -257,7 +257,7 @@ class Classification:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Classification:
+    def from_dict(cls, data: dict[str, Any]) -> SignalVerdict:
         return cls(
             severity=Severity.parse(str(data["severity"])),
             reasons=tuple(RowMatch.from_dict(r) for r in data.get("reasons", [])),

@@ -16,14 +16,26 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 
+from pfdrill.errors import InvalidInput
 from pfdrill.model.codec import Record
 from pfdrill.model.severity import Severity
 from pfdrill.model.timeline import Phase
 
 
 class TimingProfile(enum.Enum):
+    """The named timing profiles: their alerting timings are :mod:`pfdrill.obs.profile`'s."""
+
     DRILL = "drill"
     PRODUCTION = "production"
+
+    @classmethod
+    def parse(cls, text: str) -> TimingProfile:
+        for member in cls:
+            if member.value == text.strip().lower():
+                return member
+        raise InvalidInput(
+            f"unknown timing profile {text!r}: expected one of {', '.join(m.value for m in cls)}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)

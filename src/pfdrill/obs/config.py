@@ -10,7 +10,7 @@ import yaml
 from pfdrill.formats.duration import text as duration
 from pfdrill.model import metrics
 from pfdrill.model.severity import Severity
-from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.profile import AlertTiming
 
 SINK_JOB = "pfdrill-sink"
 FABRIC_JOB = "fabric"  # the job_name; every runtime target brings its own `job` label
@@ -26,7 +26,7 @@ def webhook_path(severity: Severity | None) -> str:
     return f"/alertmanager/{severity.value.lower() if severity else 'unrouted'}"
 
 
-def prometheus(profile: TimingProfile, *, rules_dir: Path, targets_file: Path,
+def prometheus(profile: AlertTiming, *, rules_dir: Path, targets_file: Path,
                alertmanager: str, sink: str, cluster: str) -> dict[str, Any]:
     """prometheus.yml: file-SD fabric targets, the sink's baselines, pfdrill's rules.
 
@@ -63,7 +63,7 @@ def prometheus(profile: TimingProfile, *, rules_dir: Path, targets_file: Path,
     }
 
 
-def alertmanager(profile: TimingProfile, sink_url: str) -> dict[str, Any]:
+def alertmanager(profile: AlertTiming, sink_url: str) -> dict[str, Any]:
     """alertmanager.yml: one webhook receiver per severity, each on its own sink path."""
     base = sink_url.rstrip("/")
     severities = [s for s in Severity if s is not Severity.NONE]

@@ -9,31 +9,16 @@ Alertmanager (group_wait ...) and the detection bounds.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import math
 from typing import Any
 
-from pfdrill.errors import InvalidInput
 from pfdrill.formats import duration
-
-
-class ProfileName(enum.Enum):
-    PRODUCTION = "production"
-    DRILL = "drill"
-
-    @classmethod
-    def parse(cls, text: str) -> ProfileName:
-        for member in cls:
-            if member.value == text.strip().lower():
-                return member
-        raise InvalidInput(
-            f"unknown timing profile {text!r}: expected one of {', '.join(m.value for m in cls)}"
-        )
+from pfdrill.model.sla import TimingProfile
 
 
 @dataclasses.dataclass(frozen=True)
-class TimingProfile:
-    name: ProfileName
+class AlertTiming:
+    name: TimingProfile
     scrape_interval_s: float
     evaluation_interval_s: float
     rate_window_s: float  # rate()/increase() window of every live signal
@@ -84,17 +69,17 @@ class TimingProfile:
         return d
 
 
-PROFILES: dict[ProfileName, TimingProfile] = {
-    ProfileName.PRODUCTION: TimingProfile(
-        name=ProfileName.PRODUCTION, scrape_interval_s=15, evaluation_interval_s=15,
+PROFILES: dict[TimingProfile, AlertTiming] = {
+    TimingProfile.PRODUCTION: AlertTiming(
+        name=TimingProfile.PRODUCTION, scrape_interval_s=15, evaluation_interval_s=15,
         rate_window_s=300, for_s=60, baseline_window_s=3600, baseline_offset_s=900,
         group_wait_s=30, group_interval_s=300, repeat_interval_s=4 * 3600, sd_refresh_s=60,
     ),
     # A 30 s window: measured on the reference fabric at 20 req/s on a busy 2-core
     # machine, the mean latency over 10 s windows strayed up to 42% from its median
     # (false SEV-2/3), over 30 s at most 8%. Gauge alerts do not wait for the window.
-    ProfileName.DRILL: TimingProfile(
-        name=ProfileName.DRILL, scrape_interval_s=1, evaluation_interval_s=1,
+    TimingProfile.DRILL: AlertTiming(
+        name=TimingProfile.DRILL, scrape_interval_s=1, evaluation_interval_s=1,
         rate_window_s=30, for_s=2, baseline_window_s=120, baseline_offset_s=60,
         group_wait_s=1, group_interval_s=2, repeat_interval_s=60, sd_refresh_s=2,
         resend_delay_s=2,
@@ -102,6 +87,6 @@ PROFILES: dict[ProfileName, TimingProfile] = {
 }
 
 
-def get(name: str | ProfileName) -> TimingProfile:
-    key = name if isinstance(name, ProfileName) else ProfileName.parse(name)
+def get(name: str | TimingProfile) -> AlertTiming:
+    key = name if isinstance(name, TimingProfile) else TimingProfile.parse(name)
     return PROFILES[key]

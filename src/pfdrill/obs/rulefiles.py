@@ -22,8 +22,9 @@ from pathlib import Path
 import yaml
 
 from pfdrill.errors import InvalidInput
+from pfdrill.model.sla import TimingProfile
 from pfdrill.obs import rules
-from pfdrill.obs.profile import PROFILES, ProfileName, TimingProfile
+from pfdrill.obs.profile import PROFILES, AlertTiming
 
 PROMETHEUS_RULE = "prometheusrule.yaml"
 KUSTOMIZATION = "kustomization.yaml"
@@ -36,7 +37,7 @@ _ABOVE = f"rule_files: [../{rules.RENDERED_FILE}]\n"
 PROMETHEUS_RULE_NAME = "pfdrill-alerts"
 
 
-def prometheus_rule(rendered: str, profile: TimingProfile) -> str:
+def prometheus_rule(rendered: str, profile: AlertTiming) -> str:
     """A PrometheusRule carrying the groups of a rendered rule file."""
     doc = {
         "apiVersion": "monitoring.coreos.com/v1",
@@ -54,7 +55,7 @@ def prometheus_rule(rendered: str, profile: TimingProfile) -> str:
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 
-def kustomization(profile: TimingProfile) -> str:
+def kustomization(profile: AlertTiming) -> str:
     """The kustomization that makes a profile's rule file ConfigMap pfdrill-alert-rules."""
     doc = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -72,7 +73,7 @@ def kustomization(profile: TimingProfile) -> str:
     return header + yaml.safe_dump(doc, sort_keys=False)
 
 
-def render(profiles: tuple[ProfileName, ...] = tuple(ProfileName),
+def render(profiles: tuple[TimingProfile, ...] = tuple(TimingProfile),
            source_dir: Path | None = None) -> dict[str, str]:
     """Every published file, ``<profile>/<name>`` → text."""
     source_dir = source_dir or rules.alerts_dir()

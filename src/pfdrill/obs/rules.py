@@ -19,7 +19,7 @@ from typing import Any
 from pfdrill.errors import InvalidInput
 from pfdrill.formats import duration, yamldoc
 from pfdrill.model.severity import Severity
-from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.profile import AlertTiming
 from pfdrill.settings import assets
 
 RULES_FILE = "source/rules.yml"  # the template, relative to alerts_dir()
@@ -50,7 +50,7 @@ def substitute(text: str, variables: dict[str, str], file: str | Path) -> str:
     return _PLACEHOLDER.sub(fill, text)
 
 
-def render(source: Path, profile: TimingProfile) -> str:
+def render(source: Path, profile: AlertTiming) -> str:
     if not source.is_file():
         raise InvalidInput("rule source does not exist", file=source)
     text = source.read_text(encoding="utf-8")
@@ -59,14 +59,14 @@ def render(source: Path, profile: TimingProfile) -> str:
     return _with_trailer(body, source, profile)
 
 
-def _with_trailer(body: str, source: Path, profile: TimingProfile) -> str:
+def _with_trailer(body: str, source: Path, profile: AlertTiming) -> str:
     # A trailer, not a header: line numbers (promtool's too) stay those of the source.
     trailer = (f"# Rendered from {source.name} for the '{profile.name.value}' timing profile "
                "by pfdrill; edit the source, not this file.\n")
     return body + ("" if body.endswith("\n") else "\n") + trailer
 
 
-def render_to(directory: Path, profile: TimingProfile, source: Path | None = None) -> Path:
+def render_to(directory: Path, profile: AlertTiming, source: Path | None = None) -> Path:
     """Render the rule source into ``directory/pfdrill-alerts.yml`` (atomically)."""
     source = source or alerts_dir() / RULES_FILE
     directory.mkdir(parents=True, exist_ok=True)
@@ -170,7 +170,7 @@ def load(path: Path) -> RuleSet:
     return parse(path.read_text(encoding="utf-8"), path)
 
 
-def render_tests(profile: TimingProfile, source_dir: Path | None = None) -> dict[str, str]:
+def render_tests(profile: AlertTiming, source_dir: Path | None = None) -> dict[str, str]:
     """The promtool unit tests (``source/tests/*.yml``) for ``profile``: file name → text.
     Each names ``pfdrill-alerts.yml`` beside it in ``rule_files``."""
     source_dir = source_dir or alerts_dir()
@@ -180,7 +180,7 @@ def render_tests(profile: TimingProfile, source_dir: Path | None = None) -> dict
             for template in sorted((source_dir / TESTS_DIR).glob("*.yml"))}
 
 
-def render_suite(directory: Path, profile: TimingProfile, source_dir: Path | None = None
+def render_suite(directory: Path, profile: AlertTiming, source_dir: Path | None = None
                  ) -> tuple[Path, list[Path]]:
     """Render the rules and their promtool unit tests side by side into ``directory``."""
     source_dir = source_dir or alerts_dir()
@@ -205,7 +205,7 @@ class Verification:
         return bool(self.tests) and not self.failed
 
 
-def verify(profile: TimingProfile, directory: Path, source_dir: Path | None = None) -> Verification:
+def verify(profile: AlertTiming, directory: Path, source_dir: Path | None = None) -> Verification:
     """``promtool check rules`` then ``promtool test rules`` for one profile.
 
     A rule file promtool rejects raises :class:`InvalidInput` naming the source;

@@ -30,7 +30,7 @@ from pfdrill.formats import duration
 from pfdrill.obs import amtool, promtool, rules
 from pfdrill.obs import config as obs_config
 from pfdrill.obs.api import AlertmanagerAPI, PrometheusAPI
-from pfdrill.obs.profile import TimingProfile
+from pfdrill.obs.profile import AlertTiming
 from pfdrill.proc.daemon import Daemon
 from pfdrill.proc.ports import free_port
 from pfdrill.settings import Config, Paths
@@ -82,7 +82,7 @@ def _binary(path: str, env: str) -> str:
     return chosen
 
 
-class Stack:
+class ObsStack:
     """The local stack of one cluster."""
 
     def __init__(self, cluster: str, paths: Paths | None = None) -> None:
@@ -110,7 +110,7 @@ class Stack:
         return self.prometheus.pid() is not None and self.alertmanager.pid() is not None
 
     # lifecycle ------------------------------------------------------------------------
-    def up(self, profile: TimingProfile, *, targets_file: Path, sink_url: str,
+    def up(self, profile: AlertTiming, *, targets_file: Path, sink_url: str,
            rules_source: Path | None = None) -> Endpoints:
         """Start (or keep) Prometheus and Alertmanager configured for ``profile``."""
         current = self.endpoints()
@@ -149,7 +149,7 @@ class Stack:
         os.replace(tmp, self.endpoints_file)
         return endpoints
 
-    def _start_alertmanager(self, profile: TimingProfile, sink_url: str) -> str:
+    def _start_alertmanager(self, profile: AlertTiming, sink_url: str) -> str:
         cfg = obs_config.dump(obs_config.alertmanager(profile, sink_url),
                               self.directory / "alertmanager.yml")
         amtool.check_config(cfg)
@@ -166,7 +166,7 @@ class Stack:
 
         return self._start(self.alertmanager, argv, AlertmanagerAPI)
 
-    def _start_prometheus(self, profile: TimingProfile, targets_file: Path, am_url: str,
+    def _start_prometheus(self, profile: AlertTiming, targets_file: Path, am_url: str,
                           sink_url: str) -> str:
         cfg = obs_config.dump(
             obs_config.prometheus(profile, rules_dir=self.rules_dir, targets_file=targets_file,
@@ -259,14 +259,14 @@ def resolve(config: Config, cluster: str, paths: Paths | None = None,
     ``external_profile`` says which (it decides the detection bounds).
     """
     if config.prometheus_url:
-        local = Stack(cluster, paths).endpoints()
+        local = ObsStack(cluster, paths).endpoints()
         return Endpoints(
             cluster=cluster, profile=external_profile, prometheus_url=config.prometheus_url,
             alertmanager_url=config.alertmanager_url,
             sink_url=config.sink_url or (local.sink_url if local else None),
             local=False, rules_dir=config.rules_dir,
         )
-    found = Stack(cluster, paths).endpoints()
+    found = ObsStack(cluster, paths).endpoints()
     if found is None:
         raise ServiceUnavailable(f"no observability stack for cluster {cluster!r}: run "
                                  "`pfdrill obs up`, or set prometheus_url in the pfdrill config")
@@ -276,7 +276,7 @@ def resolve(config: Config, cluster: str, paths: Paths | None = None,
 def reload(endpoints: Endpoints, paths: Paths | None = None) -> None:
     """Reload rules wherever they live: the local stack (validated first) or a URL."""
     if endpoints.local:
-        Stack(endpoints.cluster, paths).reload()
+        ObsStack(endpoints.cluster, paths).reload()
         return
     with PrometheusAPI(endpoints.prometheus_url) as client:
         client.reload()

@@ -20,7 +20,7 @@ import httpx
 from pfdrill.errors import ServiceUnavailable
 from pfdrill.fabric import enforcement
 from pfdrill.fabric.authority import Authority
-from pfdrill.fabric.pipeline import Check, Finding
+from pfdrill.fabric.decision import Check, Finding
 from pfdrill.fabric.policy import EnforcementMode
 from pfdrill.load.plan import TrafficKind
 from pfdrill.load.traffic import IdentitySet, Variant, variants

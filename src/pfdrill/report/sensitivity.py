@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from pfdrill.model.sensitivity import Outcome, Sensitivity, Trial
+from pfdrill.model.sensitivity import Sensitivity, Trial, TrialOutcome
 from pfdrill.report import html, svg, writer
 
 HTML = "sensitivity.html"
@@ -50,7 +50,7 @@ def text(results: Sequence[Sensitivity]) -> str:
         out.append(f"  largest missed: {_size(r, r.largest_missed)}; smallest detected: "
                    f"{_size(r, r.smallest_detected)}")
         out.append(f"  {r.verdict.value.upper().replace('_', '-')}: {r.message}")
-        errors = [t for t in r.trials if t.outcome is Outcome.ERROR]
+        errors = [t for t in r.trials if t.outcome is TrialOutcome.ERROR]
         out += [f"  error at {t.size:.4g}{r.unit}: {t.reason}" for t in errors]
         out.append("")
     return "\n".join(out)
@@ -63,8 +63,8 @@ def document(results: Sequence[Sensitivity], run_id: str) -> dict[str, object]:
 
 def chart(r: Sensitivity) -> str:
     hits = [(t.size, t.mttd_s) for t in r.trials
-            if t.outcome is Outcome.DETECTED and t.mttd_s is not None]
-    misses = [t.size for t in r.trials if t.outcome is Outcome.MISSED]
+            if t.outcome is TrialOutcome.DETECTED and t.mttd_s is not None]
+    misses = [t.size for t in r.trials if t.outcome is TrialOutcome.MISSED]
     markers = [(r.predicted_size, "pred", "bound theory's edge")]
     if r.table_size is not None:
         markers.append((r.table_size, "tbl", f"table {r.table_threshold:g}"))

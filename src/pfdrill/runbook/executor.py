@@ -47,7 +47,7 @@ from pfdrill.model.runbook import (
 )
 from pfdrill.proc import lineage
 from pfdrill.runbook import audit, expect, intent, judge, parser, sandbox, verify
-from pfdrill.runbook.environment import WEBHOOKS, DrillVars, Environment, Options
+from pfdrill.runbook.inputs import WEBHOOKS, DrillVars, Environment, Options
 from pfdrill.runbook.lexer import simple_commands
 from pfdrill.runbook.observer import FabricObserver, KubectlLogObserver
 

@@ -185,20 +185,20 @@ def classify_simple(cmd: SimpleCommand) -> Intent | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Classification:
+class CommandIntent:
     intent: Intent
     programs: tuple[str, ...]  # the simple commands' program names, in order
     last_is_grep: bool  # the command's final simple command is a grep (exit 1 = no match)
 
 
-def classify(text: str) -> Classification:
+def classify(text: str) -> CommandIntent:
     """Classify a whole runbook command (text may span lines, hold if/fi, heredocs)."""
     cmds = [c for c in simple_commands(text) if c.words]
     intents = [i for i in (classify_simple(c) for c in cmds) if i is not None]
     intent = min(intents, key=lambda i: i.precedence) if intents else Intent.SETUP
     names = tuple(c.name for c in cmds)
     last = cmds[-1].name.rsplit("/", 1)[-1] if cmds else ""
-    return Classification(intent, names, last in GREPS)
+    return CommandIntent(intent, names, last in GREPS)
 
 
 STREAMING_KUBECTL = frozenset({"port-forward", "attach", "proxy"})

@@ -18,7 +18,7 @@ from pfdrill.model.evidence import CommandOutcome
 from pfdrill.model.runbook import Command, EffectCheck, Intent
 from pfdrill.runbook import verify
 from pfdrill.runbook.audit import Call
-from pfdrill.runbook.intent import Classification, pfctl_command
+from pfdrill.runbook.intent import CommandIntent, pfctl_command
 
 # stderr of a failed call that says the drill environment cannot serve it (not the runbook's fault).
 LIMITATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -35,7 +35,7 @@ LIMITATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 @dataclasses.dataclass(frozen=True)
 class Observed:
     command: Command
-    classification: Classification
+    classification: CommandIntent
     exit_status: int | None
     timed_out: bool
     streaming: bool

@@ -22,7 +22,7 @@ from pfdrill.cluster.client import ClusterClient
 from pfdrill.model.fabric import RUNBOOK_VARIABLES
 from pfdrill.model.runbook import Runbook, RunbookRun, Section
 from pfdrill.runbook import executor, expect, parser, selection
-from pfdrill.runbook.environment import DrillVars, Environment, Options
+from pfdrill.runbook.inputs import DrillVars, Environment, Options
 from pfdrill.runbook.observer import FabricObserver
 from pfdrill.settings.config import Config
 

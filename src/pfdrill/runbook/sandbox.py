@@ -38,7 +38,7 @@ from pfdrill.fabric import dfa
 from pfdrill.model.fabric import FABRIC
 from pfdrill.model.runbook import Runbook
 from pfdrill.proc import lineage
-from pfdrill.runbook.environment import DrillVars, Environment, Options
+from pfdrill.runbook.inputs import DrillVars, Environment, Options
 from pfdrill.settings.paths import Paths
 
 PFDRILL_DIR = ".pfdrill"

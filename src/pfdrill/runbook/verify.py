@@ -32,7 +32,7 @@ from pfdrill.fabric.policy import ConfigRefused, PolicyConfig
 from pfdrill.model.fabric import FABRIC
 from pfdrill.model.runbook import EffectCheck
 from pfdrill.runbook.audit import Call
-from pfdrill.runbook.environment import Options
+from pfdrill.runbook.inputs import Options
 from pfdrill.runbook.observer import ConfigVerdict, FabricObserver, Verdict
 
 

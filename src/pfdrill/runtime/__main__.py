@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from pfdrill.cluster.client import KubeClient
-    from pfdrill.runtime.daemon import Runtime
+    from pfdrill.runtime.reconciler import Runtime
 
     client = KubeClient(args.kubeconfig, args.context)
     rt = Runtime(client, Path(args.state_dir), api_server=client.server)

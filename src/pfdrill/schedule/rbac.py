@@ -57,6 +57,9 @@ NAMESPACED: tuple[Rule, ...] = (
     Rule("", "pods/exec", ("create",), "the runbook's `kubectl exec … pkill -USR1 sidecar-watcher`"),
     Rule("", "pods/portforward", ("create",),
          "the runbook's `kubectl port-forward svc/prometheus`, reaching the watcher like an operator"),
+    Rule("", "pods/proxy", ("get",),
+         "the fabric contract check reads each pod's /healthz, /readyz and /metrics through "
+         "the API server"),
     Rule("", "services", ("get", "list"), "`kubectl port-forward svc/…` resolves the Service"),
     Rule("", "events", ("list", "watch"), "`kubectl get events`, pfctl collect"),
     Rule("coordination.k8s.io", "leases", ("get", "create", "update", "delete"),

@@ -30,7 +30,7 @@ from pfdrill.schedule.spec import Entry, NotifyOn, ScheduleSpec
 @dataclasses.dataclass(frozen=True)
 class EntryRun:
     entry: str
-    outcome: suite.Outcome | None
+    outcome: suite.SuiteRun | None
     error: PfdrillError | None = None
 
     @property

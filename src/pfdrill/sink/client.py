@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from pfdrill.errors import InvalidInput, ServiceUnavailable
-from pfdrill.model.detection import Channel, Notification
+from pfdrill.model.detection import Channel, SinkRequest
 from pfdrill.model.signals import Baseline
 
 
@@ -48,13 +48,13 @@ class SinkClient:
         result: dict[str, float] = self._request("GET", "/baselines").json()
         return result
 
-    def records(self, channel: Channel | None = None, since: float | None = None) -> list[Notification]:
+    def records(self, channel: Channel | None = None, since: float | None = None) -> list[SinkRequest]:
         params: dict[str, str] = {}
         if channel is not None:
             params["channel"] = channel.value
         if since is not None:
             params["since"] = repr(since)
-        return [Notification.from_dict(d) for d in self._request("GET", "/records", params=params).json()]
+        return [SinkRequest.from_dict(d) for d in self._request("GET", "/records", params=params).json()]
 
     def notify(self, path: str, body: str | bytes, content_type: str = "application/json") -> int:
         """Post a notification (what the runbook's curl does); return the record's seq."""

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pfdrill.errors import InvalidInput
-from pfdrill.model.detection import Channel, Notification
+from pfdrill.model.detection import Channel, SinkRequest
 
 
 def _repair(path: Path) -> int:
@@ -51,7 +51,7 @@ def decode_body(raw: bytes) -> tuple[str, str | None, object, str | None]:
 
 
 class JournalWriter:
-    """Appends :class:`Notification` records; safe to share between server threads."""
+    """Appends :class:`SinkRequest` records; safe to share between server threads."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -61,11 +61,11 @@ class JournalWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(self, *, method: str, path: str, query: str, content_type: str, raw: bytes,
-               received_at: float | None = None) -> Notification:
+               received_at: float | None = None) -> SinkRequest:
         text, b64, parsed, error = decode_body(raw)
         with self._lock:
             self._seq += 1
-            record = Notification(
+            record = SinkRequest(
                 seq=self._seq, received_at=received_at if received_at is not None else time.time(),
                 method=method, path=path, channel=Channel.for_path(path), query=query,
                 content_type=content_type, body=text, body_b64=b64, json=parsed, json_error=error,
@@ -82,7 +82,7 @@ class JournalWriter:
                 self._fd = -1
 
 
-def iter_records(path: Path) -> Iterator[Notification]:
+def iter_records(path: Path) -> Iterator[SinkRequest]:
     """Every whole record, in order. A torn (newline-less) last line is skipped."""
     if not path.exists():
         return
@@ -91,14 +91,14 @@ def iter_records(path: Path) -> Iterator[Notification]:
             if not line.endswith(b"\n"):
                 return  # being written, or torn by a crash
             try:
-                yield Notification.from_dict(json.loads(line))
+                yield SinkRequest.from_dict(json.loads(line))
             except (ValueError, KeyError, TypeError) as exc:
                 raise InvalidInput(f"not a sink journal record: {exc}", file=path, line=number,
                                    text=line.decode("utf-8", errors="replace")[:200]) from exc
 
 
 def read(path: Path, *, channel: Channel | None = None, since: float | None = None,
-         path_prefix: str | None = None) -> list[Notification]:
+         path_prefix: str | None = None) -> list[SinkRequest]:
     """Records filtered by channel, receive time (``>= since``) and request path prefix."""
     return [
         n for n in iter_records(path)

@@ -33,7 +33,7 @@ from pathlib import Path
 from aiohttp import web
 
 from pfdrill.errors import InvalidInput
-from pfdrill.model.detection import Channel, Notification
+from pfdrill.model.detection import Channel, SinkRequest
 from pfdrill.sink import baselines as baselines_mod
 from pfdrill.sink import journal
 
@@ -109,7 +109,7 @@ async def records(request: web.Request) -> web.Response:
     return _json(200, [n.to_dict() for n in found])
 
 
-def _refusal(record: Notification) -> tuple[int, str] | None:
+def _refusal(record: SinkRequest) -> tuple[int, str] | None:
     """Why a journaled notification is answered with an error, if it is."""
     if record.channel is Channel.OTHER:
         return 404, f"no channel at {record.path}"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pfdrill.classify import classifier, indicators, probe, thresholds
 from pfdrill.classify.thresholds import Row, ThresholdTable
 from pfdrill.model.severity import Severity
-from pfdrill.model.signals import Baseline, Classification, Direction, Indicator, Kind, Signals
+from pfdrill.model.signals import Baseline, Direction, Indicator, Kind, Signals, SignalVerdict
 
 TABLE = thresholds.load()
 
@@ -29,7 +29,7 @@ BASE = Baseline.from_signals(HEALTHY)
 
 def test_a_healthy_steady_state_is_no_incident() -> None:
     result = classifier.classify(HEALTHY, BASE, TABLE)
-    assert result == Classification(Severity.NONE, (), HEALTHY, BASE)
+    assert result == SignalVerdict(Severity.NONE, (), HEALTHY, BASE)
     assert not result.incident
 
 
@@ -80,7 +80,7 @@ def test_no_data_and_no_baseline_never_match() -> None:
 
 def test_classification_round_trips_through_dict() -> None:
     result = classifier.classify(dataclasses.replace(HEALTHY, ni_reject_rate=2.0), BASE, TABLE)
-    assert Classification.from_dict(result.to_dict()) == result
+    assert SignalVerdict.from_dict(result.to_dict()) == result
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pfdrill.cluster.fake import FakeCluster
 from pfdrill.dashboard import diff
 from pfdrill.dashboard.world import ClusterPoller, WorldWatch
 from pfdrill.errors import ServiceUnavailable
-from pfdrill.model.detection import Channel, Notification
+from pfdrill.model.detection import Channel, SinkRequest
 from pfdrill.model.live import Observation, Source
 
 
@@ -54,12 +54,12 @@ def test_cluster_changes_after_the_first_look() -> None:
 def test_notifications_read_as_one_line() -> None:
     body = {"status": "firing", "alerts": [{"status": "firing", "labels": {
         "alertname": "PolicyEnforcementDisabled", "severity": "SEV-1"}}]}
-    am = Notification(seq=1, received_at=5.0, method="POST", path="/alertmanager/sink",
+    am = SinkRequest(seq=1, received_at=5.0, method="POST", path="/alertmanager/sink",
                       channel=Channel.ALERTMANAGER, body=json.dumps(body), json=body)
     o = diff.notification(am)
     assert (o.message, o.level) == ("Alertmanager notified: PolicyEnforcementDisabled firing",
                                     "critical")
-    hook = Notification(seq=2, received_at=6.0, method="POST", path="/security",
+    hook = SinkRequest(seq=2, received_at=6.0, method="POST", path="/security",
                         channel=Channel.SECURITY,
                         body='{"text":"🚨 Policy enforcement disabled due to SEV-1"}')
     assert diff.notification(hook).message == ("security notified: 🚨 Policy enforcement "

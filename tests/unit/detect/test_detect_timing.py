@@ -12,7 +12,7 @@ from pfdrill.model.detection import (
     Channel,
     Detection,
     LowerBound,
-    Notification,
+    SinkRequest,
 )
 from pfdrill.model.severity import Severity
 from pfdrill.obs import profile as profiles
@@ -36,18 +36,18 @@ class StubPrometheus:
 
 
 class StubSink:
-    def __init__(self, records: list[Notification]) -> None:
+    def __init__(self, records: list[SinkRequest]) -> None:
         self.records_ = records
 
-    def records(self, channel: Channel | None = None, since: float | None = None) -> list[Notification]:
+    def records(self, channel: Channel | None = None, since: float | None = None) -> list[SinkRequest]:
         return [r for r in self.records_ if (channel is None or r.channel is channel)
                 and (since is None or r.received_at >= since)]
 
 
-def _hook(seq: int, at: float, alerts: list[tuple[str, str, str]]) -> Notification:
+def _hook(seq: int, at: float, alerts: list[tuple[str, str, str]]) -> SinkRequest:
     body = {"alerts": [{"status": status, "labels": {"alertname": name}, "startsAt": starts}
                        for name, status, starts in alerts]}
-    return Notification(seq=seq, received_at=at, method="POST", path="/alertmanager/sev-1",
+    return SinkRequest(seq=seq, received_at=at, method="POST", path="/alertmanager/sev-1",
                         channel=Channel.ALERTMANAGER, body=json.dumps(body), json=body)
 
 

@@ -12,7 +12,7 @@ from pfdrill.drill import fake
 from pfdrill.drill import sensitivity as search
 from pfdrill.drill.environment import LEASE_NAME, DrillEnvironment
 from pfdrill.errors import InvalidInput
-from pfdrill.model.sensitivity import EdgeVerdict, Outcome, Trial
+from pfdrill.model.sensitivity import EdgeVerdict, Trial, TrialOutcome
 from pfdrill.model.sla import TimingProfile
 from pfdrill.report import sensitivity as report
 
@@ -47,7 +47,7 @@ def test_the_fake_fabric_s_10x_edge_agrees_with_the_table(tmp_path: Path, world:
     assert r.largest_missed.size < 10 < r.smallest_detected.size
     assert r.message.startswith("detection edge between ") and "the threshold agrees" in r.message
     assert "the bound theory puts the edge at 10x" in said[0]
-    assert all(t.bound_s is not None for t in r.trials if t.outcome is Outcome.DETECTED)
+    assert all(t.bound_s is not None for t in r.trials if t.outcome is TrialOutcome.DETECTED)
     # every probe is a drill: preflight (lease), inject, detect, then restore; nothing else
     drills = json.loads((outcome.report_dir / "evidence.json").read_text())["suite"]["results"]
     assert len(drills) == len(r.trials)
@@ -64,19 +64,19 @@ def test_the_fake_fabric_s_10x_edge_agrees_with_the_table(tmp_path: Path, world:
     assert "RejectRateSpikeHigh: high_reject_rate by multiplier" in report.text(outcome.results)
 
 
-def _trial(size: float, outcome: Outcome) -> Trial:
+def _trial(size: float, outcome: TrialOutcome) -> Trial:
     return Trial(size=size, signal=size, outcome=outcome)
 
 
 @pytest.mark.parametrize(("trials", "verdict", "words"), [
-    ([_trial(22, Outcome.DETECTED), _trial(18.5, Outcome.MISSED)], EdgeVerdict.MIS_SET,
+    ([_trial(22, TrialOutcome.DETECTED), _trial(18.5, TrialOutcome.MISSED)], EdgeVerdict.MIS_SET,
      "off by +102%"),
-    ([_trial(11, Outcome.DETECTED), _trial(9.95, Outcome.MISSED)], EdgeVerdict.AGREES,
+    ([_trial(11, TrialOutcome.DETECTED), _trial(9.95, TrialOutcome.MISSED)], EdgeVerdict.AGREES,
      "within ±10% of the table's 10x"),
-    ([_trial(7, Outcome.DETECTED)], EdgeVerdict.MIS_SET, "below the table's 10x"),
-    ([_trial(14, Outcome.MISSED)], EdgeVerdict.MIS_SET, "above the table's 10x"),
-    ([_trial(11, Outcome.DETECTED)], EdgeVerdict.INCONCLUSIVE, "no bracket"),
-    ([_trial(11, Outcome.ERROR)], EdgeVerdict.INCONCLUSIVE, "could not be carried out"),
+    ([_trial(7, TrialOutcome.DETECTED)], EdgeVerdict.MIS_SET, "below the table's 10x"),
+    ([_trial(14, TrialOutcome.MISSED)], EdgeVerdict.MIS_SET, "above the table's 10x"),
+    ([_trial(11, TrialOutcome.DETECTED)], EdgeVerdict.INCONCLUSIVE, "no bracket"),
+    ([_trial(11, TrialOutcome.ERROR)], EdgeVerdict.INCONCLUSIVE, "could not be carried out"),
 ])
 def test_the_edge_is_judged_against_the_table_with_the_noise(
         trials: list[Trial], verdict: EdgeVerdict, words: str, env: DrillEnvironment) -> None:
@@ -87,7 +87,7 @@ def test_the_edge_is_judged_against_the_table_with_the_noise(
 
 def test_noise_wider_than_the_miss_keeps_a_close_edge_in_agreement(env: DrillEnvironment) -> None:
     searcher = search.Searcher(reject_search(), env, run_id="j")
-    got, _ = searcher.judge([_trial(10.8, Outcome.DETECTED), _trial(10.4, Outcome.MISSED)], 0.5)
+    got, _ = searcher.judge([_trial(10.8, TrialOutcome.DETECTED), _trial(10.4, TrialOutcome.MISSED)], 0.5)
     assert got is EdgeVerdict.AGREES
 
 

@@ -9,7 +9,7 @@ from fabric_support import FakePermits, body, dfa_files, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pfdrill.fabric import certs, logline, pipeline
+from pfdrill.fabric import certs, decision, logline
 from pfdrill.fabric.authority import Authority, Identity
 from pfdrill.fabric.labels import Label
 from pfdrill.fabric.logsink import LogSink
@@ -239,9 +239,9 @@ def test_enforce_rejects_exactly_what_the_pipeline_finds(raw: bytes, config: dic
                                                          fail: str | None) -> None:
     w = _watcher("enforce", config, fail)
     assert w.config is not None and w.dfa is not None and w.bundle is not None
-    ctx = pipeline.Context(config=w.config, dfa=w.dfa, bundle=w.bundle, permits=FakePermits(fail=fail),
+    ctx = decision.Context(config=w.config, dfa=w.dfa, bundle=w.bundle, permits=FakePermits(fail=fail),
                            now=time.time())
-    finding = run(pipeline.evaluate(DecideRequest.parse(raw), ctx))
+    finding = run(decision.evaluate(DecideRequest.parse(raw), ctx))
     status, answer = run(w.decide(raw))
     assert (status == 403) == (finding is not None)
     assert answer["allow"] == (finding is None)

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from pfdrill.cluster.provider import ProviderKind
+from pfdrill.fabric import decision, manifests
 from pfdrill.fabric import dfa as dfa_mod
-from pfdrill.fabric import manifests, pipeline
 from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.permit import AdapterFailure
 from pfdrill.fabric.policy import PolicyConfig
@@ -46,9 +46,9 @@ def test_variants_break_exactly_the_check_they_are_named_after(tmp_path: Path) -
     assert all(grouped[k] for k in TrafficKind)
     for kind, vs in grouped.items():
         for v in vs:
-            ctx = pipeline.Context(config=PolicyConfig(), dfa=dfa, bundle=ca.bundle(),
+            ctx = decision.Context(config=PolicyConfig(), dfa=dfa, bundle=ca.bundle(),
                                    permits=RulePermits(), now=time.time())
-            finding = asyncio.run(pipeline.evaluate(DecideRequest.parse(v.body.encode()), ctx))
+            finding = asyncio.run(decision.evaluate(DecideRequest.parse(v.body.encode()), ctx))
             assert (finding is None) == v.expect_allow, (v.name, finding)
             suffix = v.name.split(":")[1]
             if kind is TrafficKind.TAMPERED_WITNESS:

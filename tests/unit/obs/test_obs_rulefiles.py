@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from pfdrill.errors import InvalidInput
+from pfdrill.model.sla import TimingProfile
 from pfdrill.obs import promtool, rulefiles, rules
-from pfdrill.obs.profile import ProfileName
 
 ALERTS = Path(__file__).resolve().parents[3] / "deploy" / "alerts"
 
@@ -45,7 +45,7 @@ def test_the_prometheus_rule_carries_the_same_groups(profile: str, tmp_path: Pat
 
 
 def test_write_replaces_leftovers_and_stale_names_every_difference(tmp_path: Path) -> None:
-    files = rulefiles.render((ProfileName.DRILL,), ALERTS)
+    files = rulefiles.render((TimingProfile.DRILL,), ALERTS)
     (tmp_path / "drill" / "tests").mkdir(parents=True)
     (tmp_path / "drill" / "tests" / "gone.yml").write_text("tests: []\n")
     (tmp_path / "drill" / "README.md").write_text("kept: not a rule file\n")

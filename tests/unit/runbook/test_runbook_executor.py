@@ -17,7 +17,7 @@ from pfdrill.errors import InvalidInput
 from pfdrill.model.evidence import CommandOutcome
 from pfdrill.model.runbook import RunbookRun
 from pfdrill.runbook import coverage, executor, parser
-from pfdrill.runbook.environment import DrillVars, Environment, Options
+from pfdrill.runbook.inputs import DrillVars, Environment, Options
 from pfdrill.sink.server import SinkFiles, SinkServer
 
 pytestmark = pytest.mark.servers

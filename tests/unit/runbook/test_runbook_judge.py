@@ -11,7 +11,7 @@ from pfdrill.model.evidence import CommandOutcome
 from pfdrill.model.runbook import Command, ToolCall
 from pfdrill.runbook import intent, judge, verify
 from pfdrill.runbook.audit import Call
-from pfdrill.runbook.environment import Options
+from pfdrill.runbook.inputs import Options
 
 NOW = dt.datetime.now(dt.UTC).isoformat()
 

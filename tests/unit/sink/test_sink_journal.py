@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pfdrill.errors import InvalidInput
-from pfdrill.model.detection import Channel, Notification
+from pfdrill.model.detection import Channel, SinkRequest
 from pfdrill.sink import baselines, journal
 
 RUNBOOK_SLACK = '{"text":"ğŸš¨ SEV-1 Policy Enforcement Incident Declared"}'
@@ -18,7 +18,7 @@ RUNBOOK_TEAM = ('{"text":"ğŸ“‹ Incident $INCIDENT_ID Update\\n\\n- Status:
                 '- Post-mortem: $(date -d +2 days)\\n- Next steps: Process improvements"')
 
 
-def _append(writer: journal.JournalWriter, path: str, body: bytes, at: float) -> Notification:
+def _append(writer: journal.JournalWriter, path: str, body: bytes, at: float) -> SinkRequest:
     return writer.append(method="POST", path=path, query="", content_type="application/json",
                          raw=body, received_at=at)
 
@@ -83,7 +83,7 @@ def test_alertmanager_bodies_yield_their_alerts(tmp_path: Path) -> None:
     assert [(a.alertname, a.status, a.severity) for a in record.alerts()] == [
         ("X", "firing", "SEV-1"), ("Y", "resolved", "SEV-3")]
     assert slack.alerts() == ()
-    assert Notification.from_dict(record.to_dict()) == record
+    assert SinkRequest.from_dict(record.to_dict()) == record
 
 
 def test_baselines_validate_persist_and_expose(tmp_path: Path) -> None:

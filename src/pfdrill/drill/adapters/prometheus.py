@@ -20,7 +20,7 @@ from pfdrill.drill.ports import AlertSighting
 from pfdrill.model.evidence import Classification, Signal
 from pfdrill.model.signals import Baseline, Signals
 from pfdrill.obs.api import PrometheusAPI
-from pfdrill.obs.profile import TimingProfile as ObsProfile
+from pfdrill.obs.profile import AlertTiming as ObsProfile
 from pfdrill.obs.rules import RuleSet
 from pfdrill.sink.client import SinkClient
 

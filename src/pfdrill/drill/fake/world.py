@@ -36,7 +36,7 @@ from pfdrill.model.detection import Channel
 from pfdrill.model.evidence import IncidentRecord, Notification
 from pfdrill.model.fabric import FABRIC
 from pfdrill.model.severity import Severity
-from pfdrill.model.signals import Baseline, Classification, Signals
+from pfdrill.model.signals import Baseline, Signals, SignalVerdict
 from pfdrill.obs import profile, rules
 from pfdrill.settings.config import Config
 
@@ -169,7 +169,7 @@ class FakeWorld:
         return Baseline(latency_mean_seconds=s.latency_mean_seconds, reject_rate=s.reject_rate,
                         measured_at=s.measured_at)
 
-    def classification(self, baseline: Baseline | None = None) -> Classification:
+    def classification(self, baseline: Baseline | None = None) -> SignalVerdict:
         return classifier.classify(self.signals(), baseline or self.baseline(),
                                    thresholds.load())
 

@@ -5,20 +5,20 @@ import time
 import pytest
 from fabric_support import FakePermits, body, reference_dfa, run
 
-from pfdrill.fabric import pipeline
+from pfdrill.fabric import decision
 from pfdrill.fabric.authority import Authority, Identity
+from pfdrill.fabric.decision import Check, Note
 from pfdrill.fabric.labels import Label
-from pfdrill.fabric.pipeline import Check, Note
 from pfdrill.fabric.policy import FailureMode, PolicyConfig
 from pfdrill.fabric.request import DecideRequest, MalformedRequest
 
 
 def evaluate(authority: Authority, raw: bytes, permits: FakePermits | None = None,
-             **config: object) -> tuple[pipeline.Finding | None, pipeline.Context]:
-    ctx = pipeline.Context(config=PolicyConfig(**config), dfa=reference_dfa(),  # type: ignore[arg-type]
+             **config: object) -> tuple[decision.Finding | None, decision.Context]:
+    ctx = decision.Context(config=PolicyConfig(**config), dfa=reference_dfa(),  # type: ignore[arg-type]
                            bundle=authority.bundle(), permits=permits or FakePermits(),
-                           now=time.time(), cert_cache=pipeline.CertCache(8))
-    return run(pipeline.evaluate(DecideRequest.parse(raw), ctx)), ctx
+                           now=time.time(), cert_cache=decision.CertCache(8))
+    return run(decision.evaluate(DecideRequest.parse(raw), ctx)), ctx
 
 
 def test_compliant_request_passes_every_check(authority: Authority, frontend: Identity) -> None:
@@ -79,16 +79,16 @@ def test_adapter_failure_modes(authority: Authority, frontend: Identity, kind: s
 def test_certificate_cache_still_checks_expiry(authority: Authority) -> None:
     now = int(time.time())
     short = authority.issue("svc-frontend", ["read", "login"], not_before=now - 10, not_after=now + 1)
-    cache = pipeline.CertCache(4)
+    cache = decision.CertCache(4)
     req = DecideRequest.parse(body(short))
 
-    def ctx_at(t: float) -> pipeline.Context:
-        return pipeline.Context(config=PolicyConfig(), dfa=reference_dfa(), bundle=authority.bundle(),
+    def ctx_at(t: float) -> decision.Context:
+        return decision.Context(config=PolicyConfig(), dfa=reference_dfa(), bundle=authority.bundle(),
                                 permits=FakePermits(), now=t, cert_cache=cache)
 
-    assert run(pipeline.evaluate(req, ctx_at(now))) is None
+    assert run(decision.evaluate(req, ctx_at(now))) is None
     assert len(cache) == 1
-    late = run(pipeline.evaluate(req, ctx_at(now + 5)))
+    late = run(decision.evaluate(req, ctx_at(now + 5)))
     assert late is not None and late.rule == "certificate:expired"
 
 

@@ -20,7 +20,7 @@ from pfdrill.cluster.kwok import KwokProvider
 from pfdrill.cluster.provider import Provider, ProviderKind
 from pfdrill.model.cluster import ClusterStatus
 from pfdrill.model.fabric import RuntimeFiles
-from pfdrill.runtime import daemon
+from pfdrill.runtime import reconciler
 from pfdrill.settings.config import Config, load_config
 from pfdrill.settings.paths import Paths
 
@@ -90,7 +90,7 @@ class Stack:
 
     @property
     def runtime_dir(self) -> Path:
-        return daemon.runtime_dir(self.paths.state, self.name)
+        return reconciler.runtime_dir(self.paths.state, self.name)
 
     def info(self, cluster: ClusterStatus | None = None) -> StackInfo:
         p = self.provider()
@@ -119,11 +119,11 @@ class Stack:
         started = time.monotonic()
         if not current.running:
             p.create(progress)
-        pid = daemon.spawn_detached(p.kubeconfig(), p.context(), self.runtime_dir)
+        pid = reconciler.spawn_detached(p.kubeconfig(), p.context(), self.runtime_dir)
         st = current if current.running else p.wait_ready(progress, started)
         if current.running:
             progress(f"[cluster] kwok cluster {self.name!r} already running at {current.server}")
-        daemon.wait_started(self.runtime_dir, pid)
+        reconciler.wait_started(self.runtime_dir, pid)
         progress(f"[runtime] process runtime running (pid {pid}, state {self.runtime_dir})")
         return st
 
@@ -199,7 +199,7 @@ class Stack:
         stopped = pipeline.down(self.name, self.paths)
         if stopped:
             progress(f"[obs] stopped {', '.join(stopped)}")
-        if self.kind is ProviderKind.KWOK and daemon.stop_detached(self.runtime_dir):
+        if self.kind is ProviderKind.KWOK and reconciler.stop_detached(self.runtime_dir):
             progress("[runtime] process runtime stopped")
         self.provider().down(progress)
         (self.paths.state / "stacks" / f"{self.name}.json").unlink(missing_ok=True)
@@ -216,7 +216,7 @@ def runtime_dir_for(context: str, paths: Paths) -> Path | None:
     (its shortcut to pod ports); ``None`` for any other cluster."""
     if not context.startswith("kwok-"):
         return None
-    found = daemon.runtime_dir(paths.state, context.removeprefix("kwok-"))
+    found = reconciler.runtime_dir(paths.state, context.removeprefix("kwok-"))
     return found if RuntimeFiles(found).running() else None
 
 
