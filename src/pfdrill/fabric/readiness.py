@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,7 +36,7 @@ import httpx
 from pfdrill.cluster.client import ClusterClient, Obj
 from pfdrill.errors import ObjectNotFound, PfdrillError
 from pfdrill.model.cluster import DeploymentState, PodInfo
-from pfdrill.model.fabric import FABRIC, RuntimeFiles
+from pfdrill.model.fabric import FABRIC, POD_NETWORK_ENV, RuntimeFiles
 
 WORKLOADS = (FABRIC.watcher, FABRIC.adapter)
 
@@ -252,7 +253,13 @@ class ApiServerPods:
 
 
 def pod_http(client: ClusterClient, runtime_dir: str | Path | None) -> PodHttp:
-    """The runtime's shortcut where there is one, else the API server's pod proxy."""
-    if runtime_dir and RuntimeFiles(Path(runtime_dir)).running():
-        return RuntimePods(Path(runtime_dir))
+    """The runtime's shortcut where there is one, else the API server's pod proxy.
+
+    Inside a pod of the kwok process runtime (pfdrill's scheduled CronJob on the drill
+    cluster) the runtime names itself in ``$PFDRILL_POD_NETWORK``: pod IPs there route
+    nowhere, so the API server's proxy cannot reach a pod, and the runtime's state can.
+    """
+    for where in (runtime_dir, os.environ.get(POD_NETWORK_ENV)):
+        if where and RuntimeFiles(Path(where)).running():
+            return RuntimePods(Path(where))
     return ApiServerPods(client)

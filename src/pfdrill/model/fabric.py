@@ -72,6 +72,10 @@ class RuntimeFiles:
         return self.state.is_file()
 
 
+# Set by the process runtime in every pod it runs: its directory (whose state.json maps each
+# pod's ports to local ones), the stand-in for a pod network its pods' IPs do not have.
+POD_NETWORK_ENV = "PFDRILL_POD_NETWORK"
+
 # The runbook's variables: environment name -> DrillVars field (the seed uses all of them).
 RUNBOOK_VARIABLES: dict[str, str] = {
     name.upper(): name for name in (

@@ -15,6 +15,7 @@ from typing import Any
 
 from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import PfdrillError
+from pfdrill.model.fabric import POD_NETWORK_ENV
 from pfdrill.proc.ports import free_port
 from pfdrill.runtime import podspec, serviceaccount, usage, volumes
 from pfdrill.runtime.process import ContainerProcess
@@ -35,6 +36,7 @@ class PodRunner:
         self.name: str = meta["name"]
         self.uid: str = meta.get("uid", "")
         self.labels: dict[str, str] = dict(meta.get("labels") or {})
+        self.root = root
         self.dir = root / "pods" / f"{self.namespace}_{self.name}_{self.uid[:8]}"
         self.client = client
         self.bin_dir = bin_dir
@@ -231,6 +233,10 @@ class PodRunner:
         base["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         base["HOSTNAME"] = self.name
         base["PYTHONUNBUFFERED"] = "1"
+        # The pod network's stand-in: a process-runtime pod's IP routes nowhere (the API
+        # server's pod proxy answers 503), so pods ask a pod's port through the runtime's
+        # state, as pfdrill on the host does (fabric.readiness.pod_http).
+        base[POD_NETWORK_ENV] = str(self.root)
         base.update(podspec.service_env(services))
         base.update(podspec.port_env(ports))
         if self.token is not None:
