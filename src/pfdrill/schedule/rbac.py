@@ -61,6 +61,8 @@ NAMESPACED: tuple[Rule, ...] = (
          "the fabric contract check reads each pod's /healthz, /readyz and /metrics through "
          "the API server"),
     Rule("", "services", ("get", "list"), "`kubectl port-forward svc/…` resolves the Service"),
+    Rule("", "endpoints", ("get", "list"),
+         "fabric readiness: a Ready pod must also be behind its Service"),
     Rule("", "events", ("list", "watch"), "`kubectl get events`, pfctl collect"),
     Rule("coordination.k8s.io", "leases", ("get", "create", "update", "delete"),
          "one drill at a time: the drill's Lease in the opt-in namespace"),
