@@ -237,9 +237,18 @@ def status(client: ClusterClient, namespace: str = manifests.NAMESPACE) -> Fabri
     return FabricStatus(client.context, namespace, tuple(deployments), tuple(pods), mode, sha, keys)
 
 
+NAMESPACE_GONE_S = 180.0
+
+
 def undeploy(client: ClusterClient, *, target: ProviderKind = ProviderKind.KWOK,
-             config: Config | None = None, manifest_dir: Path | None = None) -> list[str]:
-    """Delete the fabric's objects; returns ``Kind/name`` of what was asked to go."""
+             config: Config | None = None, manifest_dir: Path | None = None,
+             timeout_s: float = NAMESPACE_GONE_S) -> list[str]:
+    """Delete the fabric's objects; returns ``Kind/name`` of what was asked to go.
+
+    A namespace pfdrill created goes too, and this returns only once it is gone: while it
+    terminates, applying anything to it (the next ``fabric deploy``, ``kubectl apply -k``)
+    is refused by the API server.
+    """
     cfg = config or load_config()
     labels = _namespace_labels(client, cfg.namespace)
     guard.check_context(cfg, client.context)
@@ -255,4 +264,12 @@ def undeploy(client: ClusterClient, *, target: ProviderKind = ProviderKind.KWOK,
     objects.sort(key=lambda o: manifests.KIND_ORDER.index(o["kind"])
                  if o["kind"] in manifests.KIND_ORDER else len(manifests.KIND_ORDER))
     client.delete_objects(objects)
+    if any(o["kind"] == "Namespace" for o in objects):
+        deadline = time.monotonic() + timeout_s
+        while _namespace_labels(client, cfg.namespace) is not None:
+            if time.monotonic() >= deadline:
+                raise ClusterError(f"namespace {cfg.namespace!r} is still terminating after "
+                                   f"{timeout_s:.0f} s (kubectl get namespace {cfg.namespace} "
+                                   "-o yaml shows what holds it)")
+            time.sleep(0.5)
     return [f"{o['kind']}/{o['metadata']['name']}" for o in objects]
