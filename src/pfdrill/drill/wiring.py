@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pfdrill.chaos.fault import ChaosCatalog, catalog_for
+from pfdrill.cluster import secretdata
 from pfdrill.cluster.client import KubeClient
 from pfdrill.cluster.logs import KubectlLogs
 from pfdrill.cluster.provider import ProviderKind
@@ -264,6 +265,6 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
         artifacts=runbook.SandboxArtifacts(sandbox), rules=prometheus.PromRules(obs.prom),
         cluster_name=stack.name, provider=stack.kind.value, profile=profile,
         poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
-        signal_window_s=obs.profile.rate_window_s, secrets=tuple(rb_env.webhooks().values()),
+        signal_window_s=obs.profile.rate_window_s, secrets=(*rb_env.webhooks().values(), *secretdata.values(client, ns)),
         runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs, chaos), close=close,
         contract_gaps=lambda spec: [g.describe() for g in fabric.run().gaps_for(spec)])
