@@ -71,6 +71,10 @@ class DrillEnvironment:
     keepers: tuple[StateKeeper, ...] = ()  # non-cluster state restored with the snapshot
     # What the fabric lacks that this drill needs (``fabric check``): refused in preflight.
     contract_gaps: Callable[[DrillSpec], Sequence[str]] = lambda _spec: ()
+    # A suite that took the kubeconfig's current-context (no --context) reads it again before
+    # each drill: a context switched mid-suite is refused, never followed or ignored. None:
+    # the context is pinned.
+    followed_context: Callable[[], str | None] = lambda: None
     close: Callable[[], None] = lambda: None
 
     @property

@@ -28,6 +28,10 @@ from pfdrill.proc import lineage
 def preflight(c: DrillContext) -> Preflight:
     env, ns, rec = c.env, c.env.namespace, c.rec
     context = env.cluster.context
+    switched = env.followed_context()
+    if switched is not None and switched != context:
+        raise SafetyRefused(f"the kubeconfig's current context is now {switched!r}, but this "
+                            f"suite drills {context!r}: refused (pin one with --context)")
     claim.check_target(env.cluster, ns, env.config)
     rec.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
     left = claim.clear_killed(env.cluster, ns, env.snapshots)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pfdrill.chaos.fault import ChaosCatalog, catalog_for
+from pfdrill.cluster import kubeconfig as kubeconfig_mod
 from pfdrill.cluster import secretdata
 from pfdrill.cluster.client import KubeClient
 from pfdrill.cluster.logs import KubectlLogs
@@ -125,7 +126,15 @@ class StackEnvironmentFactory:
         while another drill holds the lease), then wire it."""
         stack = self.stack()
         stack.up_all(profile.value, progress=self.progress, lease_wait_s=self.lease_wait_s)
-        return dataclasses.replace(wire(stack, profile), lease_wait_s=self.lease_wait_s)
+        return dataclasses.replace(wire(stack, profile), lease_wait_s=self.lease_wait_s,
+                                   followed_context=self._followed_context())
+
+    def _followed_context(self) -> Callable[[], str | None]:
+        """The user's kubeconfig's current-context, read when asked, if no --context pins one."""
+        path = self.kubeconfig
+        if path is None or self.context is not None or self.in_cluster:
+            return lambda: None
+        return lambda: kubeconfig_mod.load(path).current
 
     def stack(self) -> Stack:
         return Stack(kind=ProviderKind.parse(self.provider), name=self.name, paths=self.paths,

@@ -130,6 +130,21 @@ def test_preflight_refuses_a_context_not_on_the_allow_list(
     assert drill.error is not None and drill.error.exit_code == 4
 
 
+def test_a_context_switched_mid_suite_is_refused_before_any_change(
+        fail_open: DrillSpec, world: fake.FakeWorld, env: DrillEnvironment) -> None:
+    followed = iter((env.cluster.context, "prod-eu"))  # the user's kubectl use-context between drills
+    env = dataclasses.replace(env, followed_context=lambda: next(followed))
+    first = engine.Drill(fail_open, env, run_id="t1").run()
+    assert first.verdict is Verdict.PASSED, first.reason
+    calls = list(world.cluster.calls)
+    second = engine.Drill(fail_open, env, run_id="t2")
+    result = second.run()
+    assert result.verdict is Verdict.ERROR and result.failing_phase is Phase.PREFLIGHT
+    assert "current context is now 'prod-eu'" in result.reason and "--context" in result.reason
+    assert world.cluster.calls == calls  # nothing changed
+    assert second.error is not None and second.error.exit_code == 4
+
+
 def test_preflight_refuses_a_namespace_without_the_opt_in_label(
         fail_open: DrillSpec, world: fake.FakeWorld, env: DrillEnvironment) -> None:
     world.cluster.add_namespace("production", {})
