@@ -51,10 +51,10 @@ HOLDS = 6  # hold commands in a row: the drill waits up to HOLDS * HOLD_S for th
 
 
 @pytest.fixture(scope="module")
-def stack(drill_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def stack(drill_cluster: Any) -> Iterator[Any]:
     """The session cluster with the observability stack, no fabric yet; torn down after."""
-    state = Path(os.environ.get("PFDRILL_STATE_DIR") or tmp_path_factory.mktemp("state"))
-    env = {**drill_cluster.env, "PFDRILL_STATE_DIR": str(state),
+    # The cluster's own state dir: `pfdrill ... --name <cluster>` finds the cluster there.
+    env = {**drill_cluster.env, "PFDRILL_STATE_DIR": str(drill_cluster.stack.paths.state),
            "PATH": f"{BIN}{os.pathsep}{drill_cluster.env.get('PATH', '')}"}
     pipeline.up(drill_cluster.name, "drill", targets_file=drill_cluster.runtime_dir / "targets.json")
     try:
@@ -293,7 +293,7 @@ def test_pfctl_reaches_the_watcher_by_port_forward(stack: Any, tmp_path: Path) -
     cluster, env = stack
     if cluster.client.get_object("apps/v1", "Deployment", NS, "sidecar-watcher") is None:
         deploy.deploy(cluster.client, config=load_config(), timeout_s=300)
-    state = Path(env["PFDRILL_STATE_DIR"])
+    state = Path(env["PFDRILL_STATE_DIR"])  # the cluster's CA signs pfctl's canary requests
     pfctl = tmp_path / "pfctl.yaml"
     pfctl.write_text(yaml.safe_dump({"environments": {"production": {
         "kubeconfig": str(cluster.kubeconfig), "context": cluster.context,

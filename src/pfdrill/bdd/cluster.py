@@ -29,7 +29,7 @@ class DrillCluster:
     context: str
     client: ClusterClient
     kubectl: Path
-    env: dict[str, str]  # KUBECONFIG and PATH with kubectl, for subprocesses
+    env: dict[str, str]  # KUBECONFIG, PATH with kubectl and the state dir, for subprocesses
     info: StackInfo
     stack: Stack
 
@@ -52,6 +52,8 @@ def drill_cluster(request: pytest.FixtureRequest) -> Iterator[DrillCluster]:
     env = dict(os.environ)
     env["KUBECONFIG"] = info.kubeconfig
     env["PATH"] = f"{kubectl.parent}{os.pathsep}{env.get('PATH', '')}"
+    # A `pfdrill ... --name <cluster>` subprocess finds the cluster in this state dir only.
+    env["PFDRILL_STATE_DIR"] = str(stack.paths.state)
     try:
         yield DrillCluster(
             name=name, kubeconfig=Path(info.kubeconfig), context=info.context,
