@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 from pfdrill.errors import InvalidInput
+from pfdrill.history import sqlite
 from pfdrill.model.gameday import ActionItem
 
 _SCHEMA = """
@@ -55,15 +55,8 @@ class ActionRegister:
         with self._db() as conn:
             conn.executescript(_SCHEMA)
 
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return sqlite.session(self.path)
 
     def add(self, title: str, owner: str, due: str, *, source: str = "",
             inject: str = "") -> ActionItem:

@@ -8,17 +8,17 @@ drill reading the store from another process sees complete rows.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pfdrill.errors import InvalidInput
+from pfdrill.history import sqlite
 from pfdrill.model.evidence import IncidentRecord
 
 DB_FILE = "pfctl.db"
@@ -87,15 +87,8 @@ class Store:
         with self._db() as db:
             db.executescript(_SCHEMA)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+    def _db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return sqlite.session(self.path)
 
     def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
         with self._db() as db:
