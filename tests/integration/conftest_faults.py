@@ -126,7 +126,15 @@ def faults_fabric(drill_cluster: Any, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture
 def no_fault_left(faults_fabric: FaultsFabric) -> Iterator[FaultsFabric]:
-    """After the test, roll back whatever it left injected, so one failure does not cascade."""
+    """The fabric ready before the test (its steady-state probe asks exactly that), and
+    after it whatever it left injected rolled back, so one failure does not cascade.
+
+    A run that ends in its rollbacks (a failing method, a signal) scales the
+    adapter back up but does not wait for it to serve; the next test's ``chaos run``
+    would then find no steady state and, rightly, inject nothing (CI, 2026-12-03).
+    """
+    wait_for(lambda: faults_fabric.context().readiness(True).ok, timeout=180,
+             what="the fabric to be ready before the test")
     yield faults_fabric
     ctx = faults_fabric.context()
     for state in ctx.store.active(ctx.context, ctx.namespace):

@@ -52,17 +52,25 @@ def sensitivity(cluster: Any, env: dict[str, str], reports: Path, *argv: str
 
 def test_the_reject_rate_edge_is_the_table_s_10x(drill_cluster: Any, cli_env: dict[str, str],
                                                  tmp_path: Path) -> None:
-    done = sensitivity(drill_cluster, cli_env, tmp_path, "--alert", "RejectRateSpikeHigh")
+    # Two injections bracket the edge (the first two sizes straddle the prediction, ±10 %);
+    # the bisection below that resolution is the unit tests' business, and each probe
+    # here costs a baseline window, an injection and a restore (~75 s).
+    done = sensitivity(drill_cluster, cli_env, tmp_path, "--alert", "RejectRateSpikeHigh",
+                       "--max-injections", "2")
     print(done.stderr[-6000:])
     assert done.returncode == 0, done.stderr[-3000:]
     (result,) = json.loads(done.stdout)["results"]
     print(json.dumps(result["trials"], indent=1))
     assert result["verdict"] == "agrees", result["message"]
     assert result["table_threshold"] == 10
-    assert len(result["trials"]) <= 6
-    missed = max(t["signal"] for t in result["trials"] if t["outcome"] == "missed")
-    detected = min(t["signal"] for t in result["trials"] if t["outcome"] == "detected")
-    assert 9 <= missed < detected <= 11  # the edge, within ±10 % of 10x
+    assert len(result["trials"]) == 2
+    missed = max((t for t in result["trials"] if t["outcome"] == "missed"), key=lambda t: t["size"])
+    detected = min((t for t in result["trials"] if t["outcome"] == "detected"),
+                   key=lambda t: t["size"])
+    assert 9 <= missed["size"] < detected["size"] <= 11  # the edge, within ±10 % of 10x
+    # the signal Prometheus saw: the multiplier over the published baseline, which the live
+    # baseline may differ from by its noise
+    assert 8.5 <= missed["signal"] < detected["signal"] <= 11.5
     assert "within ±" in result["message"] and "of the table's 10x" in result["message"]
     # every detection comes with its physical bound (MTTD against it is the report's business:
     # the fault's traffic starts while its inject action runs, so it can come in just under)
@@ -101,7 +109,7 @@ def test_a_rule_at_20x_against_the_table_s_10x_is_mis_set(
     assert refused.returncode == 3, refused.stderr[-2000:]
     assert "Prometheus runs RejectRateSpikeHigh as `pfdrill:reject_rate_ratio > 20`" in refused.stderr
     done = sensitivity(drill_cluster, {**cli_env, "PFDRILL_ALERTS_DIR": str(rule_at_20x)}, tmp_path,
-                       "--alert", "RejectRateSpikeHigh", "--max-injections", "4")
+                       "--alert", "RejectRateSpikeHigh", "--max-injections", "2")
     print(done.stderr[-6000:])
     assert done.returncode == 1, done.stderr[-3000:]
     (result,) = json.loads(done.stdout)["results"]

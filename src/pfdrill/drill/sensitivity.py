@@ -276,9 +276,28 @@ class Searcher:
 
     # -- the live part ------------------------------------------------------------------
     def _noise(self) -> float:
+        """Two standard deviations of the steady-state signal, carried to the table's threshold.
+
+        A relative signal (a rate over its published baseline, less an offset) jitters
+        in proportion to the rate under it: the load's jitter is multiplicative, so a
+        ratio that wanders ±0.03 around 1x wanders ±0.3 around 10x. Its noise at the
+        threshold is the steady state's coefficient of variation times the rate there.
+        Judging a 10x edge against the 1x jitter called a 9.95x detection "mis-set"
+        (CI, 2026-12-03). An absolute signal keeps its steady-state spread.
+        """
         window = int(self.p.profile.baseline_window_s)
-        sd = self.env.metrics.instant(f"stddev_over_time(pfdrill:{self.shape.signal}[{window}s])")
-        return 2 * sd if sd is not None and math.isfinite(sd) else 0.0
+        signal = f"pfdrill:{self.shape.signal}[{window}s]"
+        sd = self.env.metrics.instant(f"stddev_over_time({signal})")
+        if sd is None or not math.isfinite(sd):
+            return 0.0
+        rel = self.shape.relative
+        if rel is None:
+            return 2 * sd
+        mean = self.env.metrics.instant(f"avg_over_time({signal})")
+        level = None if mean is None or not math.isfinite(mean) else mean + rel.offset
+        if level is None or level <= 0:
+            return 2 * sd
+        return 2 * sd / level * max(self.row.entry.value + rel.offset, level)
 
     def _probe(self, index: int, s: float) -> Trial:
         search, model = self.search, self.model

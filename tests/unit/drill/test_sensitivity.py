@@ -134,3 +134,21 @@ def test_a_rule_prometheus_runs_differently_is_named() -> None:
     assert search.loaded_rule_differs("RejectRateSpikeHigh", TimingProfile.DRILL,
                                       {"RejectRateSpikeHigh": "pfdrill:reject_rate_ratio  >  10"}) is None
 
+
+
+def test_a_ratio_s_noise_is_carried_to_the_threshold(env: DrillEnvironment,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI, 2026-12-03: at 1x the ratio wandered ±0.02, so 9.95x detected and 9.46x missed
+    # was judged "mis-set" against 10x. The load's jitter is multiplicative: ±0.2 at 10x.
+    answers = {"stddev_over_time": 0.01, "avg_over_time": 1.0}
+    monkeypatch.setattr(env.metrics, "instant",
+                        lambda q: next(v for k, v in answers.items() if q.startswith(k)))
+    searcher = search.Searcher(reject_search(), env, run_id="n")
+    assert searcher._noise() == pytest.approx(0.2)
+    got, message = searcher.judge([_trial(11, TrialOutcome.DETECTED), _trial(9, TrialOutcome.MISSED),
+                                   _trial(9.95, TrialOutcome.DETECTED),
+                                   _trial(9.463, TrialOutcome.MISSED)], searcher._noise())
+    assert got is EdgeVerdict.AGREES, message
+    # the spread at 1x alone would not have covered it
+    assert searcher.judge([_trial(9.95, TrialOutcome.DETECTED), _trial(9.463, TrialOutcome.MISSED)],
+                          0.02)[0] is EdgeVerdict.MIS_SET
