@@ -317,6 +317,35 @@ def test_a_lease_left_by_a_run_elsewhere_is_taken_over_once_it_expires(
     _assert_steady(cluster, env, deployed, None, "after the takeover")
 
 
+def test_a_lease_left_by_an_injection_killed_before_its_record_is_let_go_by_the_named_command(
+        fabric: tuple[Any, dict[str, str], dict[str, Any]]) -> None:
+    """SIGKILL between the fault lease and the fault's first record leaves the lease (up to
+    FAULT_LEASE_S) and nothing else: the refusal names the rollback, which lets it go."""
+    cluster, env, deployed = fabric
+    left = lease.fault_holder("cli-enforcement_disabled")
+    assert cluster.client.acquire_lease(NS, lease.LEASE_NAME, left, lease.FAULT_LEASE_S)
+    try:
+        refused = pfdrill(env, "fault", "inject", "sidecar_pod_loss", "--name", cluster.name)
+        assert refused.returncode == 3, refused.stderr
+        assert "pfdrill fault rollback --key cli-enforcement_disabled" in refused.stderr
+        assert _deployed(cluster) == deployed  # refused before any change
+        dry = pfdrill(env, "fault", "rollback", "--key", "cli-enforcement_disabled", "--dry-run",
+                      "--name", cluster.name)
+        assert dry.returncode == 0 and "would release the lease" in dry.stdout, dry.stderr
+        assert cluster.client.lease_holder(NS, lease.LEASE_NAME) == left
+        let_go = pfdrill(env, "fault", "rollback", "--key", "cli-enforcement_disabled",
+                         "--name", cluster.name)
+        assert let_go.returncode == 0, let_go.stderr
+        assert "was recorded: its injection stopped before any change" in let_go.stdout
+        assert cluster.client.lease_holder(NS, lease.LEASE_NAME) is None
+        # a key nobody holds or recorded is still an error, and releases nothing
+        unknown = pfdrill(env, "fault", "rollback", "--key", "nothing-here", "--name", cluster.name)
+        assert unknown.returncode == 2 and "no fault with key 'nothing-here'" in unknown.stderr
+    finally:
+        cluster.client.release_lease(NS, lease.LEASE_NAME, left)
+    _assert_steady(cluster, env, deployed, None, "after the lease was let go")
+
+
 SEQUENCE_FAULTS = ("enforcement_disabled", "sidecar_pod_loss", "ni_reject_burst", "dfa_tampering")
 
 

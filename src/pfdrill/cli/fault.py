@@ -167,6 +167,18 @@ def rollback(
         k = key or _key(str(fault), None)
         found = ctx.store.load(ctx.context, ctx.namespace, k)
         if found is None:
+            # An injection killed after it took the lease and before it recorded anything
+            # changed nothing, but its lease would hold the namespace for FAULT_LEASE_S:
+            # the refusal names this command, which lets it go.
+            holder = lease.fault_holder(k)
+            if ctx.cluster.lease_holder(ctx.namespace, lease.LEASE_NAME) == holder:
+                if not dry_run:
+                    lease.release(ctx.cluster, ctx.namespace, holder)
+                note = (f"no fault with key {k!r} was recorded: its injection stopped before "
+                        f"any change; {'would release' if dry_run else 'released'} the lease "
+                        f"it held ({holder})")
+                emit(as_json, [{"key": k, "dry_run": dry_run, "released_lease": holder}], note)
+                return
             raise InvalidInput(f"no fault with key {k!r} was injected in {ctx.context}/{ctx.namespace}")
         states = [found]
     done: list[dict[str, Any]] = []

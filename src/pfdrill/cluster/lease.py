@@ -74,7 +74,21 @@ def fault_holder(key: str) -> str:
     return f"pfdrill/{socket.gethostname()}/fault/{key}"
 
 
+def fault_key(holder: str) -> str | None:
+    """The key behind a :func:`fault_holder` string (of any host); ``None`` for others."""
+    parts = holder.split("/", 3)
+    if len(parts) == 4 and parts[0] == "pfdrill" and parts[2] == "fault" and parts[3]:
+        return parts[3]
+    return None
+
+
 def _held(namespace: str, holder: str) -> LeaseHeld:
+    key = fault_key(holder)
+    if key is not None:
+        return LeaseHeld(f"a fault injected outside a drill holds the lease {namespace}/"
+                         f"{LEASE_NAME}: {holder} (nothing was changed; roll it back with "
+                         f"`pfdrill fault rollback --key {key}`, or wait for it with --wait)",
+                         holder=holder)
     return LeaseHeld(f"another drill holds the lease {namespace}/{LEASE_NAME}: {holder} "
                      "(nothing was changed; wait for it, or pass --wait)", holder=holder)
 

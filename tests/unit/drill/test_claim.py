@@ -142,8 +142,13 @@ def test_a_killed_runs_snapshot_is_restored_first(cluster: FakeCluster, tmp_path
 def test_a_hand_injected_fault_holds_the_lease_under_its_key(cluster: FakeCluster) -> None:
     holder = claim.hold_for_fault(cluster, CONFIG, "cli-adapter_failure")
     assert holder.endswith("/fault/cli-adapter_failure")
-    with pytest.raises(LeaseHeld, match="fault/cli-adapter_failure"):
+    with pytest.raises(LeaseHeld, match="fault/cli-adapter_failure") as held:
         lease.ensure_free(cluster, "production")
+    # the refusal names the command that lets it go (an injection killed before its record
+    # leaves only this lease)
+    assert "roll it back with `pfdrill fault rollback --key cli-adapter_failure`" in str(held.value)
+    assert lease.fault_key(holder) == "cli-adapter_failure"
+    assert lease.fault_key(f"pfdrill/{socket.gethostname()}/4242/run") is None
     lease.release(cluster, "production", lease.fault_holder("cli-adapter_failure"))
     lease.ensure_free(cluster, "production")
 
