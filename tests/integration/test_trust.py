@@ -1,5 +1,8 @@
 """Verdicts a team can trust, on the kwok drill cluster (issues 17, 18, 11 hole 4).
 
+- Two drills started at the same instant on a cluster with no fabric yet: both
+  bring-ups deploy, under the Lease; one drill runs and passes, the other is
+  refused (exit 3) naming it.
 - While a drill holds the Lease, in the middle of its mitigation, a second
   invocation of each entry point (``drill run`` and so the schedule,
   ``runbook check``, ``fault inject``, ``fabric deploy``, the Gherkin features)
@@ -103,6 +106,34 @@ def _held_runbook(tmp: Path, release: Path) -> Path:
     path = tmp / "runbook.md"
     path.write_text(text)
     return path
+
+
+def test_two_drills_started_at_the_same_instant_one_runs_and_the_other_is_refused(
+        stack: Any, tmp_path: Path) -> None:
+    """Issue 11: on a cluster with no fabric yet, both bring-ups find nothing to verify and
+    both deploy; the applies and the drill are exclusive under the Lease, so exactly one
+    drill runs and passes, and the other exits 3 naming it."""
+    cluster, env = stack
+    assert not deploy.present(cluster.client, NS)
+    suite = _suite(tmp_path, "enforcement-disabled-drift", RUNBOOK)
+    go = tmp_path / "go"
+    # both processes wait for one file, so their bring-ups start within milliseconds
+    starter = (f"import os, sys, time\nwhile not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+               f"os.execv({str(BIN / 'pfdrill')!r}, sys.argv[1:])")
+    runs = [subprocess.Popen([sys.executable, "-c", starter, "pfdrill", "drill", "run", str(suite),
+                              "--name", cluster.name, "--reports", str(tmp_path / f"r{i}")],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             cwd=REPO) for i in (0, 1)]
+    time.sleep(1.0)
+    go.touch()
+    outs = [r.communicate(timeout=1200)[0] for r in runs]
+    codes = [r.returncode for r in runs]
+    assert sorted(codes) == [0, 3], "\n---\n".join(o[-3000:] for o in outs)
+    winner, loser = (0, 1) if codes[0] == 0 else (1, 0)
+    assert f"/{runs[winner].pid}/" in outs[loser], outs[loser][-2000:]  # names the winner
+    assert "PASSED" in outs[winner], outs[winner][-3000:]
+    assert cluster.client.lease_holder(NS, lease.LEASE_NAME) is None
+    assert cluster.client.get_configmap(NS, "policy-config")["enforcement_mode"] == "enforce"
 
 
 def test_second_invocations_during_a_drill_change_nothing_and_name_the_holder(

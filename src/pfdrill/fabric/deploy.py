@@ -32,6 +32,8 @@ T = TypeVar("T")
 
 WORKLOADS = readiness.WORKLOADS
 MANAGED = ("app.kubernetes.io/managed-by", "pfdrill")
+DEPLOY_LEASE_S = 900  # the apply and the wait until ready; a killed deploy's lease is freed
+#                       by the next run (its holder's process is gone: lease.killed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,19 +101,34 @@ def deploy(
     progress: Callable[[str], None] = lambda _m: None,
     pod_http: readiness.PodHttp | None = None,
 ) -> FabricStatus:
-    """Apply the fabric and wait until it is ready (:mod:`.readiness`)."""
+    """Apply the fabric and wait until it is ready (:mod:`.readiness`), holding the drill Lease.
+
+    The apply happens under the Lease, never beside a drill: two runs brought up
+    at the same instant on a cluster without a fabric both find none to verify
+    and both deploy; a look at the Lease before applying (what this did) let the
+    slower one re-apply replicas and ``policy-config`` over the faster one's
+    fault. A namespace that does not exist yet holds no drill: it is created
+    first, so the Lease has somewhere to live. :class:`~pfdrill.errors.LeaseHeld`
+    (exit 3, naming the holder) when a drill holds it, before any change.
+    """
     cfg = config or load_config()
-    _check_target(client, cfg.namespace, cfg, may_create=True)
-    if _namespace_labels(client, cfg.namespace) is not None:
-        lease.ensure_free(client, cfg.namespace)  # never re-apply over a running drill
-    _wait_not_terminating(client, cfg.namespace, timeout_s, poll_s, progress)
+    ns = cfg.namespace
+    _check_target(client, ns, cfg, may_create=True)
+    _wait_not_terminating(client, ns, timeout_s, poll_s, progress)
     objects = render_for(client.context, target=target, config=cfg, paths=paths,
                          manifest_dir=manifest_dir)
-    progress(f"applying {len(objects)} objects to {client.context}/{cfg.namespace}")
-    client.apply(objects)
-    wait_settled(client, cfg.namespace, timeout_s=timeout_s, poll_s=poll_s, progress=progress,
-                 pod_http=pod_http)
-    return status(client, cfg.namespace)
+    if _namespace_labels(client, ns) is None:
+        client.apply([o for o in objects if o.get("kind") == "Namespace"])
+    holder = str(lease.RunHolder.mine(f"fabric-deploy-{time.time_ns()}"))
+    lease.take(client, ns, holder, DEPLOY_LEASE_S)
+    try:
+        progress(f"applying {len(objects)} objects to {client.context}/{ns}")
+        client.apply(objects)
+        wait_settled(client, ns, timeout_s=timeout_s, poll_s=poll_s, progress=progress,
+                     pod_http=pod_http)
+    finally:
+        lease.release(client, ns, holder)
+    return status(client, ns)
 
 
 def _poll(look: Callable[[], T], done: Callable[[T], bool], *, timeout_s: float, poll_s: float,

@@ -3,14 +3,16 @@ from __future__ import annotations
 import base64
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from fabric_support import DEPLOY, REPO
 
+from pfdrill.cluster import lease
 from pfdrill.cluster.fake import FakeCluster
 from pfdrill.cluster.provider import ProviderKind
-from pfdrill.errors import ClusterError, InvalidInput, SafetyRefused, ToolchainError
+from pfdrill.errors import ClusterError, InvalidInput, LeaseHeld, SafetyRefused, ToolchainError
 from pfdrill.fabric import deploy, dfa, kustomize, manifests
 from pfdrill.fabric.authority import Authority
 from pfdrill.fabric.certs import BUNDLE_KEY, TrustBundle
@@ -131,9 +133,37 @@ def test_deploy_applies_everything_and_reports_status(paths: Paths) -> None:
     assert result.ready and result.enforcement_mode == "enforce"
     assert result.dfa_sha256 and len(result.dfa_sha256) == 64
     applied = [c for c in fake.calls if c[0] == "apply"]
-    assert len(applied) == 1 and ("v1", "Secret", "production", "fabric-certs") in applied[0][1][0]
+    # the new namespace first (a Lease lives in it), then everything under the Lease
+    assert applied[0][1][0] == [("v1", "Namespace", "", "production")]
+    assert len(applied) == 2 and ("v1", "Secret", "production", "fabric-certs") in applied[1][1][0]
+    assert fake.leases == {}  # released once ready
     assert len([p for p in result.pods if p.labels["app"] == "sidecar-watcher"]) == 2
     assert (paths.state / "fabric-ca" / "fake" / "ca.key").is_file()
+
+
+def test_deploy_applies_under_the_drill_lease_and_never_beside_a_drill(paths: Paths) -> None:
+    # Two runs brought up at the same instant both find no fabric and both deploy: the
+    # apply must be exclusive with a drill, not preceded by a look at the Lease.
+    fake = FakeCluster()
+    held_at_apply: list[str | None] = []
+    real_apply = fake.apply
+
+    def apply(objects: Any, field_manager: str = "pfdrill") -> None:
+        held_at_apply.append(fake.lease_holder("production", lease.LEASE_NAME))
+        real_apply(objects, field_manager)
+
+    fake.apply = apply  # type: ignore[method-assign]
+    deploy.deploy(fake, config=CONFIG, paths=paths, timeout_s=1)
+    assert held_at_apply[0] is None  # the namespace alone, before any Lease can exist
+    assert held_at_apply[1] is not None and "/fabric-deploy-" in held_at_apply[1]
+    # a drill holds the namespace (the other run won): refused, nothing of the fabric applied
+    drill = "pfdrill/elsewhere/4242/the-other-run"
+    assert fake.acquire_lease("production", lease.LEASE_NAME, drill, 600)
+    fake.calls.clear()
+    with pytest.raises(LeaseHeld, match="the-other-run"):
+        deploy.deploy(fake, config=CONFIG, paths=paths, timeout_s=1)
+    assert fake.mutations == [] or all(c[0] != "apply" for c in fake.calls)
+    assert fake.lease_holder("production", lease.LEASE_NAME) == drill
 
 
 def test_deploy_refuses_a_context_off_the_allow_list_before_any_change(paths: Paths) -> None:
@@ -201,7 +231,8 @@ def test_deploy_applies_exactly_the_providers_overlay(target: ProviderKind, path
         assert got is not None, (want["kind"], meta["name"])
         for part in ("spec", "data", "rules", "subjects"):
             assert got.get(part) == want.get(part), (want["kind"], meta["name"], part)
-    (applied,) = [c[1][0] for c in fake.calls if c[0] == "apply"]
+    namespace, applied = [c[1][0] for c in fake.calls if c[0] == "apply"]
+    assert namespace == [("v1", "Namespace", "", "production")]  # first: the Lease lives there
     assert len(applied) == len(overlay) + 1  # + Secret fabric-certs
     assert ("v1", "Secret", "production", "fabric-certs") in applied
 
