@@ -67,7 +67,8 @@ def test_the_reject_rate_edge_is_the_table_s_10x(drill_cluster: Any, cli_env: di
     missed = max((t for t in result["trials"] if t["outcome"] == "missed"), key=lambda t: t["size"])
     detected = min((t for t in result["trials"] if t["outcome"] == "detected"),
                    key=lambda t: t["size"])
-    assert 9 <= missed["size"] < detected["size"] <= 11  # the edge, within ±10 % of 10x
+    # the edge, within ±10 % of 10x (the sizes are 10x·(1 ± 0.1) in floating point)
+    assert 9 - 1e-6 <= missed["size"] < detected["size"] <= 11 + 1e-6
     # the signal Prometheus saw: the multiplier over the published baseline, which the live
     # baseline may differ from by its noise
     assert 8.5 <= missed["signal"] < detected["signal"] <= 11.5
