@@ -252,6 +252,9 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
     def close() -> None:
         sandbox.close()
         obs.prom.close()
+        # the fault context's keep-alive connections to the watcher and the pods it scrapes
+        # (left open, they were the ResourceWarnings at the end of `make test`)
+        chaos.ctx.close()
         if traffic is not None:
             # Nobody reads the baseline traffic's figures: one stopped before locust wrote
             # its first ones (an environment closed right away) is no error.

@@ -114,6 +114,7 @@ class TargetsFileReader:
     def __init__(self, targets_file: Path, namespace: str, timeout_s: float = 2.0) -> None:
         self.targets_file = targets_file
         self.namespace = namespace
+        self._timeout_s = timeout_s
         self._client = httpx.Client(timeout=timeout_s)
 
     def _targets(self, job: str) -> list[tuple[str, str]]:
@@ -132,7 +133,10 @@ class TargetsFileReader:
         return out
 
     def close(self) -> None:
+        """Let go of the pooled connections; a later scrape opens new ones (the reader may
+        sit in a cached :class:`~pfdrill.faults.context.FaultContext` another user shares)."""
         self._client.close()
+        self._client = httpx.Client(timeout=self._timeout_s)
 
     def scrape(self, job: str) -> Scrape:
         pods: dict[str, Series] = {}

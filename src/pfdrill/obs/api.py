@@ -74,10 +74,13 @@ class _HTTP:
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.url = url.rstrip("/")
+        self._timeout = timeout
         self._client = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
+        """Let go of the pooled connections; a later request opens new ones."""
         self._client.close()
+        self._client = httpx.Client(timeout=self._timeout)
 
     def __enter__(self) -> Self:
         return self
