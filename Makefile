@@ -84,7 +84,7 @@ test: deps
 test-unit: venv
 	$(BIN)/pytest -m "not cluster and not servers"
 
-# All twelve kill points of the safety proof (make test kills at one of each kind).
+# All twelve kill points of the safety proof (make test kills at ten of them).
 kill-points: deps
 	PFDRILL_KILL_POINTS=all $(BIN)/pytest tests/integration/test_kill_points.py
 

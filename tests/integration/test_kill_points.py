@@ -149,11 +149,13 @@ POINTS = (
     Point("after mitigate", lambda r, c: r.finished_phase("mitigate")),
     Point("after recover", lambda r, c: r.finished_phase("recover"), then_by_hand=True),
 )
-# `make test` kills at one point of each kind: SIGKILL restored by the next drill (mid-inject,
-# mid-runbook-section) and by hand (after recover), Ctrl-C, SIGTERM, and a kill mid-restore.
-# `make kill-points` (PFDRILL_KILL_POINTS=all) runs all twelve, as `make fuzz` runs long.
-QUICK = ("mid-inject", "after inject, Ctrl-C", "mid-runbook-section",
-         "mid-runbook-section, SIGTERM", "mid-restore", "after recover")
+# `make test` kills at ten points (issue 11 asks for at least ten): every kind — SIGKILL restored
+# by the next drill and by hand, Ctrl-C, SIGTERM, a kill mid-restore — and every phase
+# boundary up to the runbook; the two left out (after respond, after mitigate) cost a whole
+# runbook section each. `make kill-points` (PFDRILL_KILL_POINTS=all) runs all twelve.
+QUICK = ("preflight: lease taken", "after preflight", "mid-inject", "after inject, Ctrl-C",
+         "after detect", "after classify", "mid-runbook-section", "mid-runbook-section, SIGTERM",
+         "mid-restore", "after recover")
 RUN_POINTS = POINTS if os.environ.get("PFDRILL_KILL_POINTS") == "all" else tuple(
     p for p in POINTS if p.name in QUICK)
 
