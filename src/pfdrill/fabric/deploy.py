@@ -32,8 +32,9 @@ T = TypeVar("T")
 
 WORKLOADS = readiness.WORKLOADS
 MANAGED = ("app.kubernetes.io/managed-by", "pfdrill")
-DEPLOY_LEASE_S = 900  # the apply and the wait until ready; a killed deploy's lease is freed
-#                       by the next run (its holder's process is gone: lease.killed)
+# The apply and the wait until ready. A killed deploy's lease names a process that is gone:
+# the next drill, or `pfdrill restore`, releases it (claim.clear_killed).
+DEPLOY_LEASE_S = 900
 
 
 @dataclasses.dataclass(frozen=True)
