@@ -338,7 +338,7 @@ def test_a_lease_left_by_an_injection_killed_before_its_record_is_let_go_by_the_
         let_go = pfdrill(env, "fault", "rollback", "--key", "cli-enforcement_disabled",
                          "--name", cluster.name)
         assert let_go.returncode == 0, let_go.stderr
-        assert "was recorded: its injection stopped before any change" in let_go.stdout
+        assert "is injected: its injection stopped before any change" in let_go.stdout
         assert cluster.client.lease_holder(NS, lease.LEASE_NAME) is None
         # a key nobody holds or recorded is still an error, and releases nothing
         unknown = pfdrill(env, "fault", "rollback", "--key", "nothing-here", "--name", cluster.name)

@@ -166,19 +166,21 @@ def rollback(
     else:
         k = key or _key(str(fault), None)
         found = ctx.store.load(ctx.context, ctx.namespace, k)
-        if found is None:
+        if found is None or not found.active:
             # An injection killed after it took the lease and before it recorded anything
-            # changed nothing, but its lease would hold the namespace for FAULT_LEASE_S:
-            # the refusal names this command, which lets it go.
+            # changed nothing (the key's record, if any, is an earlier one, rolled back),
+            # but its lease would hold the namespace for FAULT_LEASE_S: the refusal names
+            # this command, which lets it go.
             holder = lease.fault_holder(k)
             if ctx.cluster.lease_holder(ctx.namespace, lease.LEASE_NAME) == holder:
                 if not dry_run:
                     lease.release(ctx.cluster, ctx.namespace, holder)
-                note = (f"no fault with key {k!r} was recorded: its injection stopped before "
-                        f"any change; {'would release' if dry_run else 'released'} the lease "
-                        f"it held ({holder})")
+                note = (f"nothing of key {k!r} is injected: its injection stopped before any "
+                        f"change; {'would release' if dry_run else 'released'} the lease it "
+                        f"held ({holder})")
                 emit(as_json, [{"key": k, "dry_run": dry_run, "released_lease": holder}], note)
                 return
+        if found is None:
             raise InvalidInput(f"no fault with key {k!r} was injected in {ctx.context}/{ctx.namespace}")
         states = [found]
     done: list[dict[str, Any]] = []
