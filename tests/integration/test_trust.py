@@ -114,6 +114,8 @@ def test_two_drills_started_at_the_same_instant_one_runs_and_the_other_is_refuse
     both deploy; the applies and the drill are exclusive under the Lease, so exactly one
     drill runs and passes, and the other exits 3 naming it."""
     cluster, env = stack
+    if deploy.present(cluster.client, NS):  # an earlier module's fabric: start without one
+        deploy.undeploy(cluster.client, config=load_config())  # returns once the namespace is gone
     assert not deploy.present(cluster.client, NS)
     suite = _suite(tmp_path, "enforcement-disabled-drift", RUNBOOK)
     go = tmp_path / "go"
