@@ -36,7 +36,7 @@ def preflight(c: DrillContext) -> Preflight:
     rec.note(EventKind.SAFETY, f"context {context} allowed; namespace {ns} opted in")
     left = claim.clear_killed(env.cluster, ns, env.snapshots)
     if not left:  # refused before the lease: nothing of this drill touches the fabric
-        _refuse_gaps(c)
+        _refuse_gaps(c, before_lease=True)
     for action in left.actions:
         rec.note(EventKind.SAFETY, action)
     lease.take(env.cluster, ns, c.holder, env.lease_seconds, wait_s=env.lease_wait_s,
@@ -86,8 +86,19 @@ def preflight(c: DrillContext) -> Preflight:
                      stale_restore=stale_restore)
 
 
-def _refuse_gaps(c: DrillContext) -> None:
+def _refuse_gaps(c: DrillContext, *, before_lease: bool = False) -> None:
+    """ContractGap when the fabric lacks what this drill needs.
+
+    Looked at before the lease, a gap may be another run's doing: its deploy still
+    bringing pods up, or its fault. The fabric says nothing about itself while a live
+    run holds the lease, so that run is named (LeaseHeld, exit 3), after waiting for it
+    as long as ``--wait`` allows, and a fabric it let go of is looked at again.
+    """
     gaps = c.env.contract_gaps(c.spec)
+    if gaps and before_lease and c.env.cluster.lease_holder(c.env.namespace, LEASE_NAME):
+        lease.wait_free(c.env.cluster, c.env.namespace, wait_s=c.env.lease_wait_s,
+                        progress=lambda m: c.rec.note(EventKind.SAFETY, m))
+        gaps = c.env.contract_gaps(c.spec)
     if gaps:
         raise ContractGap("the fabric lacks what this drill needs: " + "; ".join(gaps))
 

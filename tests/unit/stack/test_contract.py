@@ -119,3 +119,41 @@ def test_a_drill_needing_a_gap_is_refused_in_preflight_and_the_others_run(
         assert by[name].failing_phase is not None and by[name].failing_phase.value == "preflight"
     assert all(by[n].verdict.ok for n in by if n not in refused)
     assert len(world.faults) == len(weekly.drills) - len(refused)  # nothing injected for them
+
+
+def test_a_gap_seen_while_another_run_holds_the_lease_names_that_run(
+        weekly: SuiteSpec, tmp_path: Path) -> None:
+    """Two bring-ups at one instant: the slower one finds the faster one's pods still coming
+    up. That gap is the other run's doing, so the other run is named (exit 3), not the fabric;
+    a gap that outlives the holder's lease is the fabric's again."""
+    import dataclasses
+    import os
+    import socket
+
+    from pfdrill.cluster import lease
+    from pfdrill.errors import LeaseHeld
+
+    drill = weekly.drills[0]
+    one = dataclasses.replace(weekly, drills=(drill,))
+    world = fake.FakeWorld()
+    env = fake.environment(world, tmp_path)
+    other = str(lease.RunHolder(socket.gethostname(), os.getppid(), "fabric-deploy-1"))  # alive
+    assert env.cluster.acquire_lease(env.namespace, lease.LEASE_NAME, other, 60)
+    env = dataclasses.replace(env, contract_gaps=lambda spec: ["endpoint sidecar-watcher "
+                                                               "/healthz unreachable"])
+
+    class Factory:
+        def build(self, profile: object) -> object:
+            return env
+
+    runner = suite.SuiteRunner(one, Factory(), run_id="r1")  # type: ignore[arg-type]
+    with pytest.raises(LeaseHeld) as exc:
+        runner.run()
+    assert exc.value.exit_code == 3 and other in str(exc.value)
+    assert not world.faults
+
+    env.cluster.release_lease(env.namespace, lease.LEASE_NAME, other)
+    runner = suite.SuiteRunner(one, Factory(), run_id="r2")  # type: ignore[arg-type]
+    with pytest.raises(ContractGap, match="unreachable"):
+        runner.run()
+    assert not world.faults
