@@ -39,6 +39,16 @@ def _check(c: FakeCluster) -> contract.Report:
                             optin_label=OPTIN).run()
 
 
+def _runner(spec: SuiteSpec, env: object, run_id: str) -> suite.SuiteRunner:
+    """A suite runner whose every drill gets ``env`` (the fake world's, edited)."""
+
+    class Factory:
+        def build(self, profile: object) -> object:
+            return env
+
+    return suite.SuiteRunner(spec, Factory(), run_id=run_id)  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="module")
 def weekly() -> SuiteSpec:
     return suitefile.load(WEEKLY)
@@ -103,12 +113,7 @@ def test_a_drill_needing_a_gap_is_refused_in_preflight_and_the_others_run(
 
     env = dataclasses.replace(env, contract_gaps=lambda spec: (
         ["metric permit_rejects_total missing"] if spec.name in refused else []))
-
-    class Factory:
-        def build(self, profile: object) -> object:
-            return env
-
-    runner = suite.SuiteRunner(weekly, Factory(), run_id="r1")  # type: ignore[arg-type]
+    runner = _runner(weekly, env, "r1")
     with pytest.raises(ContractGap) as exc:
         runner.run()
     assert exc.value.exit_code == 3 and "permit_rejects_total" in str(exc.value)
@@ -141,19 +146,14 @@ def test_a_gap_seen_while_another_run_holds_the_lease_names_that_run(
     assert env.cluster.acquire_lease(env.namespace, lease.LEASE_NAME, other, 60)
     env = dataclasses.replace(env, contract_gaps=lambda spec: ["endpoint sidecar-watcher "
                                                                "/healthz unreachable"])
-
-    class Factory:
-        def build(self, profile: object) -> object:
-            return env
-
-    runner = suite.SuiteRunner(one, Factory(), run_id="r1")  # type: ignore[arg-type]
+    runner = _runner(one, env, "r1")
     with pytest.raises(LeaseHeld) as exc:
         runner.run()
     assert exc.value.exit_code == 3 and other in str(exc.value)
     assert not world.faults
 
     env.cluster.release_lease(env.namespace, lease.LEASE_NAME, other)
-    runner = suite.SuiteRunner(one, Factory(), run_id="r2")  # type: ignore[arg-type]
+    runner = _runner(one, env, "r2")
     with pytest.raises(ContractGap, match="unreachable"):
         runner.run()
     assert not world.faults
