@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import world_support
 
 from pfdrill.cli import main
+from pfdrill.fabric import deploy
+from pfdrill.settings.config import load_config
 
 pytestmark = [pytest.mark.cluster, pytest.mark.servers, pytest.mark.slow]
 
@@ -35,9 +38,15 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def gate(repo: Any, cluster: Any, cache_dir: Path, tmp: Path, *extra: str
          ) -> tuple[int, str, dict[str, Any]]:
+    """Run the gate as CI would; it leaves the environment as it found it (issue 11,
+    "Nothing left behind": objects, pods, live rules, processes)."""
     reports = tmp / "reports"
+    if not deploy.present(cluster.client, world_support.NS):
+        deploy.deploy(cluster.client, config=load_config(), timeout_s=300)
+    before = world_support.world(cluster)
     code = main(["gate", "--repo", str(repo.root), "--name", cluster.name,
                  "--reports", str(reports), "--cache-dir", str(cache_dir), *extra])
+    world_support.assert_as_before(cluster, before, "the gate")
     found = sorted((reports / "gate").glob("*/summary.md"))
     assert len(found) == 1, f"exit {code}, no report"
     return (code, found[0].read_text(encoding="utf-8"),

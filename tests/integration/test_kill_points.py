@@ -35,6 +35,7 @@ from typing import Any
 
 import psutil
 import pytest
+import world_support
 import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -56,7 +57,6 @@ __all__ = ["stack"]  # the module fixture shared with test_trust
 
 DRILL = "adapter-fail-open"
 HELD = "Drill Hold / Hold"
-LEFT_BEHIND = ("locust", "port-forward", "pfdrill.faults.worker")
 
 
 class Run:
@@ -176,29 +176,13 @@ def _deployed(cluster: Any) -> dict[str, Any]:
     return out
 
 
-def _left_running(state_dir: str) -> list[str]:
-    """Locust, port-forwards and fault workers of this test's state directory still running."""
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
-        try:
-            cmd = " ".join(proc.info["cmdline"] or [])
-            if proc.info["status"] == psutil.STATUS_ZOMBIE or \
-                    not any(w in cmd for w in LEFT_BEHIND):
-                continue
-            if proc.environ().get("PFDRILL_STATE_DIR") == state_dir:
-                found.append(f"pid {proc.info['pid']}: {cmd[:120]}")
-        except psutil.Error:
-            continue
-    return found
-
-
 def _assert_steady(cluster: Any, env: dict[str, str], deployed: dict[str, Any],
                    killed: str | None, where: str) -> None:
     assert cluster.client.lease_holder(NS, lease.LEASE_NAME) is None, where
     now = _deployed(cluster)
     assert now["configmap/policy-config"]["enforcement_mode"] == "enforce", where
     assert now == deployed, where
-    assert _left_running(env["PFDRILL_STATE_DIR"]) == [], where
+    assert world_support.left_running(env["PFDRILL_STATE_DIR"]) == [], where
     if killed is not None:
         assert lineage.left_by(killed) == [], f"{where}: the killed run's processes remain"
 

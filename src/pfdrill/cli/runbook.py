@@ -107,6 +107,7 @@ def check_cmd(
     from pfdrill.drill import claim
     from pfdrill.drill.snapshot import SnapshotStore
     from pfdrill.errors import DrillFailed
+    from pfdrill.fabric import readiness
     from pfdrill.runbook import coverage, runner
     from pfdrill.runbook.inputs import DrillVars, Environment, Options
     from pfdrill.settings import paths
@@ -152,6 +153,7 @@ def check_cmd(
                      keepers=claim.keepers_for(cluster, cfg, state, client=client,
                                                rules_file=env.rules_file,
                                                sink_url=env.sink_url), wait_s=wait,
+                     pod_http=readiness.pod_http(client, runtime_dir or None),
                      progress=lambda m: typer.echo(f"[safety] {m}", err=True)):
         run = runner.check(runbook, env, client, cfg, drill, section, opts)
     emit(as_json, run.to_dict(), coverage.table(run))

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from pfdrill.cluster import incluster
 from pfdrill.cluster import kubeconfig as kubeconfig_file
@@ -44,6 +44,7 @@ class ClusterClient(Protocol):
     def scale_deployment(self, namespace: str, name: str, replicas: int) -> None: ...
     def patch_deployment(self, namespace: str, name: str, patch: Obj) -> None: ...
     def rollout_restart(self, namespace: str, name: str) -> None: ...
+    def replace_pod_template(self, namespace: str, name: str, template: Obj) -> None: ...
     def list_pods(self, namespace: str | None, selector: str = "") -> list[PodInfo]: ...
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None: ...
     def list_events(self, namespace: str) -> list[EventInfo]: ...
@@ -312,6 +313,19 @@ class KubeClient:
             f"patch deployment {namespace}/{name}",
             lambda: self._apps.patch_namespaced_deployment(name, namespace, patch),
         )
+
+    def replace_pod_template(self, namespace: str, name: str, template: Obj) -> None:
+        """Put ``template`` back as the Deployment's pod template, whole (a merge patch
+        cannot take away what was added); the read and the write are one
+        resourceVersion apart, so a change made in between is a conflict, not lost."""
+
+        def do() -> Any:
+            body = self._san(self._apps.read_namespaced_deployment(name, namespace))
+            body["spec"]["template"] = template
+            # the client serialises a dict body as it is (a V1Deployment would too)
+            return self._apps.replace_namespaced_deployment(name, namespace, cast(Any, body))
+
+        self._call(f"replace the pod template of deployment {namespace}/{name}", do)
 
     def rollout_restart(self, namespace: str, name: str) -> None:
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -168,6 +168,13 @@ class FakeCluster:
         dep["metadata"]["generation"] += 1
         self._reconcile(namespace, name)
 
+    def replace_pod_template(self, namespace: str, name: str, template: Obj) -> None:
+        self._record("replace_pod_template", namespace, name)
+        dep = self._get("apps/v1", "Deployment", namespace, name)
+        dep["spec"]["template"] = copy.deepcopy(template)
+        dep["metadata"]["generation"] += 1
+        self._reconcile(namespace, name)
+
     def rollout_restart(self, namespace: str, name: str) -> None:
         self.patch_deployment(namespace, name, {"spec": {"template": {"metadata": {
             "annotations": {"kubectl.kubernetes.io/restartedAt": dt.datetime.now(dt.UTC).isoformat()}}}}})

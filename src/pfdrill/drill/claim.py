@@ -39,6 +39,7 @@ from pfdrill.drill.interrupts import interrupts_deferred, interrupts_raise
 from pfdrill.drill.ports import StateKeeper
 from pfdrill.drill.snapshot import ClusterSnapshotter, Snapshot, SnapshotPlan, SnapshotStore
 from pfdrill.errors import EnvironmentProblem, LeaseHeld
+from pfdrill.fabric.readiness import PodHttp
 from pfdrill.proc import lineage
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
@@ -212,6 +213,7 @@ class Claim:
     run_id: str
     keepers: Sequence[StateKeeper] = ()
     plan: SnapshotPlan | None = None
+    pod_http: PodHttp | None = None  # how a restore asks a rolled-out pod if it is ready
     wait_s: float = 0.0
     lease_seconds: int = 3600
     progress: Progress = lambda _m: None
@@ -230,7 +232,8 @@ class Claim:
         return self.config.namespace
 
     def _snapshotter(self) -> ClusterSnapshotter:
-        return ClusterSnapshotter(self.cluster, self.plan or SnapshotPlan(self.namespace))
+        return ClusterSnapshotter(self.cluster, self.plan or SnapshotPlan(self.namespace),
+                                  pod_http=self.pod_http)
 
     def __enter__(self) -> Claim:
         take_namespace(self.cluster, self.config, self.store, self.keepers, self.holder,

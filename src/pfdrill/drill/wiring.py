@@ -265,7 +265,7 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
     return DrillEnvironment(
         cluster=client, config=stack.config, clock=SystemClock(),
         steady_state=steady.FabricSteadyState(client, ns, obs.prom, pods),
-        snapshotter=ClusterSnapshotter(client, SnapshotPlan(ns)),
+        snapshotter=ClusterSnapshotter(client, SnapshotPlan(ns), pod_http=pods),
         snapshots=SnapshotStore(stack.paths.state / "snapshots"),
         faults=faults, detector=prometheus.PromDetector(obs.prom, obs.sink, obs.ruleset,
                                                         obs.profile),

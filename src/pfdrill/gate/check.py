@@ -43,7 +43,8 @@ def run(checker: Checker, path: str | Path, severity: str, *, run_id: str,
     env = checker.drill
     incident = _incident(run_id)
     with claim.Claim(env.cluster, env.config, env.snapshots, run_id=incident.lower(),
-                     keepers=env.keepers, plan=env.snapshotter.plan, wait_s=env.lease_wait_s,
+                     keepers=env.keepers, plan=env.snapshotter.plan,
+                     pod_http=env.snapshotter.pod_http, wait_s=env.lease_wait_s,
                      lease_seconds=env.lease_seconds, progress=progress):
         return runner.check(path, checker.runbook, env.cluster, env.config,
                             DrillVars(severity=severity, incident_id=incident),

@@ -28,6 +28,7 @@ class FabricNames(Record):
     watcher: str = "sidecar-watcher"
     adapter: str = "policy-adapter"
     adapter_config: str = "policy-adapter-config"
+    declass_config: str = "policy-declass"  # made by `pfctl policy declass` (a runbook step)
     watcher_selector: str = "app=sidecar-watcher"
     adapter_selector: str = "app=policy-adapter"
 
@@ -35,6 +36,12 @@ class FabricNames(Record):
     def configmaps(self) -> tuple[str, ...]:
         """Every ConfigMap of the fabric (a drill's snapshot restores all of them)."""
         return (self.policy_config, self.dfa_artifact, self.adapter_config, self.chaos_config)
+
+    @property
+    def runbook_configmaps(self) -> tuple[str, ...]:
+        """ConfigMaps the runbook's tools create where none was: a snapshot records them
+        absent, and a restore takes them away again."""
+        return (self.declass_config,)
 
     @property
     def deployments(self) -> tuple[str, ...]:

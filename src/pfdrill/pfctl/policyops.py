@@ -33,7 +33,7 @@ from pfdrill.pfctl import canary, trust
 from pfdrill.pfctl.context import Context
 from pfdrill.runbook.observer import Verdict
 
-DECLASS_CONFIGMAP = "policy-declass"
+DECLASS_CONFIGMAP = FABRIC.declass_config
 # validation name → (policy-config key, value when enabled, value when disabled)
 VALIDATIONS: dict[str, tuple[str, str, str]] = {
     "strict_witness_check": ("high_assurance_mode", "true", "false"),

@@ -39,6 +39,44 @@ def test_snapshot_restores_configmaps_secrets_and_replicas(world: fake.FakeWorld
     assert store.load("kwok-pfdrill", "production") is None
 
 
+def test_a_runbooks_template_changes_and_the_configmaps_it_made_are_undone(
+        world: fake.FakeWorld) -> None:
+    """What the team's runbook does beyond the fault: `kubectl rollout restart`, a resource
+    patch on the watcher's container, `pfctl policy declass` creating policy-declass."""
+    snapper = ClusterSnapshotter(world.cluster, SnapshotPlan("production"))
+    snap = snapper.take(run_id="r", holder="h", taken_wall="w")
+    assert snap.absent_configmaps == ("policy-declass",)
+    assert set(snap.templates) == {"sidecar-watcher", "policy-adapter"}
+    assert snap == type(snap).from_dict(snap.to_dict())  # it survives the file on disk
+    c = world.cluster
+    c.rollout_restart("production", "sidecar-watcher")
+    c.patch_deployment("production", "sidecar-watcher", {"spec": {"template": {"spec": {
+        "containers": [{"name": "sidecar-watcher", "resources": {"limits": {"memory": "1Gi"}}}]}}}})
+    c.apply([{"apiVersion": "v1", "kind": "ConfigMap", "data": {"rules.yaml": "rules: []\n"},
+              "metadata": {"name": "policy-declass", "namespace": "production"}}])
+    diffs = snapper.differences(snap)
+    (template,) = [d for d in diffs if d.startswith("Deployment sidecar-watcher pod template")]
+    assert "metadata.annotations" in template and ", spec" in template  # (the fake's has none)
+    assert "ConfigMap policy-declass was created (absent at the snapshot)" in diffs
+    actions = snapper.restore(snap)
+    assert actions[0].startswith("Deployment sidecar-watcher pod template put back (")
+    assert actions[1:] == ["sidecar-watcher rolled out and ready again",  # waited for
+                           "ConfigMap policy-declass removed (absent at the snapshot)"]
+    assert snapper.differences(snap) == [] and snapper.restore(snap) == []
+    dep = c.get_object("apps/v1", "Deployment", "production", "sidecar-watcher")
+    assert dep is not None and dep["spec"]["template"] == snap.templates["sidecar-watcher"]
+
+
+def test_changed_paths_name_where_json_values_differ() -> None:
+    from pfdrill.drill.snapshot import changed_paths
+
+    was = {"a": {"b": 1, "c": [1, {"d": 2}]}, "e": "x"}
+    assert changed_paths(was, was) == []
+    assert changed_paths(was, {"a": {"b": 2, "c": [1, {"d": 3}]}, "e": "x", "f": 1}) == [
+        "a.b", "a.c[1].d", "f"]
+    assert changed_paths([1], [1, 2]) == ["(whole)"]
+
+
 def check(kind: CheckKind, target: str = "", key: str = "", op: Op = Op.EQ,
           value: str = "") -> CheckSpec:
     return CheckSpec(kind, target, key, op, value)
