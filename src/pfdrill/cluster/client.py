@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
@@ -316,14 +317,27 @@ class KubeClient:
 
     def replace_pod_template(self, namespace: str, name: str, template: Obj) -> None:
         """Put ``template`` back as the Deployment's pod template, whole (a merge patch
-        cannot take away what was added); the read and the write are one
-        resourceVersion apart, so a change made in between is a conflict, not lost."""
+        cannot take away what was added).
+
+        The write carries the resourceVersion of the read, so nothing written in between
+        is overwritten unseen; the controller's status updates move that version all
+        through a rollout, so a conflict is read again and retried (as client-go's
+        RetryOnConflict does), a few times."""
+        from kubernetes.client.exceptions import ApiException
 
         def do() -> Any:
-            body = self._san(self._apps.read_namespaced_deployment(name, namespace))
-            body["spec"]["template"] = template
-            # the client serialises a dict body as it is (a V1Deployment would too)
-            return self._apps.replace_namespaced_deployment(name, namespace, cast(Any, body))
+            for attempt in range(8):
+                body = self._san(self._apps.read_namespaced_deployment(name, namespace))
+                body["spec"]["template"] = template
+                try:
+                    # the client serialises a dict body as it is (a V1Deployment would too)
+                    return self._apps.replace_namespaced_deployment(name, namespace,
+                                                                    cast(Any, body))
+                except ApiException as exc:
+                    if exc.status != 409 or attempt == 7:
+                        raise
+                    time.sleep(0.1 * (attempt + 1))
+            return None
 
         self._call(f"replace the pod template of deployment {namespace}/{name}", do)
 
