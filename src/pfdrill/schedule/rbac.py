@@ -6,8 +6,9 @@ the fault drivers (:mod:`pfdrill.faults`), the snapshot and restore
 pfctl, and the runbook's kubectl commands. Everything is namespaced (a
 Role), except reading the opt-in namespace itself, which the safety check
 does (a ClusterRole limited to that one name). No rule grants delete on
-anything but pods (the pod-loss fault) and the drill's own Lease; Secrets
-are readable and writable by name only (``fabric-certs``), never listable.
+anything but pods (the pod-loss fault), the drill's own Lease and, by name,
+the ConfigMap a runbook's pfctl creates (the restore takes it away again);
+Secrets are readable and writable by name only (``fabric-certs``), never listable.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ NAMESPACED: tuple[Rule, ...] = (
          "`kubectl patch configmap policy-config`, pfctl config deploy"),
     Rule("", "configmaps", ("create",),
          "pfctl update-declass creates its ConfigMap (server-side apply) when it is missing"),
+    Rule("", "configmaps", ("delete",),
+         "restore removes the ConfigMap pfctl update-declass created during the drill",
+         names=FABRIC.runbook_configmaps),
     Rule("", "secrets", ("get", "update"),
          "the certificate-corruption fault and its restore, pfctl certs verify/rotate",
          names=(CERTS_SECRET,)),
@@ -48,6 +52,8 @@ NAMESPACED: tuple[Rule, ...] = (
          "steady state, the snapshot, `kubectl rollout status` (a watch), `kubectl exec deploy/…`"),
     Rule("apps", "deployments", ("patch",),
          "rollout restart (pfctl rotate, the runbook's restart), the performance fault"),
+    Rule("apps", "deployments", ("update",),
+         "restore puts a pod template the runbook changed (restart, resources) back whole"),
     Rule("apps", "deployments/scale", ("get", "patch", "update"),
          "the adapter-failure fault, restore of replica counts, `kubectl scale`"),
     Rule("", "pods", ("get", "list", "watch"),

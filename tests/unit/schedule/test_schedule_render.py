@@ -72,7 +72,9 @@ def test_the_role_is_namespaced_and_least_privilege(schedule_file: Path) -> None
              for r in rule["resources"] for v in rule["verbs"]}
     assert not any("*" in x for t in verbs for x in t)
     deletes = {(g, r) for g, r, v in verbs if v in ("delete", "deletecollection")}
-    assert deletes == {("", "pods"), ("coordination.k8s.io", "leases")}
+    assert deletes == {("", "pods"), ("coordination.k8s.io", "leases"), ("", "configmaps")}
+    assert [r["resourceNames"] for r in role["rules"] if r["resources"] == ["configmaps"]
+            and "delete" in r["verbs"]] == [["policy-declass"]]  # that one, by name
     secrets = [rule for rule in role["rules"] if rule["resources"] == ["secrets"]]
     assert secrets == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "update"],
                         "resourceNames": ["fabric-certs"]}]
