@@ -25,6 +25,7 @@ from pfdrill.classify import thresholds
 from pfdrill.detect import bound as physics
 from pfdrill.detect import edge, shape
 from pfdrill.detect.bound import DetectionBound, OperatingPoint
+from pfdrill.detect.shape import Shape
 from pfdrill.drill import pace, suite
 from pfdrill.drill.environment import DrillEnvironment
 from pfdrill.drill.interrupts import interrupts_raise
@@ -59,6 +60,29 @@ class Search:
     max_injections: int = 6
     resolution: float = 0.05  # stop once the bracket is this narrow (relative)
     source: SourceRef | None = None
+
+
+NOISE_STRETCHES = 20  # how many stretches of two rate windows the noise looks back over
+NOISE_QUANTILE = 0.25  # the quiet quarter: a quarter of the stretches may be faults' edges
+
+
+def noise_query(signal: str, *, chunk_s: float, lookback_s: float, offset: float | None) -> str:
+    """PromQL for a signal's steady-state spread, for signals that count nothing.
+
+    The signal's standard deviation is taken over each stretch of ``chunk_s``
+    (a subquery stepping ``chunk_s`` over ``lookback_s``), and the ``NOISE_QUANTILE``
+    of those is the answer. A stretch that holds a fault's step or its rate window
+    draining has a spread many times the load's; a stretch inside a steady fault has
+    the load's own. For a relative signal (``offset`` not None) each stretch's
+    spread is divided by its level (the mean plus the offset: the rate over the
+    baseline), giving the coefficient of variation, which does not depend on the
+    fault's size.
+    """
+    c, w = f"{int(chunk_s)}s", f"{int(lookback_s)}s"
+    per = f"stddev_over_time({signal}[{c}])"
+    if offset is not None:
+        per = f"{per} / ((avg_over_time({signal}[{c}]) + {offset:g}) > 0)"
+    return f"quantile_over_time({NOISE_QUANTILE:g}, ({per})[{w}:{c}])"
 
 
 def _number(merged: dict[str, Any], key: str, file: Path, default: float,
@@ -276,28 +300,51 @@ class Searcher:
 
     # -- the live part ------------------------------------------------------------------
     def _noise(self) -> float:
-        """Two standard deviations of the steady-state signal, carried to the table's threshold.
+        """Two standard deviations of the signal at the table's threshold.
 
-        A relative signal (a rate over its published baseline, less an offset) jitters
-        in proportion to the rate under it: the load's jitter is multiplicative, so a
-        ratio that wanders ±0.03 around 1x wanders ±0.3 around 10x. Its noise at the
-        threshold is the steady state's coefficient of variation times the rate there.
-        Judging a 10x edge against the 1x jitter called a 9.95x detection "mis-set"
-        (CI, 2026-12-03). An absolute signal keeps its steady-state spread.
+        For a signal that counts events in a window (a rate, or a ratio of two rates)
+        this is the counting noise at the threshold: ``r`` events a second seen over a
+        window ``W`` are a Poisson count, so the rate wanders by ``sqrt(r / W)``; a
+        fraction ``p`` of ``n`` events a second by ``sqrt(p (1 - p) / (n W))``. It is
+        carried through the rule's division by its published baseline. It is the noise
+        no load can be quieter than, and it needs no quiet past to measure.
+
+        The spread measured over the recent past was tried twice and was wrong twice:
+        against the 1x steady state it called a 9.95x detection of a 10x rule
+        "mis-set" (CI, 2026-12-03); carried to 10x as a coefficient of variation it saw
+        the faults of the drills just before (drills run back to back leave no quiet
+        stretch) and said ±8.1, so a rule at 20x "agreed" with the table's 10x (CI,
+        2026-12-04). A gauge or a histogram's mean, which count nothing, keep the
+        measured spread (:func:`noise_query`).
         """
-        window = int(self.p.profile.baseline_window_s)
-        signal = f"pfdrill:{self.shape.signal}[{window}s]"
-        sd = self.env.metrics.instant(f"stddev_over_time({signal})")
-        if sd is None or not math.isfinite(sd):
-            return 0.0
+        shape, t = self.shape, self.row.entry.value
+        rel = shape.relative
+        divisor = self._divisor()
+        level = (t + (rel.offset if rel else 0.0)) * divisor  # the `of` rule's value at t
+        window = self.p.profile.rate_window_s
+        if shape.shape is Shape.RATE and level > 0:
+            return 2 * math.sqrt(level / window) / divisor
+        rates = self.point.rates.get(shape.of)
+        if shape.shape is Shape.RATE_RATIO and rates is not None and rates.den > 0:
+            p = min(max(level, 0.0), 1.0)
+            return 2 * math.sqrt(p * (1 - p) / (rates.den * window)) / divisor
+        return self._measured_noise()
+
+    def _measured_noise(self) -> float:
+        prof = self.p.profile
+        chunk = 2 * prof.rate_window_s
+        lookback = max(prof.baseline_window_s, NOISE_STRETCHES * chunk)
         rel = self.shape.relative
+        spread = self.env.metrics.instant(noise_query(
+            f"pfdrill:{self.shape.signal}", chunk_s=chunk, lookback_s=lookback,
+            offset=None if rel is None else rel.offset))
+        if spread is None or not math.isfinite(spread):
+            return 0.0
         if rel is None:
-            return 2 * sd
-        mean = self.env.metrics.instant(f"avg_over_time({signal})")
-        level = None if mean is None or not math.isfinite(mean) else mean + rel.offset
-        if level is None or level <= 0:
-            return 2 * sd
-        return 2 * sd / level * max(self.row.entry.value + rel.offset, level)
+            return 2 * spread
+        now = self.env.metrics.instant(f"avg_over_time(pfdrill:{self.shape.signal}[{int(chunk)}s])")
+        level = 0.0 if now is None or not math.isfinite(now) else now + rel.offset
+        return 2 * spread * max(self.row.entry.value + rel.offset, level)
 
     def _probe(self, index: int, s: float) -> Trial:
         search, model = self.search, self.model
