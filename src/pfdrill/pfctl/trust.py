@@ -5,10 +5,16 @@ Secret named) and proves the issuing path: a certificate from pfdrill's CA
 for this context must verify against the bundle.
 
 Rotation never breaks a decision: a new CA key is *added* to the bundle
-(old and new trusted together), the watcher is restarted rolling, and
-canary requests signed by the old and by the new CA are sent before, during
-and after the roll — every one must be allowed. The old key stays trusted
-until ``--retire-old`` (clients must have moved to new certificates first).
+(old and new trusted together) and the watcher is restarted rolling. Canary
+requests signed by the old CA are sent before, during and after the roll;
+requests signed by the new CA after it, on a fresh connection per watcher pod
+and more (a Service balances connections, not requests) — every one must be
+allowed. During the roll a pod that has not yet read the new bundle rightly
+refuses the new CA: clients get new certificates only once the rotation has
+finished. (CI, 2026-12-03: a check that "the watcher has the new bundle" answered
+by one of two pods let new-CA canaries reach the other mid-roll.) The old key
+stays trusted until ``--retire-old`` (clients must have moved to new
+certificates first).
 """
 
 from __future__ import annotations
@@ -121,13 +127,15 @@ def rotate(ctx: Context, settle_s: float = 60.0, retire_old: bool = False) -> di
     ctx.client.rollout_restart(ctx.namespace, FABRIC.watcher)
     pods = readiness.pod_http(ctx.client, ctx.env.runtime_dir or None)
     while time.monotonic() < deadline:
-        probe(include_new=True)
+        probe(include_new=False)
         if readiness.workload(ctx.client, ctx.namespace, FABRIC.watcher, pod_http=pods).ok:
             break
         time.sleep(0.5)
     else:
         problems.append(f"{FABRIC.watcher} did not settle within {settle_s:g}s")
-    probe(include_new=True)
+    # every pod now started with both keys: each connection may land on another one
+    for _ in range(2 * max(1, ctx.client.get_deployment(ctx.namespace, FABRIC.watcher).ready)):
+        probe(include_new=True)
     if retire_old:
         ctx.client.replace_secret(ctx.namespace, FABRIC.certs_secret,
                                   {**data, certs.BUNDLE_KEY: new.bundle().to_json().encode()})
