@@ -26,7 +26,7 @@ GREP_WORDS = (
     "AUTH_FAILED", "BYPASS", "OVERRIDE", "BREAK_GLASS",
 )
 _FIXED = ("ts", "level", "event", "tags")
-_BARE = re.compile(r"^[A-Za-z0-9_.:/@+,<>*\-]+$")
+_BARE = re.compile(r"[A-Za-z0-9_.:/@+,<>*\-]+")  # fullmatch: `$` would let "x\n" through
 _TOKEN = re.compile(r'([A-Za-z0-9_]+)=("(?:[^"\\]|\\.)*"|\S*)')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
@@ -41,7 +41,7 @@ def _escape(c: str) -> str:
 
 
 def quote(value: str) -> str:
-    if value and _BARE.match(value):
+    if value and _BARE.fullmatch(value):
         return value
     return '"' + "".join(_escape(c) for c in value) + '"'
 

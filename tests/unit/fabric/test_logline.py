@@ -27,3 +27,10 @@ def test_values_can_never_forge_a_second_line(value: str) -> None:
     assert "\n" not in text and "\r" not in text
     parsed = parse(text)
     assert parsed is not None and parsed.fields["principal"] == value
+
+
+def test_a_value_ending_in_a_newline_is_quoted() -> None:
+    # hypothesis, 2026-12-04: `^…$` matched "0\n" (a regex `$` matches before a final
+    # newline), so the value went out bare and forged a second line
+    line = LogLine("INFO", "decision", (), {"principal": "0\n"}, ts="T").render()
+    assert "\n" not in line and 'principal="0\\n"' in line
