@@ -190,14 +190,27 @@ def test_prometheus_targets_carry_namespace_and_pod_labels(app: Any) -> None:
 
 def test_kubectl_top_shows_the_processes_real_usage(app: Any) -> None:
     """metrics-server scrapes kwok's resource endpoint, fed by the runtime from /proc."""
+    seen: list[str] = []
+
     def top() -> dict[str, int] | None:
         out = kubectl(app, "top", "pods", "--no-headers", check=False)
+        pods = sorted(pods_of(app))
+        seen[:] = [f"exit {out.returncode}: {out.stdout.strip()} {out.stderr.strip()[-400:]}; "
+                   f"runtime pods {pods}"]
         if out.returncode != 0:
             return None
         rows = [ln.split() for ln in out.stdout.splitlines() if ln.strip()]
         mem = {r[0]: int(r[2].rstrip("Mi")) for r in rows if r[2].endswith("Mi")}
-        return mem if len(mem) == len(pods_of(app)) else None
+        return mem if len(mem) == len(pods) else None
 
-    mem = wait_for(top, timeout=120, what="kubectl top pods")
+    try:
+        mem = wait_for(top, timeout=120, what="kubectl top pods")
+    except AssertionError as exc:  # what top said last, and what metrics-server is doing
+        server = subprocess.run(
+            [str(app.kubectl), "get", "apiservice", "v1beta1.metrics.k8s.io", "-o",
+             "jsonpath={.status.conditions}"], env=app.env, capture_output=True, text=True,
+            timeout=60, check=False)
+        raise AssertionError(f"{exc}; last: {seen}; metrics APIService: "
+                             f"{server.stdout or server.stderr}") from None
     # A Python HTTP server holds several MiB resident; a fake value would be 0 or constant.
     assert all(v >= 5 for v in mem.values()), mem
