@@ -22,7 +22,7 @@ from pfdrill.history import sqlite
 from pfdrill.model.evidence import IncidentRecord
 
 DB_FILE = "pfctl.db"
-INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # fullmatch: `$` passes a final "\n"
 INCIDENT_STATUSES = ("open", "investigating", "identified", "mitigated", "monitoring",
                      "resolved", "closed")
 
@@ -74,7 +74,7 @@ class Event:
 
 
 def check_incident_id(value: str) -> str:
-    if not INCIDENT_ID.match(value or ""):
+    if not INCIDENT_ID.fullmatch(value or ""):
         hint = " (is $INCIDENT_ID empty?)" if not value or value.startswith("-") else ""
         raise InvalidInput(f"--incident-id {value!r} is not an incident id{hint}")
     return value

@@ -280,7 +280,7 @@ def url_problem(url: str) -> tuple[str, bool] | None:
     except ValueError:
         return f"{url!r} is not a URL", True
     netloc_host = parsed.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0] if parsed.netloc else ""
-    if parsed.scheme not in ("http", "https") or not host or not _HOST.match(
+    if parsed.scheme not in ("http", "https") or not host or not _HOST.fullmatch(
             netloc_host or host):
         return f"{url!r} is not an http(s) URL (a quoting mistake can split an argument)", True
     if host.lower() not in LOCAL_HOSTS and f"[{host}]" not in LOCAL_HOSTS:

@@ -38,7 +38,7 @@ class Versions:
             if raw is None:
                 continue
             v = raw if raw.startswith("v") else f"v{raw}"
-            if not _SEMVER.match(v):
+            if not _SEMVER.fullmatch(v):
                 raise InvalidInput(f"{env}={raw!r} is not a version like v1.2.3")
             values[f.name] = v
         return cls(**values)

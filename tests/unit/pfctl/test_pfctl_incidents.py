@@ -143,3 +143,11 @@ def test_dates_as_runbooks_write_them(text: str, expected: dt.datetime) -> None:
 def test_a_date_that_is_not_one() -> None:
     with pytest.raises(InvalidInput, match="is not a date"):
         parse_date("next tuesday")
+
+
+def test_an_incident_id_ending_in_a_newline_is_refused() -> None:
+    # a regex `$` matches before a final newline: "INC-1\n" would have named a file
+    from pfdrill.pfctl.store import check_incident_id
+    assert check_incident_id("INC-1") == "INC-1"
+    with pytest.raises(InvalidInput, match="is not an incident id"):
+        check_incident_id("INC-1\n")
