@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,7 @@ class Searcher:
         self.limits = edge.Limits(spec.low if spec.low is not None else 0.0,
                                   spec.high if spec.high is not None else math.inf, spec.low_open)
         self.point = OperatingPoint()
+        self.probe_baselines: list[dict[str, float]] = []  # what each probe's preflight published
 
     # -- the physics of one size ------------------------------------------------------
     def _divisor(self) -> float:
@@ -330,6 +332,24 @@ class Searcher:
             return 2 * math.sqrt(p * (1 - p) / (rates.den * window)) / divisor
         return self._measured_noise()
 
+    def judged_noise(self) -> float:
+        """The noise at the threshold, for the baseline the probes ran against.
+
+        Each probe's preflight published a fresh baseline from a steady state; the
+        median of those is the divisor. The search's starting point may be a fabric
+        whose traffic is still starting (a fresh cluster: 0.14 rejects/s rising to
+        0.66), and a divisor that small made the counting noise ±3.65 at 10x.
+        """
+        names = {k for b in self.probe_baselines for k in b}
+        medians = {k: statistics.median(b[k] for b in self.probe_baselines if k in b)
+                   for k in names}
+        start = self.point
+        self.point = dataclasses.replace(start, baselines={**start.baselines, **medians})
+        try:
+            return self._noise()
+        finally:
+            self.point = start
+
     def _measured_noise(self) -> float:
         prof = self.p.profile
         chunk = 2 * prof.rate_window_s
@@ -368,6 +388,8 @@ class Searcher:
             result = seq.close()  # restore, always; an interrupt goes on after it
         if isinstance(seq.error, EnvironmentProblem | SafetyRefused):
             raise seq.error
+        if result.evidence.baseline:
+            self.probe_baselines.append({b.name: b.value for b in result.evidence.baseline})
         return self._trial(s, spec.name, result)
 
     def _trial(self, s: float, name: str, result: DrillResult) -> Trial:
@@ -397,7 +419,6 @@ class Searcher:
         search = self.search
         self.point = pace.operating_point(self.env.metrics, self.p, [self.shape.of],
                                           self.env.clock.now(), ())
-        noise = self._noise()
         predicted = self.predicted()
         self.progress(f"{search.alert}: {search.fault} by {self.model.param}; the bound theory "
                       f"puts the edge at {predicted:.4g}{self.model.unit} (rule {self.condition}, "
@@ -416,6 +437,7 @@ class Searcher:
                           + (f" (bound {trial.bound_s:.1f} s)" if trial.bound_s is not None else ""))
             if trial.outcome is TrialOutcome.ERROR:
                 break
+        noise = self.judged_noise()
         verdict, message = self.judge(trials, noise)
         return Sensitivity(
             alert=search.alert, fault=search.fault, param=self.model.param, unit=self.model.unit,

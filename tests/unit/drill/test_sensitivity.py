@@ -213,3 +213,16 @@ def test_the_noise_is_the_load_s_jitter_even_right_after_another_drill_s_fault(
     path.write_text(json.dumps(test))
     run = promtool.run_tests([path])
     assert run.ok, run.output
+
+
+def test_the_judged_noise_uses_the_baseline_the_probes_published(env: DrillEnvironment) -> None:
+    # a fresh cluster: the search started while traffic was still rising (0.05 rejects/s);
+    # its probes ran against 0.66/s, and the noise at 10x is theirs (±3.65 before)
+    from pfdrill.detect.bound import OperatingPoint, Rates
+    searcher = search.Searcher(reject_search(), env, run_id="n")
+    start = OperatingPoint({"reject_rate": Rates(0.05)}, {})
+    searcher.point = start
+    searcher.probe_baselines = [{"reject_rate": 0.64}, {"reject_rate": 0.66}, {"reject_rate": 0.7}]
+    window = searcher.p.profile.rate_window_s
+    assert searcher.judged_noise() == pytest.approx(2 * (6.6 / window) ** 0.5 / 0.66)
+    assert searcher.point is start
