@@ -111,6 +111,10 @@ def test_a_whole_game_day(stack: Any, tmp_path: Path) -> None:
         pfdrill("gameday", "inject", QUICK, env=env)
         wait_for(lambda: status(gid, QUICK) is InjectStatus.RUNNING, 600, "inject A running")
         figures["inject A: preflight + injection (s)"] = time.monotonic() - t0
+        # quick, but paged first: a team that mitigates before the alert is notified leaves
+        # detection rightly unmeasured (CI: mitigated 13 s in, the alert never went out)
+        wait_for(lambda: reached(gid, QUICK, Measure.DETECTION), 300, "inject A detected")
+        figures["inject A: inject command → detected (s)"] = time.monotonic() - t0
         respond(team, gid, QUICK, "INC-GD-A", env)
         figures["inject A: whole (s)"] = time.monotonic() - t0
         pfdrill("gameday", "note", "Inject A declared within a minute", "--author", "Ann",
