@@ -21,6 +21,7 @@ from pfdrill.model.cluster import DeploymentState, EventInfo, PodInfo
 
 T = TypeVar("T")
 Obj = dict[str, Any]
+WATCH_TIMEOUT_S = 30  # the API server ends each pod watch after this; the client lists again
 
 
 @runtime_checkable
@@ -68,12 +69,17 @@ class ClusterClient(Protocol):
 
     # watching ---------------------------------------------------------------
     def watch_pods(
-        self, stop: threading.Event, namespace: str | None = None, selector: str = ""
+        self, stop: threading.Event, namespace: str | None = None, selector: str = "",
+        known: dict[str, Obj] | None = None,
     ) -> Iterator[tuple[str, PodInfo, Obj]]:
         """Yield ``(ADDED|MODIFIED|DELETED, pod, raw)`` until ``stop`` is set.
 
         Starts with an ADDED event for every existing pod (a list), then follows
-        changes; reconnects transparently when the watch times out.
+        changes; reconnects transparently when the watch times out. Every list
+        (the first and each relist) also yields DELETED for a pod in ``known``
+        that it no longer holds (:func:`relist_events`). ``known`` (uid → pod) is
+        kept up to date as events are yielded, so a caller that calls again after
+        an error passes the same dict and loses no deletion in between.
         """
         ...
 
@@ -89,6 +95,31 @@ class ClusterClient(Protocol):
                       pod: tuple[str, str] | None = None) -> str:
         """A TokenRequest for ``service_account``, bound to ``pod`` (name, uid) when given."""
         ...
+
+
+def relist_events(known: Mapping[str, Obj], listed: Sequence[Obj]) -> list[tuple[str, Obj]]:
+    """What a fresh list of pods tells a watcher that knew ``known`` (uid → pod).
+
+    ADDED for every pod listed, then DELETED for every known pod the list no longer
+    holds. A watch that ends (its timeout, a 410, the API server away) leaves a gap
+    before the next list, and a pod deleted in that gap has no DELETED event in any
+    watch: only its absence from the list says it is gone. (CI, 2026-12-04: a
+    policy-adapter deleted with its namespace kept running, and serving the adapter
+    Service, for 23 minutes, and adapter-failure drills found no failure to see.)
+    """
+    uids = {(raw.get("metadata") or {}).get("uid", "") for raw in listed}
+    return ([("ADDED", raw) for raw in listed]
+            + [("DELETED", raw) for uid, raw in known.items() if uid not in uids])
+
+
+def track_pod_event(known: dict[str, Obj], etype: str, raw: Obj) -> Iterator[tuple[str, PodInfo, Obj]]:
+    """Record one pod event in ``known`` (before the caller sees it), then yield it."""
+    uid = (raw.get("metadata") or {}).get("uid", "")
+    if etype == "DELETED":
+        known.pop(uid, None)
+    else:
+        known[uid] = raw
+    yield etype, pod_info(raw), raw
 
 
 def pod_info(raw: Obj) -> PodInfo:
@@ -465,11 +496,13 @@ class KubeClient:
 
     # watching ---------------------------------------------------------------
     def watch_pods(
-        self, stop: threading.Event, namespace: str | None = None, selector: str = ""
+        self, stop: threading.Event, namespace: str | None = None, selector: str = "",
+        known: dict[str, Obj] | None = None,
     ) -> Iterator[tuple[str, PodInfo, Obj]]:
         from kubernetes import watch
         from kubernetes.client.exceptions import ApiException
 
+        seen: dict[str, Obj] = {} if known is None else known
         while not stop.is_set():
             if namespace:
                 lst = self._call(
@@ -480,9 +513,8 @@ class KubeClient:
                 lst = self._call(
                     "list pods", lambda: self._core.list_pod_for_all_namespaces(label_selector=selector)
                 )
-            for p in lst.items:
-                raw = self._san(p)
-                yield "ADDED", pod_info(raw), raw
+            for etype, raw in relist_events(seen, [self._san(p) for p in lst.items]):
+                yield from track_pod_event(seen, etype, raw)
             rv = lst.metadata.resource_version if lst.metadata else None
             w = watch.Watch()
             fn = self._core.list_namespaced_pod if namespace else self._core.list_pod_for_all_namespaces
@@ -490,15 +522,14 @@ class KubeClient:
             try:
                 for ev in w.stream(
                     fn, *args, label_selector=selector, resource_version=rv,
-                    timeout_seconds=30, _request_timeout=40,
+                    timeout_seconds=WATCH_TIMEOUT_S, _request_timeout=WATCH_TIMEOUT_S + 10,
                 ):
                     if stop.is_set():
                         w.stop()
                         return
                     if ev["type"] == "ERROR":
                         break
-                    raw = self._san(ev["object"])
-                    yield ev["type"], pod_info(raw), raw
+                    yield from track_pod_event(seen, ev["type"], self._san(ev["object"]))
             except ApiException as exc:
                 if exc.status != 410:  # 410 Gone: resource version too old, relist
                     raise ClusterError(f"watch pods: API error {exc.status}") from exc

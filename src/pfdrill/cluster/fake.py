@@ -16,7 +16,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pfdrill.cluster.client import Obj, deployment_state, event_info, pod_info
+from pfdrill.cluster.client import (
+    Obj,
+    deployment_state,
+    event_info,
+    pod_info,
+    relist_events,
+    track_pod_event,
+)
 from pfdrill.errors import ObjectNotFound
 from pfdrill.model.cluster import DeploymentState, EventInfo, PodInfo
 
@@ -269,10 +276,14 @@ class FakeCluster:
         _merge(self._get(api_version, kind, namespace, name), patch)
 
     def watch_pods(self, stop: threading.Event, namespace: str | None = None,
-                   selector: str = "") -> Iterator[tuple[str, PodInfo, Obj]]:
-        for p in self.list_pods(namespace, selector):
-            raw = self._get("v1", "Pod", p.namespace, p.name)
-            yield "ADDED", p, copy.deepcopy(raw)
+                   selector: str = "", known: dict[str, Obj] | None = None,
+                   ) -> Iterator[tuple[str, PodInfo, Obj]]:
+        """One list, as the real client's first (or next) list: no changes follow."""
+        listed = [copy.deepcopy(self._get("v1", "Pod", p.namespace, p.name))
+                  for p in self.list_pods(namespace, selector)]
+        seen: dict[str, Obj] = {} if known is None else known
+        for etype, raw in relist_events(seen, listed):
+            yield from track_pod_event(seen, etype, raw)
 
     def acquire_lease(self, namespace: str, name: str, holder: str, seconds: int) -> bool:
         import time

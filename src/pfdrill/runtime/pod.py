@@ -131,8 +131,9 @@ class PodRunner:
                 continue
             data = self._volume_data(vol, configmaps, secrets)
             if data is None:
-                if "configMap" in vol or "secret" in vol:
-                    self.problems.append(f"volume {name}: source not found")
+                problem = f"volume {name}: source not found"
+                if ("configMap" in vol or "secret" in vol) and problem not in self.problems:
+                    self.problems.append(problem)  # synced every loop: said once
                 continue
             digest = volumes.content_hash(data)
             if self.volume_hashes.get(name) == digest:

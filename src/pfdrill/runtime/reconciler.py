@@ -86,10 +86,12 @@ class Runtime:
             return {}
 
     # loop ------------------------------------------------------------------
-    def _watch(self) -> None:
+    def _watch(self, known: dict[str, Obj]) -> None:
+        # ``known`` outlives each watch: a pod deleted while the watch was down is
+        # reported DELETED by the next list, not kept running for ever.
         while not self.stop_event.is_set():
             try:
-                for ev in self.client.watch_pods(self.stop_event):
+                for ev in self.client.watch_pods(self.stop_event, known=known):
                     self.events.put(ev)
             except PfdrillError as exc:
                 log.warning("pod watch interrupted: %s; retrying", exc)
@@ -102,7 +104,8 @@ class Runtime:
         for raw in self.client.list_objects("v1", "Pod", None):
             if podspec.wants_runtime(raw) and not (raw.get("metadata") or {}).get("deletionTimestamp"):
                 self.raw[raw["metadata"].get("uid", "")] = raw
-        watcher = threading.Thread(target=self._watch, daemon=True, name="pod-watch")
+        watcher = threading.Thread(target=self._watch, args=(dict(self.raw),), daemon=True,
+                                   name="pod-watch")
         watcher.start()
         log.info("runtime started for context %s (state %s)", self.client.context, self.dir)
         try:

@@ -29,3 +29,20 @@ def test_items_select_and_rename_keys(tmp_path: Path) -> None:
 def test_content_hash_is_order_independent() -> None:
     assert volumes.content_hash({"a": b"1", "b": b"2"}) == volumes.content_hash({"b": b"2", "a": b"1"})
     assert volumes.content_hash({"a": b"1"}) != volumes.content_hash({"a": b"2"})
+
+
+def test_a_missing_volume_source_is_a_problem_said_once_however_often_it_is_synced(
+        tmp_path: Path) -> None:
+    """The runtime syncs volumes every half second: a problem must not grow the state file."""
+    import sys
+
+    from pfdrill.cluster.fake import FakeCluster
+    from pfdrill.runtime.pod import PodRunner
+
+    pod = {"metadata": {"name": "web-1", "namespace": "ns", "uid": "u-1"},
+           "spec": {"volumes": [{"name": "cfg", "configMap": {"name": "gone"}}],
+                    "containers": []}}
+    runner = PodRunner(pod, tmp_path, FakeCluster(), Path(sys.executable).parent, {})
+    for _ in range(3):
+        runner.sync_volumes({}, {})
+    assert runner.problems == ["volume cfg: source not found"]
