@@ -216,14 +216,6 @@ def test_kubectl_top_shows_the_processes_real_usage(app: Any) -> None:
     assert all(v >= 5 for v in mem.values()), mem
 
 
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def test_a_pod_deleted_while_the_runtime_was_not_watching_is_stopped(app: Any) -> None:
     """A pod deleted in the gap between two watches has its process stopped.
 
@@ -235,12 +227,13 @@ def test_a_pod_deleted_while_the_runtime_was_not_watching_is_stopped(app: Any) -
     its Service for 23 minutes, and adapter-failure drills found no failure to see.)
     """
     from pfdrill.cluster.client import WATCH_TIMEOUT_S
+    from pfdrill.cluster.kwok import pid_alive
     from pfdrill.runtime.reconciler import pid_of
 
     key, pod = next(iter(sorted(pods_of(app).items())))
     pid = pod["containers"]["web"]["pid"]
     runtime = pid_of(app.runtime_dir)
-    assert runtime is not None and _running(pid)
+    assert runtime is not None and pid_alive(pid)
     os.kill(runtime, signal.SIGSTOP)
     try:
         time.sleep(WATCH_TIMEOUT_S + 2)  # the stream it was reading is over
@@ -249,7 +242,7 @@ def test_a_pod_deleted_while_the_runtime_was_not_watching_is_stopped(app: Any) -
         assert deleted.returncode == 0, deleted.stderr
     finally:
         os.kill(runtime, signal.SIGCONT)
-    wait_for(lambda: not _running(pid) and key not in pods_of(app), timeout=30,
+    wait_for(lambda: not pid_alive(pid) and key not in pods_of(app), timeout=30,
              what=f"{key}'s process (pid {pid}) stopped and out of the runtime's state")
     services = json.loads((app.runtime_dir / "services.json").read_text())
     assert f"127.0.0.1:{pod['ports']['web'][0]['local']}" not in services[f"{NS}/backend"]["endpoints"]
