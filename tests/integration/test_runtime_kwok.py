@@ -222,8 +222,8 @@ def test_a_pod_deleted_while_the_runtime_was_not_watching_is_stopped(app: Any) -
     The API server ends each pod watch after WATCH_TIMEOUT_S; a pod deleted before
     the runtime lists again has no DELETED event in any watch, only its absence from
     the list. The runtime is frozen (SIGSTOP) past that timeout, so the server ends
-    the stream while nobody reads, the pod is deleted, and the runtime resumes. (CI,
-    2026-12-04: a policy-adapter deleted with its namespace kept running and serving
+    the stream while nobody reads, the pod is deleted, and the runtime resumes. (A full
+    test run, 2026-12-04: a policy-adapter deleted with its namespace kept running and serving
     its Service for 23 minutes, and adapter-failure drills found no failure to see.)
     """
     from pfdrill.cluster.client import WATCH_TIMEOUT_S

@@ -103,7 +103,7 @@ def relist_events(known: Mapping[str, Obj], listed: Sequence[Obj]) -> list[tuple
     ADDED for every pod listed, then DELETED for every known pod the list no longer
     holds. A watch that ends (its timeout, a 410, the API server away) leaves a gap
     before the next list, and a pod deleted in that gap has no DELETED event in any
-    watch: only its absence from the list says it is gone. (CI, 2026-12-04: a
+    watch: only its absence from the list says it is gone. (A full test run, 2026-12-04: a
     policy-adapter deleted with its namespace kept running, and serving the adapter
     Service, for 23 minutes, and adapter-failure drills found no failure to see.)
     """
