@@ -227,7 +227,7 @@ def test_a_pod_deleted_while_the_runtime_was_not_watching_is_stopped(app: Any) -
     its Service for 23 minutes, and adapter-failure drills found no failure to see.)
     """
     from pfdrill.cluster.client import WATCH_TIMEOUT_S
-    from pfdrill.cluster.kwok import pid_alive
+    from pfdrill.proc.lineage import pid_alive
     from pfdrill.runtime.reconciler import pid_of
 
     key, pod = next(iter(sorted(pods_of(app).items())))

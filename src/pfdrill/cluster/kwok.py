@@ -23,6 +23,7 @@ from pfdrill.cluster.provider import Progress, ProviderKind
 from pfdrill.cluster.runner import CommandRunner, SubprocessRunner
 from pfdrill.errors import ClusterError, EnvironmentProblem, InvalidInput
 from pfdrill.model.cluster import ClusterStatus
+from pfdrill.proc.lineage import pid_alive
 from pfdrill.settings.paths import Paths
 
 # kwok CRDs the process runtime needs (logs, exec, port-forward) and kubectl top uses.
@@ -300,22 +301,6 @@ class KwokProvider:
 
 def _server_of(kubeconfig: Path, context: str) -> str:
     return kubeconfig_file.load(kubeconfig).server_of(context)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is not alive for our purposes.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _terminate(pid: int, grace: float = 5.0) -> None:

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 
 from pfdrill.cluster.client import ClusterClient
-from pfdrill.cluster.kwok import pid_alive
 from pfdrill.errors import LeaseHeld
+from pfdrill.proc.lineage import pid_alive
 
 LEASE_NAME = "pfdrill-drill"
 WAIT_POLL_S = 2.0

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pfdrill.cluster import kwok
 from pfdrill.dashboard.board import Dashboard
 from pfdrill.dashboard.world import Surroundings, WorldWatch
 from pfdrill.drill import live, suitefile, wiring
@@ -36,6 +35,7 @@ from pfdrill.model.drill import SuiteSpec
 from pfdrill.model.gameday import AfterActionReport, GameDayPlan, GameDayState, GameDayStatus
 from pfdrill.model.live import LiveEvent, LiveKind, Observation, Source
 from pfdrill.obs.api import PrometheusAPI
+from pfdrill.proc import lineage
 from pfdrill.report import aar as aar_report
 from pfdrill.settings.paths import Paths
 
@@ -43,7 +43,7 @@ from pfdrill.settings.paths import Paths
 def running(paths: Paths | None = None) -> store.Endpoint | None:
     """The game day a live process runs now, if any."""
     ep = store.endpoint(paths)
-    return ep if ep is not None and kwok.pid_alive(ep.pid) else None
+    return ep if ep is not None and lineage.pid_alive(ep.pid) else None
 
 
 def _kubectl() -> str:

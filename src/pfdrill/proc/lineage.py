@@ -84,7 +84,14 @@ def _describe(pid: int) -> str:
     return f"pid {pid} ({' '.join(words)[:80]})"
 
 
-def _running(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
@@ -97,7 +104,7 @@ def left_by(holder: str) -> list[int]:
     me = os.getpid()
     return [int(e.name) for e in Path("/proc").iterdir()
             if e.name.isdigit() and int(e.name) != me and _owner(int(e.name)) == holder
-            and _running(int(e.name))]
+            and pid_alive(int(e.name))]
 
 
 def stop_left_by(holder: str, grace_s: float = 5.0) -> list[str]:
@@ -111,7 +118,7 @@ def stop_left_by(holder: str, grace_s: float = 5.0) -> list[str]:
                 os.kill(pid, sig)
         deadline = time.monotonic() + (grace_s if sig is signal.SIGTERM else 5.0)
         while pids and time.monotonic() < deadline:
-            pids = [p for p in pids if _running(p)]
+            pids = [p for p in pids if pid_alive(p)]
             if pids:
                 time.sleep(0.1)
         if not pids:
