@@ -17,7 +17,7 @@ from pfdrill.cluster.client import ClusterClient
 from pfdrill.errors import PfdrillError
 from pfdrill.model.fabric import POD_NETWORK_ENV
 from pfdrill.proc.ports import free_port
-from pfdrill.runtime import podspec, serviceaccount, usage, volumes
+from pfdrill.runtime import images, podspec, serviceaccount, usage, volumes
 from pfdrill.runtime.process import ContainerProcess
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class PodRunner:
     """Runs one pod's containers; owns its directory under the runtime's state dir."""
 
     def __init__(self, pod: Obj, root: Path, client: ClusterClient, bin_dir: Path,
-                 stand_ins: Mapping[str, str], api_server: str = "") -> None:
+                 stand_ins: Mapping[str, str], api_server: str = "", pod_network: str = "") -> None:
         meta = pod["metadata"]
         self.pod = pod
         self.namespace: str = meta["namespace"]
@@ -40,6 +40,7 @@ class PodRunner:
         self.dir = root / "pods" / f"{self.namespace}_{self.name}_{self.uid[:8]}"
         self.client = client
         self.bin_dir = bin_dir
+        self.pod_network = pod_network  # the runtime's pod-network proxy (images.py)
         ann = meta.get("annotations") or {}
         self.stand_in: str | None = ann.get(podspec.STAND_IN_ANNOTATION)
         self.stand_in_target = stand_ins.get(self.stand_in or "", "")
@@ -181,14 +182,24 @@ class PodRunner:
                 self.ready[cname] = bool(self.stand_in_target)
                 continue  # a stand-in runs nothing: its forwards reach the real server
             env = self._env(c, assigned, configmaps, secrets, services)
+            image = images.lookup(c.get("image") or "") if not c.get("command") else None
+            if image is not None and self.pod_network:
+                env["HTTP_PROXY"] = self.pod_network
             execs.append({"containers": [cname], "local": {
                 "workDir": str(self.dir),
                 "envs": [{"name": k, "value": v} for k, v in sorted(env.items())]}})
             argv = [podspec.expand(a, env) for a in (c.get("command") or []) + (c.get("args") or [])]
             mounts = self._mounts(c)
             argv = [podspec.translate_paths(a, mounts) for a in argv]
+            if image is not None:
+                try:
+                    argv = self._image_argv(image, argv, assigned)
+                except PfdrillError as exc:
+                    self.problems.append(f"container {cname}: image {c.get('image')}: {exc}")
+                    continue
             if not argv:
-                self.problems.append(f"container {cname}: no command (images are not run by the process runtime)")
+                self.problems.append(f"container {cname}: no command, and image {c.get('image')!r} "
+                                     "is not one the process runtime runs (runtime/images.py)")
                 continue
             resolved = shutil.which(argv[0], path=env.get("PATH"))
             if resolved and not os.path.isabs(argv[0]):
@@ -201,6 +212,19 @@ class PodRunner:
             self.ready[cname] = podspec.readiness_path(c) is None
             proc.start()
         self._apply_crds(logs, execs, forwards)
+
+    def _image_argv(self, image: images.Image, args: list[str],
+                    ports: list[podspec.PortAssignment]) -> list[str]:
+        """The image's entrypoint with the manifest's args, listening on the first port's
+        local address; with the pod's ServiceAccount at the standard path."""
+        argv = [image.binary(), *args]
+        if ports and ports[0].local_port:
+            argv = [argv[0], *images.with_listen(argv[1:], image.listen_flag,
+                                                 f"127.0.0.1:{ports[0].local_port}")]
+        if self.token is not None:
+            argv = images.serviceaccount_wrapper(argv, str(self.token.directory),
+                                                 serviceaccount.MOUNT_PATH)
+        return argv
 
     def _stand_in_ports(self, ports: list[podspec.PortAssignment]) -> list[podspec.PortAssignment]:
         _host, _, port = self.stand_in_target.rpartition(":")

@@ -53,6 +53,8 @@ class Runtime:
         self.raw: dict[str, Obj] = {}  # uid -> latest pod object
         self.events: queue.Queue[tuple[str, PodInfo, Obj]] = queue.Queue()
         self.proxy = ProxyServer()
+        self._routes: dict[str, str] = {}  # "<pod or cluster IP>:<port>" -> local address
+        self.pod_network = f"http://127.0.0.1:{self.proxy.listen_pod_network(self._routes_get)}"
         self.service_ports: dict[tuple[str, str, str], int] = {}  # (ns, svc, port name/num) -> local
         self.stop_event = threading.Event()
         self._stoppers: list[threading.Thread] = []
@@ -175,7 +177,7 @@ class Runtime:
             ns = raw["metadata"]["namespace"]
             if uid not in self.pods and _running(raw):
                 runner = PodRunner(raw, self.dir, self.client, self.bin_dir, stand_ins,
-                                   self.api_server)
+                                   self.api_server, self.pod_network)
                 log.info("starting pod %s", runner.key)
                 runner.start(configmaps[ns], secrets[ns], self._service_env_ports(ns))
                 self.pods[uid] = runner
@@ -191,7 +193,11 @@ class Runtime:
             runner.report_usage()
         for ns in namespaces:
             self._update_endpoints(ns, services[ns])
+        self._routes = pod_network_routes(list(self.pods.values()), services, self.service_ports)
         self._write_files()
+
+    def _routes_get(self, target: str) -> str | None:
+        return self._routes.get(target)
 
     # services -------------------------------------------------------------------
     def _ensure_service_ports(self, ns: str, svcs: list[Obj]) -> None:
@@ -287,6 +293,33 @@ class Runtime:
         _write_json(self.state_file, {"context": self.client.context, "pid": None, "pods": {}})
         _write_json(self.targets_file, [])
         log.info("runtime stopped")
+
+
+def pod_network_routes(runners: list[PodRunner], services: dict[str, list[Obj]],
+                       service_ports: dict[tuple[str, str, str], int]) -> dict[str, str]:
+    """Where the pod network's proxy sends ``<IP>:<port>``: a pod IP's declared container
+    ports to the local ports its processes listen on, a Service's cluster IP and port to
+    the runtime's proxy for it (as kube-proxy's rules would)."""
+    routes: dict[str, str] = {}
+    for runner in runners:
+        status = runner.pod.get("status") or {}
+        ips = {status.get("podIP")} | {i.get("ip") for i in status.get("podIPs") or []}
+        for ip in sorted(i for i in ips if i):
+            for ports in runner.ports.values():
+                for p in ports:
+                    if p.local_port:
+                        routes[f"{ip}:{p.container_port}"] = f"127.0.0.1:{p.local_port}"
+    for ns, svcs in services.items():
+        for svc in svcs:
+            spec = svc.get("spec") or {}
+            ip = spec.get("clusterIP")
+            if not ip or ip == "None":
+                continue
+            for p in spec.get("ports") or []:
+                local = service_ports.get((ns, svc["metadata"]["name"], str(p.get("name") or p.get("port"))))
+                if local is not None:
+                    routes[f"{ip}:{p.get('port')}"] = f"127.0.0.1:{local}"
+    return routes
 
 
 def set_stand_in(rdir: Path, name: str, address: str | None) -> None:

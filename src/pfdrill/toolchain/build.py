@@ -32,6 +32,7 @@ class Component(enum.Enum):
     KWOK = "kwok"
     KIND = "kind"
     METRICS_SERVER = "metrics-server"
+    PROMETHEUS = "prometheus"
 
 
 BINARIES: dict[Component, tuple[str, ...]] = {
@@ -40,6 +41,7 @@ BINARIES: dict[Component, tuple[str, ...]] = {
     Component.KWOK: ("kwok", "kwokctl"),
     Component.KIND: ("kind",),
     Component.METRICS_SERVER: ("metrics-server",),
+    Component.PROMETHEUS: ("prometheus",),
 }
 
 
@@ -65,6 +67,7 @@ def _version_of(component: Component, v: Versions) -> str:
         Component.KWOK: v.kwok,
         Component.KIND: v.kind,
         Component.METRICS_SERVER: v.metrics_server,
+        Component.PROMETHEUS: v.prometheus,
     }[component]
 
 
@@ -101,6 +104,24 @@ def _go_install(module_paths: dict[str, str]) -> Callable[[_Ctx], None]:
     return build
 
 
+def _build_prometheus(ctx: _Ctx) -> None:
+    """Prometheus with Kubernetes service discovery only (the in-cluster path's pods):
+    Debian's package is built without it, and the other discovery plugins' SDKs would
+    double the build. ``--version`` prints the release."""
+    ctx.workdir.mkdir(parents=True, exist_ok=True)
+    module = ctx.versions.prometheus_module
+    stamp = " ".join(f"-X github.com/prometheus/common/version.{k}={v}" for k, v in (
+        ("Version", ctx.version.removeprefix("v")), ("Branch", "release"),
+        ("Revision", module), ("BuildUser", "pfdrill")))
+    _go_build(ctx, "prometheus", ["install", "-trimpath", "-tags", PROMETHEUS_TAGS,
+                                  "-ldflags", f"-s -w {stamp}",
+                                  f"github.com/prometheus/prometheus/cmd/prometheus@{module}"],
+              gobin=True)
+
+
+PROMETHEUS_TAGS = "remove_all_sd,enable_kubernetes_sd"
+
+
 RECIPES: dict[Component, Callable[[_Ctx], None]] = {
     Component.KUBERNETES: _build_kubernetes,
     Component.ETCD: _build_etcd,
@@ -108,6 +129,7 @@ RECIPES: dict[Component, Callable[[_Ctx], None]] = {
                                  "kwokctl": "sigs.k8s.io/kwok/cmd/kwokctl"}),
     Component.KIND: _go_install({"kind": "sigs.k8s.io/kind"}),
     Component.METRICS_SERVER: _go_install({"metrics-server": "sigs.k8s.io/metrics-server/cmd/metrics-server"}),
+    Component.PROMETHEUS: _build_prometheus,
 }
 
 
@@ -193,19 +215,21 @@ def status(*, paths: Paths | None = None, versions: Versions | None = None,
     return out
 
 
-def binary(name: str, *, paths: Paths | None = None, versions: Versions | None = None) -> Path:
+def binary(name: str, *, paths: Paths | None = None, versions: Versions | None = None,
+           on_path: bool = True) -> Path:
     """One cluster binary: the toolchain's own once built (its version is the one pfdrill
-    was tested with), else the first on PATH; one line saying how to get it otherwise."""
+    was tested with), else (``on_path``) the first on PATH; one line saying how to get it
+    otherwise."""
     v = versions or Versions.from_env()
     component = next((c for c, names in BINARIES.items() if name in names), None)
     entry = Manifest(_root(paths)).get(name, _version_of(component, v)) if component else None
     if entry is not None:
         return Path(entry.path)
-    found = shutil.which(name)
+    found = shutil.which(name) if on_path else None
     if found:
         return Path(found)
     raise ToolchainError(f"{name} not found: run 'pfdrill toolchain ensure' (builds it from Go "
-                         f"modules) or put {name} on PATH")
+                         f"modules){' or put ' + name + ' on PATH' if on_path else ''}")
 
 
 def load(*, paths: Paths | None = None, versions: Versions | None = None) -> Toolchain:

@@ -27,6 +27,9 @@ class Versions:
     kwok: str = "v0.8.0"
     kind: str = "v0.33.0"
     metrics_server: str = "v0.8.0"
+    # The in-cluster Prometheus image's release (deploy/components/prometheus), built
+    # with Kubernetes service discovery; its Go module is versioned v0.<major><minor>.<patch>.
+    prometheus: str = "v3.16.0"
 
     @classmethod
     def from_env(cls) -> Versions:
@@ -47,6 +50,12 @@ class Versions:
     def staging(self) -> str:
         """The k8s.io staging modules' version for this Kubernetes release (v1.36.1 → v0.36.1)."""
         return "v0" + self.kubernetes[2:]
+
+    @property
+    def prometheus_module(self) -> str:
+        """The module version of this Prometheus release (v3.16.0 → v0.316.0)."""
+        major, minor, patch = self.prometheus.removeprefix("v").split("-")[0].split(".")
+        return f"v0.{int(major)}{int(minor):02d}.{patch}"
 
     @property
     def go(self) -> str:

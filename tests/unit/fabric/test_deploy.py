@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -257,10 +258,16 @@ def test_fabric_render_prints_what_kubectl_apply_k_applies(
 
 def test_the_in_cluster_prometheus_loads_the_committed_drill_rules() -> None:
     # (Debian's promtool cannot check this config: its Prometheus is built without
-    # kubernetes_sd_configs; a Prometheus that runs it must come from elsewhere.)
+    # kubernetes_sd_configs; the toolchain's Prometheus loads it in
+    # tests/integration/test_incluster_obs.py.)
     objs = manifests.render(manifests.overlay(ProviderKind.KIND), None)
     config = yaml.safe_load(manifests.configmap_data(objs, "prometheus-config")["prometheus.yml"])
-    assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+    config_file = next(a.split("=", 1)[1] for a in _deployments(objs)["prometheus"]["spec"]
+                       ["template"]["spec"]["containers"][0]["args"] if a.startswith("--config.file="))
+    # Prometheus resolves rule_files against the config file's directory.
+    (rule_glob,) = config["rule_files"]
+    assert os.path.normpath(os.path.join(os.path.dirname(config_file), rule_glob)) == \
+        "/etc/prometheus/rules/*.yml"
     (discovery,) = config["alerting"]["alertmanagers"][0]["kubernetes_sd_configs"]
     assert discovery["role"] == "endpoints"
     mounts = {m["name"]: m["mountPath"] for m in _deployments(objs)["prometheus"]["spec"]["template"]
