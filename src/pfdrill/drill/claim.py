@@ -308,11 +308,12 @@ def keepers_for(cluster_name: str, config: Config, paths: Paths, *,
     out: list[StateKeeper] = []
     if client is not None:
         out.append(LeftFaults(FaultContext(client, config, paths)))
-    rules_dir = Path(rules_file).parent if rules_file else (
-        Path(ep.rules_dir) if ep is not None and ep.rules_dir else None)
-    if rules_dir is not None and ep is not None:
-        found = ep
-        out.append(prometheus.LiveRulesKeeper(rules_dir, lambda: obs_stack.reload(found, paths)))
+    if ep is not None:
+        found = dataclasses.replace(ep, rules_dir=str(Path(rules_file).parent)) if rules_file else ep
+        rules = prometheus.rules_keeper(found, client, config.namespace,
+                                        lambda: obs_stack.reload(found, paths))
+        if rules is not None:
+            out.append(rules)
     sink = sink_url or (ep.sink_url if ep is not None else "")
     if sink:
         out.append(notifications.SinkBaselineKeeper(SinkClient(sink)))

@@ -56,6 +56,7 @@ class DrillEnvironment:
     rules: RuleSource
     cluster_name: str = "pfdrill"
     provider: str = "kwok"
+    detection: str = ""  # where detection runs, for the record header (obs.stack.Endpoints.where)
     profile: TimingProfile = TimingProfile.DRILL
     poll_interval_s: float = 1.0
     # The live signals are rates over this window: a baseline measured sooner than this

@@ -65,7 +65,7 @@ class Sequencer:
         clock = env.clock
         started = clock.now()
         header = RecordHeader.create(cluster=env.cluster_name, context=env.cluster.context,
-                                     provider=env.provider, now=started)
+                                     provider=env.provider, now=started, detection=env.detection)
         self.observers = observers if isinstance(observers, Observers) else Observers(observers)
         self._resume = resume
         if resume is not None:

@@ -184,6 +184,7 @@ def _runbook_environment(info: StackInfo, stack: Stack, ep: obs_stack.Endpoints)
                        prometheus_url=ep.prometheus_url,
                        alertmanager_url=ep.alertmanager_url or "",
                        rules_file=str(rules_dir / obs_rules.RENDERED_FILE) if rules_dir else "",
+                       rules_configmap=ep.rules_configmap or "",
                        kubectl=shutil.which("kubectl") or "", runtime_dir=info.runtime_dir,
                        schedule_file=str(schedule_file() or ""),
                        watcher_url=_watcher_url(info, stack))
@@ -199,10 +200,11 @@ def _watcher_url(info: StackInfo, stack: Stack) -> str:
 
 def _keepers(stack: Stack, obs: _Observability, faults: ChaosCatalog) -> tuple[StateKeeper, ...]:
     keepers: tuple[StateKeeper, ...] = (notifications.SinkBaselineKeeper(obs.sink),)
-    if obs.rules_dir is not None:
-        ep = obs.endpoints
-        keepers = (prometheus.LiveRulesKeeper(
-            obs.rules_dir, lambda: obs_stack.reload(ep, stack.paths)), *keepers)
+    ep = obs.endpoints
+    rules = prometheus.rules_keeper(ep, faults.ctx.cluster, stack.config.namespace,
+                                    lambda: obs_stack.reload(ep, stack.paths))
+    if rules is not None:
+        keepers = (rules, *keepers)
     # first: a killed drill's fault (and its worker) goes before anything else is put back
     return (LeftFaults(faults.ctx), *keepers)
 
@@ -276,6 +278,7 @@ def wire(stack: Stack, profile: TimingProfile) -> DrillEnvironment:
         metrics=prometheus.PromMetrics(obs.prom), incidents=runbook.SandboxIncidents(sandbox),
         artifacts=runbook.SandboxArtifacts(sandbox), rules=prometheus.PromRules(obs.prom),
         cluster_name=stack.name, provider=stack.kind.value, profile=profile,
+        detection=obs.endpoints.where(),
         poll_interval_s=1.0 if profile is TimingProfile.DRILL else 5.0,
         signal_window_s=obs.profile.rate_window_s, secrets=(*rb_env.webhooks().values(), *secretdata.values(client, ns)),
         runbook_env=rb_env.webhooks(), keepers=_keepers(stack, obs, chaos), close=close,

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import math
 import time
+from collections.abc import Callable
 from typing import Any, Self
 
 import httpx
@@ -179,6 +180,26 @@ class PrometheusAPI(_HTTP):
     def rule_names(self) -> list[str]:
         data = self._data("/api/v1/rules")
         return [str(r.get("name")) for g in data.get("groups", []) for r in g.get("rules", [])]
+
+    def reload_until(self, loaded: Callable[[dict[str, str]], bool], *, timeout_s: float,
+                     poll_s: float = 2.0) -> int:
+        """Reload until ``loaded(alert_exprs())`` holds; returns how many reloads it took.
+
+        Rules in a ConfigMap reach Prometheus' volume when the kubelet next syncs the pod
+        (about a minute on a real cluster), so one reload may still read the old file.
+        Raises ServiceUnavailable after ``timeout_s`` (0: one reload, one look).
+        """
+        deadline = time.monotonic() + timeout_s
+        tries = 0
+        while True:
+            self.reload()
+            tries += 1
+            if loaded(self.alert_exprs()):
+                return tries
+            if time.monotonic() >= deadline:
+                raise ServiceUnavailable(f"Prometheus at {self.url} reloaded {tries}x and still "
+                                         "does not run the edited rules")
+            time.sleep(poll_s)
 
     def alert_exprs(self) -> dict[str, str]:
         """The expression of every alerting rule Prometheus has loaded, by alert name."""

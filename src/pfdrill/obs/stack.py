@@ -52,8 +52,20 @@ class Endpoints:
     sink_url: str | None
     local: bool
     rules_dir: str | None = None
+    rules_configmap: str | None = None  # Prometheus in the cluster: its rules ConfigMap[/key]
     targets_file: str | None = None
     started_at: float = 0.0
+
+    def where(self) -> str:
+        """Where detection runs, as a report says it."""
+        if self.local:
+            return (f"pfdrill's local Prometheus {self.prometheus_url} and Alertmanager "
+                    f"{self.alertmanager_url} ({self.profile} profile)")
+        rules = (f", rules ConfigMap {self.rules_configmap}" if self.rules_configmap else
+                 f", rules in {self.rules_dir}" if self.rules_dir else "")
+        return (f"configured Prometheus {self.prometheus_url}"
+                + (f" and Alertmanager {self.alertmanager_url}" if self.alertmanager_url else "")
+                + f" ({self.profile} rules{rules})")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -264,7 +276,7 @@ def resolve(config: Config, cluster: str, paths: Paths | None = None,
             cluster=cluster, profile=external_profile, prometheus_url=config.prometheus_url,
             alertmanager_url=config.alertmanager_url,
             sink_url=config.sink_url or (local.sink_url if local else None),
-            local=False, rules_dir=config.rules_dir,
+            local=False, rules_dir=config.rules_dir, rules_configmap=config.rules_configmap,
         )
     found = ObsStack(cluster, paths).endpoints()
     if found is None:

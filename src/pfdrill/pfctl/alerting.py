@@ -1,4 +1,7 @@
-"""``pfctl monitoring ...``: edit the live alert rules file and reload Prometheus.
+"""``pfctl monitoring ...``: edit the live alert rules and reload Prometheus.
+
+The live rules are a file Prometheus loads (``rules_file``), or, for a Prometheus in
+the cluster, a key of the ConfigMap its rules volume projects (``rules_configmap``).
 
 Edits are made on the text, so the comments and layout of the rules file
 (rendered from ``deploy/alerts/source/rules.yml``) survive. Every edit is checked
@@ -30,6 +33,8 @@ from pfdrill.obs import promtool
 from pfdrill.pfctl.context import Context
 
 GROUP = "pfctl-managed"
+DEFAULT_RULES_KEY = "pfdrill-alerts.yml"  # the key of ConfigMap pfdrill-alert-rules
+CONFIGMAP_SYNC_S = 150.0  # a kubelet projects a ConfigMap's update within about a minute
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _COMPARISON = re.compile(rf"(>=|<=|==|!=|>|<)\s*({_NUMBER})")
 
@@ -50,15 +55,50 @@ ALIASES: dict[str, Alias] = {
 }
 
 
-def rules_file(ctx: Context) -> Path:
+@dataclasses.dataclass(frozen=True)
+class RulesSource:
+    """Where the live alert rules are: a file Prometheus loads, or (Prometheus in the
+    cluster) a key of the ConfigMap its rules volume projects. ``label`` names it in
+    messages."""
+
+    label: Path
+    read: Callable[[], str]
+    write: Callable[[str], None]
+    in_cluster: bool = False
+
+
+def rules_file(ctx: Context) -> RulesSource:
+    """The live rules: ``rules_configmap`` (``name`` or ``name/key``, in the environment's
+    namespace) when set, else ``rules_file``."""
+    ref = ctx.env.rules_configmap or os.environ.get("PFCTL_RULES_CONFIGMAP", "")
+    if ref:
+        name, _, key = ref.partition("/")
+        key = key or DEFAULT_RULES_KEY
+        ns = ctx.namespace
+        label = Path(f"configmap/{ns}/{name}/{key}")
+
+        def read() -> str:
+            data = ctx.client.get_configmap(ns, name)
+            if key not in data:
+                raise InvalidInput(f"ConfigMap {ns}/{name} has no key {key!r}")
+            return data[key]
+
+        return RulesSource(label, read, lambda text: ctx.client.patch_configmap(ns, name, {key: text}),
+                           in_cluster=True)
     path = ctx.env.rules_file or os.environ.get("PFCTL_RULES_FILE", "")
     if not path:
-        raise ServiceUnavailable(f"no alert rules file configured for {ctx.env.name!r} (set "
-                                 f"rules_file in $PFCTL_CONFIG or $PFCTL_RULES_FILE)")
+        raise ServiceUnavailable(f"no alert rules configured for {ctx.env.name!r} (set rules_file "
+                                 f"or rules_configmap in $PFCTL_CONFIG, or $PFCTL_RULES_FILE)")
     p = Path(path)
     if not p.is_file():
         raise InvalidInput("alert rules file does not exist", file=p)
-    return p
+
+    def write(text: str) -> None:
+        tmp_path = p.with_name(f".{p.name}.pfctl")
+        tmp_path.write_text(text, encoding="utf-8")
+        os.replace(tmp_path, p)
+
+    return RulesSource(p, lambda: p.read_text(encoding="utf-8"), write)
 
 
 def _prometheus(ctx: Context) -> str:
@@ -101,26 +141,38 @@ def resolve(name: str, doc: dict[str, Any]) -> Alias:
     raise InvalidInput(f"unknown signal {name!r} (known: {', '.join(known)})")
 
 
-def _apply(ctx: Context, path: Path, text: str, expect_rule: str | None) -> str:
-    """Check, write atomically, reload Prometheus, confirm; returns what Prometheus says."""
+def _apply(ctx: Context, source: RulesSource, text: str,
+           loaded: Callable[[dict[str, str]], bool]) -> str:
+    """Check, write, reload Prometheus until ``loaded`` says it runs the new rules.
+
+    A file is there at once. A ConfigMap reaches Prometheus' volume when the kubelet next
+    syncs the pod (up to a minute or so on a real cluster), so the reload is repeated
+    until Prometheus' rule list shows the edit, for up to :data:`CONFIGMAP_SYNC_S`.
+    """
     url = _prometheus(ctx)
     with tempfile.TemporaryDirectory(prefix="pfctl-rules-") as tmp:
-        candidate = Path(tmp) / path.name
+        candidate = Path(tmp) / source.label.name
         candidate.write_text(text, encoding="utf-8")
-        count = promtool.check_rules(candidate, source=path)
-    tmp_path = path.with_name(f".{path.name}.pfctl")
-    tmp_path.write_text(text, encoding="utf-8")
-    os.replace(tmp_path, path)
+        count = promtool.check_rules(candidate, source=source.label)
+    source.write(text)
     from pfdrill.obs.api import PrometheusAPI
 
-    prom = PrometheusAPI(url)
-    try:
-        prom.reload()
-        if expect_rule is not None and expect_rule not in prom.rule_names():
-            raise ServiceUnavailable(f"Prometheus reloaded but does not list {expect_rule}")
-    finally:
-        prom.close()
-    return f"promtool: {count} rules valid; Prometheus reloaded"
+    with PrometheusAPI(url) as prom:
+        tries = prom.reload_until(loaded, timeout_s=CONFIGMAP_SYNC_S if source.in_cluster else 0.0)
+    waited = f" ({tries} reloads: the ConfigMap reached its volume)" if tries > 1 else ""
+    return f"promtool: {count} rules valid; Prometheus reloaded{waited}"
+
+
+def _lists(alert: str) -> Callable[[dict[str, str]], bool]:
+    return lambda exprs: alert in exprs
+
+
+def _compares(changed: dict[str, float]) -> Callable[[dict[str, str]], bool]:
+    """Every changed alert is loaded with its new threshold (as Prometheus prints it)."""
+    def check(exprs: dict[str, str]) -> bool:
+        return all(any(float(n) == value for _op, n in _COMPARISON.findall(exprs.get(alert, "")))
+                   for alert, value in changed.items())
+    return check
 
 
 def _prom_duration(text: str, option: str) -> str:
@@ -131,12 +183,12 @@ def _prom_duration(text: str, option: str) -> str:
     return duration.text(seconds)
 
 
-def _upsert(path: Path, rule: dict[str, Any]) -> str:
+def _upsert(text: str, path: Path, rule: dict[str, Any]) -> str:
     """The rules file text with ``rule`` in the pfctl-managed group (replacing a same-named one).
 
     A round-trip edit: every comment and rule of the file stays as it was written.
     """
-    doc = _doc(path.read_text(encoding="utf-8"), path, edit=True)
+    doc = _doc(text, path, edit=True)
     groups = doc.root["groups"]
     mine = [g for g in groups if g.get("name") == GROUP]
     if mine and groups[-1].get("name") != GROUP:
@@ -163,8 +215,9 @@ def _tree(value: Any) -> Any:
 
 def add_alert(ctx: Context, name: str, threshold: str, duration: str, severity: str,
               expr: str | None = None, alert_name: str | None = None) -> dict[str, Any]:
-    path = rules_file(ctx)
-    doc = _doc(path.read_text(encoding="utf-8"), path).root
+    source = rules_file(ctx)
+    path, text = source.label, source.read()
+    doc = _doc(text, path).root
     try:
         value = float(threshold)
     except ValueError:
@@ -177,15 +230,15 @@ def add_alert(ctx: Context, name: str, threshold: str, duration: str, severity: 
             "labels": {"severity": severity, "signal": alias.signal or name, "origin": "pfctl",
                        "runbook_section": "Prevention > Monitoring Improvements"},
             "annotations": {"summary": f"{name} crossed {threshold} (added by pfctl)"}}
-    outcome = _apply(ctx, path, _upsert(path, rule), alert)
+    outcome = _apply(ctx, source, _upsert(text, path, rule), _lists(alert))
     ctx.store.add_alert_change("add-alert", alert, str(rule["expr"]))
     return {"alert": alert, "expr": rule["expr"], "for": rule["for"], "file": str(path),
             "prometheus": outcome}
 
 
 def update_threshold(ctx: Context, metric: str, new: str) -> dict[str, Any]:
-    path = rules_file(ctx)
-    text = path.read_text(encoding="utf-8")
+    source = rules_file(ctx)
+    path, text = source.label, source.read()
     doc = _doc(text, path).root
     try:
         value = float(new)
@@ -195,6 +248,7 @@ def update_threshold(ctx: Context, metric: str, new: str) -> dict[str, Any]:
     target = alias.convert(value)
     changed: list[str] = []
     skipped: list[str] = []
+    thresholds: dict[str, float] = {}
     for alert in _alerts(doc):
         expr = str(alert.get("expr", ""))
         uses = (alert.get("labels") or {}).get("signal") == alias.signal if alias.signal else (
@@ -210,11 +264,12 @@ def update_threshold(ctx: Context, metric: str, new: str) -> dict[str, Any]:
         text, n = _replace_expr(text, str(alert["alert"]), expr, new_expr)
         if n:
             changed.append(f"{alert['alert']}: {op} {old} → {op} {target:g}")
+            thresholds[str(alert["alert"])] = float(f"{target:g}")
     if not changed:
         extra = f" (skipped: {', '.join(skipped)})" if skipped else ""
         raise InvalidInput(f"no alert compares {metric!r} with a single threshold{extra}",
                            file=path)
-    outcome = _apply(ctx, path, text, None)
+    outcome = _apply(ctx, source, text, _compares(thresholds))
     for c in changed:
         ctx.store.add_alert_change("update-threshold", c.split(":")[0], c)
     return {"signal": alias.signal or metric, "threshold": target, "changed": changed,
@@ -236,8 +291,9 @@ def _replace_expr(text: str, alert: str, old: str, new: str) -> tuple[str, int]:
 
 def add_predictive(ctx: Context, metric: str, window: str, threshold: str | None,
                    severity: str) -> dict[str, Any]:
-    path = rules_file(ctx)
-    doc = _doc(path.read_text(encoding="utf-8"), path).root
+    source = rules_file(ctx)
+    path, text = source.label, source.read()
+    doc = _doc(text, path).root
     alias = resolve(metric, doc)
     horizon = _prom_duration(window, "--prediction-window")
     seconds = int(duration.seconds(horizon))
@@ -256,7 +312,7 @@ def add_predictive(ctx: Context, metric: str, window: str, threshold: str | None
             "labels": {"severity": severity, "signal": alias.signal or metric, "origin": "pfctl",
                        "runbook_section": "Prevention > Monitoring Improvements"},
             "annotations": {"summary": f"{metric} predicted to cross {limit} within {horizon}"}}
-    outcome = _apply(ctx, path, _upsert(path, rule), name)
+    outcome = _apply(ctx, source, _upsert(text, path, rule), _lists(name))
     ctx.store.add_alert_change("add-predictive", name, str(rule["expr"]))
     return {"alert": name, "expr": rule["expr"], "file": str(path), "prometheus": outcome}
 
@@ -272,8 +328,8 @@ _LESSONS: tuple[tuple[str, str, str, str], ...] = (
 def update_from_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
     row = ctx.store.incident(incident_id)
     text = f"{row['description']} {row['root_cause']} {row['resolution']}".lower()
-    path = rules_file(ctx)
-    doc = _doc(path.read_text(encoding="utf-8"), path).root
+    source = rules_file(ctx)
+    doc = _doc(source.read(), source.label).root
     present = {str(a["alert"]) for a in _alerts(doc)}
     added, kept = [], []
     for pattern, signal, threshold, severity in _LESSONS:

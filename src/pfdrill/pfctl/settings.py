@@ -34,7 +34,8 @@ from pfdrill.formats import yamldoc
 from pfdrill.settings.paths import Paths
 
 _ENV_KEYS = ("kubeconfig", "context", "namespace", "kubectl", "sink_url", "prometheus_url",
-             "alertmanager_url", "rules_file", "runtime_dir", "schedule_file", "watcher_url")
+             "alertmanager_url", "rules_file", "rules_configmap", "runtime_dir", "schedule_file",
+             "watcher_url")
 _TOP_KEYS = ("default_env", "state_dir", "repo", "environments")
 
 
@@ -49,6 +50,7 @@ class EnvSettings:
     prometheus_url: str = ""
     alertmanager_url: str = ""
     rules_file: str = ""
+    rules_configmap: str = ""  # Prometheus in the cluster: ConfigMap name[/key] of its rules
     runtime_dir: str = ""
     schedule_file: str = ""  # drills/schedule.yaml that `pfctl chaos update` edits
     watcher_url: str = ""

@@ -32,6 +32,7 @@ def render(suite: SuiteResult, report_dir: str = "") -> str:
     lines = [title, "",
              f"Run `{suite.run_id}` · {suite.header.provider} context `{suite.header.context}`"
              f" · pfdrill {suite.header.pfdrill_version} · {suite.duration_s:.0f} s", "",
+             *([f"Detection: {suite.header.detection}", ""] if suite.header.detection else []),
              "| Drill | Verdict | Failing phase | Reason | MTTD | Bound | Gap | Classify | Mitigate "
              "| MTTR |",
              "|---|---|---|---|---|---|---|---|---|---|"]

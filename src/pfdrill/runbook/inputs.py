@@ -35,6 +35,7 @@ class Environment(Record):
     prometheus_url: str = ""
     alertmanager_url: str = ""
     rules_file: str = ""  # the live alert rules file pfctl monitoring edits
+    rules_configmap: str = ""  # or, Prometheus in the cluster: its rules ConfigMap name[/key]
     kubectl: str = ""  # the real kubectl binary ('' = the first on PATH)
     schedule_file: str = ""  # drills/schedule.yaml: the sandbox gets a copy pfctl chaos update edits
     runtime_dir: str = ""  # kwok process runtime state (Service addresses for pfctl)

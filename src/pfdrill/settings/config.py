@@ -9,6 +9,8 @@ The file is YAML::
     alertmanager_url: http://127.0.0.1:9093
     sink_url: http://127.0.0.1:9095            # the notification sink Alertmanager posts to
     rules_dir: /etc/prometheus/rules.d         # live rule files that Prometheus loads (optional)
+    rules_configmap: pfdrill-alert-rules       # or, Prometheus in the cluster: its rules ConfigMap
+                                               # (name[/key], in `namespace`)
     slow_detection_margin_s: 3       # MTTD this far above its physical bound: "slow pipeline"
     slow_detection_fails: false      # true: a slow pipeline fails the detect phase
     deploy_fabric: false                       # the fabric is ours: never deploy over it
@@ -23,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,9 @@ from pfdrill.formats import yamldoc
 # Shell-style patterns: by default only clusters pfdrill creates itself (kwok-pfdrill, kind-pfdrill-ci, ...).
 DEFAULT_ALLOWED_CONTEXTS = ("kwok-pfdrill", "kwok-pfdrill-*", "kind-pfdrill", "kind-pfdrill-*")
 DEFAULT_OPTIN_LABEL = "pfdrill.dev/drills=enabled"
-FILENAME = "pfdrill.yaml"  # found in the working directory
+FILENAME = "pfdrill.yaml"
+# A ConfigMap name (DNS subdomain), optionally /key (a ConfigMap data key).
+_CONFIGMAP_REF = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(/[-._a-zA-Z0-9]{1,253})?")  # found in the working directory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +51,9 @@ class Config:
     # The live alert rule files the configured Prometheus loads, when pfdrill may edit them
     # (pfctl monitoring update; restored after each drill, then Prometheus is reloaded).
     rules_dir: str | None = None
+    # Prometheus in the cluster: the ConfigMap (``name`` or ``name/key``, in ``namespace``)
+    # its rules volume projects; pfctl monitoring edits it, each drill restores it.
+    rules_configmap: str | None = None
     # A drill whose MTTD exceeds its physical bound by more than this is flagged
     # "slow detection pipeline" (a warning; a failed detect phase if slow_detection_fails).
     slow_detection_margin_s: float = 3.0
@@ -111,6 +119,10 @@ def load_config(path: str | Path | None = None) -> Config:
     for key in ("prometheus_url", "alertmanager_url"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise doc.error(f"{key} must be a URL", [key])
+    configmap = raw.get("rules_configmap")
+    if configmap is not None and (not isinstance(configmap, str)
+                                  or not _CONFIGMAP_REF.fullmatch(configmap)):
+        raise doc.error("rules_configmap must be a ConfigMap name, or name/key", ["rules_configmap"])
     return Config(
         allowed_contexts=tuple(contexts),
         deploy_fabric=deploy_fabric,
@@ -120,6 +132,7 @@ def load_config(path: str | Path | None = None) -> Config:
         alertmanager_url=raw.get("alertmanager_url"),
         sink_url=raw.get("sink_url"),
         rules_dir=raw.get("rules_dir"),
+        rules_configmap=configmap,
         slow_detection_margin_s=float(margin),
         slow_detection_fails=fails,
         source=str(p),

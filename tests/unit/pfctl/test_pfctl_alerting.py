@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pfdrill.cluster.fake import FakeCluster
 from pfdrill.errors import InvalidInput, ServiceUnavailable
 from pfdrill.obs import profile, promtool, rules
 from pfdrill.pfctl import alerting
@@ -43,10 +44,10 @@ def test_a_rule_is_added_to_pfctls_group_and_replaced_not_duplicated(live: Path)
     rule = {"alert": "PolicyEnforcementFailure", "expr": "x > 0", "for": "1m",
             "labels": {"severity": "SEV-1"}}
     original = live.read_text()
-    once = alerting._upsert(live, rule)
+    once = alerting._upsert(live.read_text(), live, rule)
     live.write_text(once)
     assert once.startswith(original)  # comments and every existing rule stay as they were
-    twice = alerting._upsert(live, {**rule, "expr": "x > 1"})
+    twice = alerting._upsert(live.read_text(), live, {**rule, "expr": "x > 1"})
     live.write_text(twice)
     doc = yaml.safe_load(twice)
     assert doc["groups"][-1]["name"] == alerting.GROUP
@@ -68,7 +69,7 @@ def test_a_threshold_is_replaced_in_its_own_alert_only(live: Path) -> None:
 
 def test_without_a_rules_file_or_prometheus_nothing_is_touched(
         make_ctx: Callable[..., Context], live: Path) -> None:
-    with pytest.raises(ServiceUnavailable, match="no alert rules file configured"):
+    with pytest.raises(ServiceUnavailable, match="no alert rules configured"):
         alerting.add_alert(make_ctx(), "reject_rate", "5", "1m", "SEV-2")
     before = live.read_text()
     with pytest.raises(ServiceUnavailable, match="no Prometheus configured"):
@@ -78,7 +79,7 @@ def test_without_a_rules_file_or_prometheus_nothing_is_touched(
 
 @pytest.mark.servers
 def test_edited_rules_still_pass_promtool(live: Path) -> None:
-    live.write_text(alerting._upsert(live, {
+    live.write_text(alerting._upsert(live.read_text(), live, {
         "alert": "PredictedRejectRate",
         "expr": "predict_linear(pfdrill:reject_rate[30m], 600) > 10 * "
                 "clamp_min(pfdrill:baseline:reject_rate, 0.1)",
@@ -107,3 +108,30 @@ def test_a_folded_expression_keeps_its_lines_and_the_comments_around_it(tmp_path
     new, n = alerting._replace_expr(text, "ErrorRatio", old, old.replace("0.01", "0.025"))
     assert n == 1 and new == text.replace("> 0.01", "> 0.025")
     assert yaml.safe_load(new)["groups"][0]["rules"][0]["expr"] == old.replace("0.01", "0.025")
+
+
+def test_in_cluster_rules_are_read_and_written_in_their_configmap(
+        make_ctx: Callable[..., Context], cluster: FakeCluster, live: Path) -> None:
+    cluster.add_configmap("production", "pfdrill-alert-rules", {"pfdrill-alerts.yml": live.read_text()})
+    source = alerting.rules_file(make_ctx(rules_configmap="pfdrill-alert-rules"))
+    assert source.in_cluster and str(source.label) == \
+        "configmap/production/pfdrill-alert-rules/pfdrill-alerts.yml"
+    assert source.read() == live.read_text()
+    source.write("groups: []\n")
+    assert cluster.get_configmap("production", "pfdrill-alert-rules") == {
+        "pfdrill-alerts.yml": "groups: []\n"}
+    missing = alerting.rules_file(make_ctx(rules_configmap="pfdrill-alert-rules/other.yml"))
+    with pytest.raises(InvalidInput, match=r"has no key 'other\.yml'"):
+        missing.read()
+
+
+def test_a_reload_counts_only_once_prometheus_runs_the_edit() -> None:
+    """The checks the reload loop waits on, against alert_exprs() as Prometheus prints them."""
+    loaded = {"CertificateVerificationFailures": "pfdrill:cert_failure_ratio > 0.005",
+              "RejectRateHigh": "pfdrill:reject_rate_ratio > 5"}
+    assert alerting._lists("RejectRateHigh")(loaded)
+    assert not alerting._lists("PredictedRejectRate")(loaded)
+    assert alerting._compares({"CertificateVerificationFailures": 0.005})(loaded)
+    assert alerting._compares({"CertificateVerificationFailures": 5e-3, "RejectRateHigh": 5.0})(loaded)
+    assert not alerting._compares({"CertificateVerificationFailures": 0.01})(loaded)
+    assert not alerting._compares({"Missing": 1.0})(loaded)

@@ -26,3 +26,14 @@ def test_file_overrides_and_errors_name_the_file(tmp_path: Path) -> None:
     unknown.write_text("allowed_context: [a]\n")
     with pytest.raises(InvalidInput, match="unknown config key"):
         load_config(unknown)
+
+
+def test_an_in_cluster_rules_configmap_is_a_name_or_name_and_key(tmp_path: Path) -> None:
+    f = tmp_path / "pfdrill.yaml"
+    for ref in ("pfdrill-alert-rules", "pfdrill-alert-rules/pfdrill-alerts.yml"):
+        f.write_text(f"namespace: production\nrules_configmap: {ref}\n")
+        assert load_config(f).rules_configmap == ref
+    for bad in ("Pfdrill_Rules", "a/b/c", "[x]", "'-x'"):
+        f.write_text(f"namespace: production\nrules_configmap: {bad}\n")
+        with pytest.raises(InvalidInput, match=r"pfdrill\.yaml:2: rules_configmap must be"):
+            load_config(f)

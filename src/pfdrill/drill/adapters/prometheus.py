@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import yaml
+
 from pfdrill.classify import classifier, thresholds
+from pfdrill.cluster.client import ClusterClient
 from pfdrill.detect import timing
 from pfdrill.drill.ports import AlertSighting
 from pfdrill.model.evidence import Classification, Signal
@@ -22,6 +25,7 @@ from pfdrill.model.signals import Baseline, Signals
 from pfdrill.obs.api import PrometheusAPI
 from pfdrill.obs.profile import AlertTiming as ObsProfile
 from pfdrill.obs.rules import RuleSet
+from pfdrill.obs.stack import Endpoints
 from pfdrill.sink.client import SinkClient
 
 
@@ -120,3 +124,55 @@ class LiveRulesKeeper:
             (self._dir / name).write_text(text, encoding="utf-8")
         self._reload()
         return ["alert rules restored and Prometheus reloaded"]
+
+
+CONFIGMAP_SYNC_S = 150.0  # a kubelet projects a ConfigMap's update within about a minute
+
+
+class ConfigMapRulesKeeper:
+    """The rules ConfigMap a Prometheus in the cluster loads (``pfctl monitoring`` edits
+    it); restored after a drill, and Prometheus reloaded until it runs them again."""
+
+    name = "prometheus-rules"
+
+    def __init__(self, cluster: ClusterClient, namespace: str, ref: str, prometheus_url: str,
+                 *, sync_s: float = CONFIGMAP_SYNC_S) -> None:
+        self._cluster, self._ns, self._url, self._sync_s = cluster, namespace, prometheus_url, sync_s
+        self._name = ref.partition("/")[0]
+
+    def save(self) -> str:
+        return json.dumps(self._cluster.get_configmap(self._ns, self._name), sort_keys=True)
+
+    def restore(self, saved: str) -> Sequence[str]:
+        want: dict[str, str] = json.loads(saved)
+        if self._cluster.get_configmap(self._ns, self._name) == want:
+            return []
+        self._cluster.replace_configmap(self._ns, self._name, want)
+        alerts = alert_names(want.values())
+        with PrometheusAPI(self._url) as prom:
+            tries = prom.reload_until(lambda exprs: set(exprs) == alerts, timeout_s=self._sync_s)
+        return [f"alert rules ConfigMap {self._ns}/{self._name} restored; Prometheus runs them "
+                f"again ({tries} reload{'s' if tries > 1 else ''})"]
+
+
+def alert_names(rule_files: Iterable[str]) -> frozenset[str]:
+    """The alerting rules' names in Prometheus rule files' text."""
+    names: set[str] = set()
+    for text in rule_files:
+        doc = yaml.safe_load(text) or {}
+        for group in doc.get("groups") or []:
+            names.update(str(r["alert"]) for r in group.get("rules") or [] if "alert" in r)
+    return frozenset(names)
+
+
+def rules_keeper(endpoints: Endpoints, cluster: ClusterClient | None, namespace: str,
+                 reload: Callable[[], None]) -> LiveRulesKeeper | ConfigMapRulesKeeper | None:
+    """What restores the live alert rules a drill's runbook may edit: the rule files of the
+    local stack or ``rules_dir``, else (with a cluster client) the in-cluster Prometheus'
+    ConfigMap, else nothing."""
+    if endpoints.rules_dir:
+        return LiveRulesKeeper(Path(endpoints.rules_dir), reload)
+    if endpoints.rules_configmap and cluster is not None:
+        return ConfigMapRulesKeeper(cluster, namespace, endpoints.rules_configmap,
+                                    endpoints.prometheus_url)
+    return None
