@@ -61,11 +61,11 @@ class Endpoints:
         if self.local:
             return (f"pfdrill's local Prometheus {self.prometheus_url} and Alertmanager "
                     f"{self.alertmanager_url} ({self.profile} profile)")
-        rules = (f", rules ConfigMap {self.rules_configmap}" if self.rules_configmap else
-                 f", rules in {self.rules_dir}" if self.rules_dir else "")
+        rules = (f" (rules ConfigMap {self.rules_configmap})" if self.rules_configmap else
+                 f" (rules in {self.rules_dir})" if self.rules_dir else "")
         return (f"configured Prometheus {self.prometheus_url}"
                 + (f" and Alertmanager {self.alertmanager_url}" if self.alertmanager_url else "")
-                + f" ({self.profile} rules{rules})")
+                + rules)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -15,6 +15,8 @@
         prometheus_url: http://127.0.0.1:40124
         alertmanager_url: http://127.0.0.1:40125
         rules_file: /path/to/live/rules.yml
+        # or, Prometheus in the cluster: its rules ConfigMap (name[/key], in namespace)
+        rules_configmap: pfdrill-alert-rules
         runtime_dir: ~/.local/state/pfdrill/runtime/pfdrill      # kwok: Service addresses
 
 Without a file, one environment is built from ``$KUBECONFIG``,
