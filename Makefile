@@ -72,7 +72,7 @@ alerts: venv
 	$(BIN)/pfdrill alerts render --out deploy/alerts
 
 toolchain: venv
-	@echo "==> cluster toolchain (Go-built kube-apiserver, controller-manager, scheduler, kubectl, etcd, kwok, kind, metrics-server, Prometheus)"
+	@echo "==> cluster toolchain (Go-built kube-apiserver, controller-manager, scheduler, kubectl, etcd, kwok, kind, metrics-server)"
 	$(BIN)/pfdrill toolchain ensure
 
 drill: deps

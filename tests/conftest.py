@@ -23,12 +23,20 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-import leakcheck  # tests/ is on sys.path (rootdir conftest, prepend import mode)
+import background_build  # tests/ is on sys.path (rootdir conftest, prepend import mode)
+import leakcheck
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the optional toolchain builds the collected tests need (background_build)."""
+    background_build.start(session)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the session if a process it started is still there (after every teardown)."""
+    """Fail the session if a process it started is still there (after every teardown);
+    a background toolchain build still running is stopped first."""
+    background_build.stop(session)
     keep = bool(session.config.getoption("--pfdrill-keep-cluster", default=False))
     left = leakcheck.leftovers(allow_detached=keep)
     if not left:

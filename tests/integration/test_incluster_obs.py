@@ -23,12 +23,14 @@ import httpx
 import pytest
 import yaml
 
+import background_build  # type: ignore[import-not-found]
 from pfdrill.cluster.client import KubeClient
 from pfdrill.proc.ports import free_port
 from pfdrill.settings.config import Config
 from pfdrill.stack.lifecycle import Stack
 
-pytestmark = [pytest.mark.cluster, pytest.mark.servers, pytest.mark.slow]
+pytestmark = [pytest.mark.cluster, pytest.mark.servers, pytest.mark.slow,
+              pytest.mark.toolchain_build("prometheus")]
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAY = REPO / "deploy" / "overlays" / "kwok-incluster"
@@ -90,7 +92,9 @@ class InCluster:
 
 
 @pytest.fixture(scope="module")
-def ic(drill_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InCluster]:
+def ic(drill_cluster: Any, tmp_path_factory: pytest.TempPathFactory,
+       request: pytest.FixtureRequest) -> Iterator[InCluster]:
+    background_build.wait(request.config, "prometheus")  # the pods' Prometheus
     rig = InCluster(drill_cluster, tmp_path_factory.mktemp("incluster"))
     try:
         started = json.loads(rig.ok(PFDRILL, "sink", "serve", "--dir", str(rig.sink_dir),

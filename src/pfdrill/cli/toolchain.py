@@ -16,7 +16,8 @@ app = typer.Typer(help="Build (from Go modules) and inspect the embedded cluster
 @app.command("ensure")
 def ensure_cmd(
     only: list[str] = typer.Option([], "--only", help="Build only these components "
-                                   "(kubernetes, etcd, kwok, kind, metrics-server)."),
+                                   "(kubernetes, etcd, kwok, kind, metrics-server; prometheus, "
+                                   "the in-cluster Prometheus, is built only when named)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Build every missing binary; a second call does nothing."""
@@ -27,7 +28,7 @@ def ensure_cmd(
     unknown = [o for o in only if o not in known]
     if unknown:
         raise InvalidInput(f"unknown component(s) {', '.join(unknown)}: expected {', '.join(known)}")
-    components = tuple(known[o] for o in only) or tuple(build.Component)
+    components = tuple(known[o] for o in only) or build.CLUSTER
     started = time.monotonic()
     tc = build.ensure(components=components, progress=lambda m: typer.echo(m, err=True))
     seconds = time.monotonic() - started

@@ -154,6 +154,7 @@ class Surroundings:
     alertmanager_url: str = ""
     sink_url: str = ""
     rules_file: str = ""
+    rules_configmap: str = ""  # Prometheus in the cluster: its rules ConfigMap name[/key]
     runtime_dir: str = ""
     kubectl: str = ""
     profile: str = "drill"
@@ -175,7 +176,8 @@ class Surroundings:
         rules = str(Path(ep.rules_dir) / obs_rules.RENDERED_FILE) if ep.rules_dir else ""
         return cls(kubeconfig=info.kubeconfig, context=info.context, namespace=config.namespace,
                    prometheus_url=ep.prometheus_url, alertmanager_url=ep.alertmanager_url or "",
-                   sink_url=ep.sink_url or "", rules_file=rules, runtime_dir=info.runtime_dir,
+                   sink_url=ep.sink_url or "", rules_file=rules,
+                   rules_configmap=ep.rules_configmap or "", runtime_dir=info.runtime_dir,
                    profile=ep.profile)
 
     def cluster(self) -> ClusterClient:

@@ -81,7 +81,8 @@ class Workspace:
                           namespace=around.namespace, sink_url=around.sink_url,
                           prometheus_url=around.prometheus_url,
                           alertmanager_url=around.alertmanager_url,
-                          rules_file=around.rules_file, kubectl=kubectl,
+                          rules_file=around.rules_file,
+                          rules_configmap=around.rules_configmap, kubectl=kubectl,
                           runtime_dir=around.runtime_dir)
         box = sandbox.create(env, client, parser.parse_file(runbook), DrillVars(),
                              Options(stream_seconds=STREAM_S), announce=False)

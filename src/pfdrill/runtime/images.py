@@ -6,7 +6,7 @@ knows a few images by name and runs the same program from this machine:
 
 - ``prom/prometheus`` (or ``quay.io/prometheus/prometheus``): the Prometheus the
   toolchain builds from Go modules with Kubernetes service discovery
-  (``pfdrill toolchain ensure --with prometheus``); Debian's build has no
+  (``pfdrill toolchain ensure --only prometheus``); Debian's build has no
   Kubernetes SD, so it is not a stand-in for this image.
 - ``prom/alertmanager``: Alertmanager from ``$PATH`` (Debian's
   ``prometheus-alertmanager``).
@@ -43,7 +43,11 @@ class Image:
 def _prometheus() -> str:
     from pfdrill.toolchain import build
 
-    return str(build.binary("prometheus", on_path=False))
+    try:
+        return str(build.binary("prometheus", on_path=False))
+    except PfdrillError:
+        raise PfdrillError("the in-cluster Prometheus is not built: run 'pfdrill toolchain "
+                           "ensure --only prometheus' (Debian's has no Kubernetes discovery)") from None
 
 
 def _alertmanager() -> str:

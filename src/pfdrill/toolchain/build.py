@@ -35,6 +35,11 @@ class Component(enum.Enum):
     PROMETHEUS = "prometheus"
 
 
+# What the embedded cluster needs: built by `pfdrill toolchain ensure` (and `make`). The
+# in-cluster Prometheus (overlay kwok-incluster) is built only when asked for
+# (`--only prometheus`), e.g. by the test that runs it.
+CLUSTER: tuple[Component, ...] = tuple(c for c in Component if c is not Component.PROMETHEUS)
+
 BINARIES: dict[Component, tuple[str, ...]] = {
     Component.KUBERNETES: ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"),
     Component.ETCD: ("etcd",),
@@ -160,7 +165,7 @@ def ensure(
     *,
     paths: Paths | None = None,
     versions: Versions | None = None,
-    components: tuple[Component, ...] = tuple(Component),
+    components: tuple[Component, ...] = CLUSTER,
     progress: Progress = lambda _msg: None,
 ) -> Toolchain:
     """Build whatever is missing or stale; return at once when everything is cached."""
@@ -233,8 +238,10 @@ def binary(name: str, *, paths: Paths | None = None, versions: Versions | None =
 
 
 def load(*, paths: Paths | None = None, versions: Versions | None = None) -> Toolchain:
-    """The cached toolchain without building; raises if anything is missing."""
-    missing = [s.name for s in status(paths=paths, versions=versions) if not s.present]
+    """The cached toolchain without building; raises if a cluster binary is missing."""
+    needed = {n for c in CLUSTER for n in BINARIES[c]}
+    missing = [s.name for s in status(paths=paths, versions=versions)
+               if not s.present and s.name in needed]
     if missing:
         raise ToolchainError(
             f"toolchain incomplete (missing: {', '.join(missing)}); run 'pfdrill toolchain ensure'")
