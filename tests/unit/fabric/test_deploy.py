@@ -20,6 +20,7 @@ from pfdrill.fabric.certs import BUNDLE_KEY, TrustBundle
 from pfdrill.model.cluster import DeploymentState
 from pfdrill.settings.config import Config
 from pfdrill.settings.paths import Paths
+from pfdrill.toolchain.versions import Versions
 
 CONFIG = Config(allowed_contexts=("fake",))
 
@@ -276,3 +277,21 @@ def test_the_in_cluster_prometheus_loads_the_committed_drill_rules() -> None:
     rules = manifests.configmap_data(objs, "pfdrill-alert-rules")
     assert rules == {"pfdrill-alerts.yml": (REPO / "deploy" / "alerts" / "drill" /
                                             "pfdrill-alerts.yml").read_text()}
+
+
+def test_the_in_cluster_prometheus_discovers_in_its_own_namespace_through_the_environment_proxy() -> None:
+    """Namespace-free discovery, so pfdrill may deploy it into any opted-in namespace, and
+    every discovered address honours HTTP_PROXY: no-op on a real cluster, the pod network
+    on kwok (deploy/RUNTIME-CONTRACT.md, "images")."""
+    objs = manifests.render(manifests.overlay(ProviderKind.KIND), None, namespace="drills")
+    config = yaml.safe_load(manifests.configmap_data(objs, "prometheus-config")["prometheus.yml"])
+    discovering = [*config["scrape_configs"], *config["alerting"]["alertmanagers"]]
+    assert discovering
+    for block in discovering:
+        assert block["proxy_from_environment"] is True
+        for sd in block["kubernetes_sd_configs"]:
+            assert sd["namespaces"] == {"own_namespace": True}
+    prometheus = _deployments(objs)["prometheus"]["spec"]["template"]["spec"]
+    assert prometheus["containers"][0]["image"] == \
+        f"prom/prometheus:{Versions().prometheus}"  # the release the toolchain builds
+    assert "--web.enable-lifecycle" in prometheus["containers"][0]["args"]
