@@ -24,7 +24,7 @@ def test_unknown_component_is_bad_input(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == ("pfdrill: error: unknown component(s) minikube: expected kubernetes, "
-                                   "etcd, kwok, kind, metrics-server")
+                                   "etcd, kwok, kind, metrics-server, prometheus")
 
 
 def test_the_go_listed_for_kubernetes_is_what_its_go_mod_asks(tmp_path: Path) -> None:
