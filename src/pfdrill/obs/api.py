@@ -112,6 +112,11 @@ class _HTTP:
             )
 
 
+# How long a ConfigMap edit may take to reach Prometheus' rules volume: a kubelet projects
+# an update within about a minute (pfctl monitoring's edits, a drill's restore).
+CONFIGMAP_SYNC_S = 150.0
+
+
 class PrometheusAPI(_HTTP):
     kind = "Prometheus"
 

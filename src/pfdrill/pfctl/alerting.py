@@ -30,11 +30,10 @@ from typing import Any
 from pfdrill.errors import InvalidInput, ServiceUnavailable
 from pfdrill.formats import duration, yamldoc
 from pfdrill.obs import promtool
+from pfdrill.obs.rules import RENDERED_FILE
 from pfdrill.pfctl.context import Context
 
 GROUP = "pfctl-managed"
-DEFAULT_RULES_KEY = "pfdrill-alerts.yml"  # the key of ConfigMap pfdrill-alert-rules
-CONFIGMAP_SYNC_S = 150.0  # a kubelet projects a ConfigMap's update within about a minute
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _COMPARISON = re.compile(rf"(>=|<=|==|!=|>|<)\s*({_NUMBER})")
 
@@ -73,7 +72,7 @@ def rules_file(ctx: Context) -> RulesSource:
     ref = ctx.env.rules_configmap or os.environ.get("PFCTL_RULES_CONFIGMAP", "")
     if ref:
         name, _, key = ref.partition("/")
-        key = key or DEFAULT_RULES_KEY
+        key = key or RENDERED_FILE  # the file name is the key of ConfigMap pfdrill-alert-rules
         ns = ctx.namespace
         label = Path(f"configmap/{ns}/{name}/{key}")
 
@@ -147,7 +146,8 @@ def _apply(ctx: Context, source: RulesSource, text: str,
 
     A file is there at once. A ConfigMap reaches Prometheus' volume when the kubelet next
     syncs the pod (up to a minute or so on a real cluster), so the reload is repeated
-    until Prometheus' rule list shows the edit, for up to :data:`CONFIGMAP_SYNC_S`.
+    until Prometheus' rule list shows the edit, for up to
+    :data:`~pfdrill.obs.api.CONFIGMAP_SYNC_S`.
     """
     url = _prometheus(ctx)
     with tempfile.TemporaryDirectory(prefix="pfctl-rules-") as tmp:
@@ -155,7 +155,7 @@ def _apply(ctx: Context, source: RulesSource, text: str,
         candidate.write_text(text, encoding="utf-8")
         count = promtool.check_rules(candidate, source=source.label)
     source.write(text)
-    from pfdrill.obs.api import PrometheusAPI
+    from pfdrill.obs.api import CONFIGMAP_SYNC_S, PrometheusAPI
 
     with PrometheusAPI(url) as prom:
         tries = prom.reload_until(loaded, timeout_s=CONFIGMAP_SYNC_S if source.in_cluster else 0.0)

@@ -22,7 +22,7 @@ from pfdrill.detect import timing
 from pfdrill.drill.ports import AlertSighting
 from pfdrill.model.evidence import Classification, Signal
 from pfdrill.model.signals import Baseline, Signals
-from pfdrill.obs.api import PrometheusAPI
+from pfdrill.obs.api import CONFIGMAP_SYNC_S, PrometheusAPI
 from pfdrill.obs.profile import AlertTiming as ObsProfile
 from pfdrill.obs.rules import RuleSet
 from pfdrill.obs.stack import Endpoints
@@ -124,9 +124,6 @@ class LiveRulesKeeper:
             (self._dir / name).write_text(text, encoding="utf-8")
         self._reload()
         return ["alert rules restored and Prometheus reloaded"]
-
-
-CONFIGMAP_SYNC_S = 150.0  # a kubelet projects a ConfigMap's update within about a minute
 
 
 class ConfigMapRulesKeeper:
