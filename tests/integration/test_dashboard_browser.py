@@ -232,6 +232,9 @@ def test_the_dashboard_follows_a_drill_and_a_game_day_live(stack: Any, browser: 
         doc.goto((run / "report.html").as_uri())
         doc.wait_for_load_state("load")
         assert doc.locator('svg.chart[aria-label="phases against SLA budgets"]').count() == 1
+        where = doc.locator("#detection-where")  # which Prometheus the MTTD came from
+        assert where.is_visible() and where.inner_text().startswith(
+            "Detection: pfdrill's local Prometheus http://127.0.0.1:"), where.inner_text()
         names = [s["name"] for s in result["evidence"]["series"]]
         assert names, "the drill charted no metric"
         for name in names:
